@@ -1,0 +1,1 @@
+"""Contribution rates, invoice runs, invoices, SEPA mandates and batches."""

@@ -1,0 +1,5 @@
+"""Ledenbeheer: member administration for federated associations."""
+
+from .celery import app as celery_app
+
+__all__ = ("celery_app",)

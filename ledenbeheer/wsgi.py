@@ -1,0 +1,15 @@
+"""WSGI entry point (gunicorn ledenbeheer.wsgi)."""
+
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ledenbeheer.settings")
+
+application = get_wsgi_application()
+
+from django.conf import settings  # noqa: E402  (settings are ready only after the line above)
+
+if not settings.DEBUG and settings.SECRET_KEY == settings.INSECURE_SECRET_KEY:
+    raise ImproperlyConfigured("Set SECRET_KEY before serving with DEBUG off")

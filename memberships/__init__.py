@@ -1,0 +1,1 @@
+"""Function types, dated functions, transfers and end rules, intake forms, registrations."""

@@ -1,0 +1,1 @@
+"""Mail templates and tokens, rendering (mail and PDF), outbound mail, data-quality rules, nightly jobs."""

@@ -1,0 +1,1 @@
+"""Relation cards, custom fields, search, history, communication log, merge, import, GDPR export."""

@@ -1,0 +1,1 @@
+"""Environments (the tenant tree), users, roles, access and the current-environment switch."""

@@ -1,0 +1,157 @@
+"""Who may do what where: role assignments resolved along the tenant tree.
+
+A role given on a tenant grants its permissions on that tenant and on everything below it.
+Everything in the app asks `user.has_perm(perm, obj)` (answered by `backends.TenantRoleBackend`
+through this module) or a queryset's `visible_to(user, tenant)`; no code compares role names.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from .models import Tenant, User
+
+
+@dataclass(frozen=True)
+class Grant:
+    tenant_id: int
+    tenant_path: str
+    role_id: int
+    permissions: frozenset[str]
+
+
+class TenantGrants:
+    """The current role assignments of one user, loaded once per request."""
+
+    def __init__(self, grants: list[Grant], day: datetime.date):
+        self.grants = grants
+        self.day = day
+
+    @property
+    def root_paths(self) -> list[str]:
+        """The highest tenants the user holds a role on (none lies below another)."""
+        roots: list[str] = []
+        for path in sorted({g.tenant_path for g in self.grants}, key=len):
+            if not any(path.startswith(root) for root in roots):
+                roots.append(path)
+        return roots
+
+    @property
+    def tenant_ids(self) -> set[int]:
+        return {g.tenant_id for g in self.grants}
+
+    def covers(self, tenant: Tenant) -> bool:
+        return any(tenant.path.startswith(g.tenant_path) for g in self.grants)
+
+    def permissions_on(self, tenant: Tenant) -> set[str]:
+        perms: set[str] = set()
+        for grant in self.grants:
+            if tenant.path.startswith(grant.tenant_path):
+                perms |= grant.permissions
+        return perms
+
+
+def grants_for(user: User, day: datetime.date | None = None) -> TenantGrants:
+    """The user's role grants on `day` (today by default), cached on the user object."""
+    from django.contrib.auth.models import Permission
+
+    from .models import RoleAssignment
+
+    day = day or datetime.date.today()
+    cached = getattr(user, "_tenant_grants", None)
+    if cached is not None and cached.day == day:
+        return cached
+    assignments = list(
+        RoleAssignment.objects.active_on(day)
+        .filter(user=user)
+        .values_list("tenant_id", "tenant__path", "role_id")
+    )
+    role_perms: dict[int, set[str]] = {}
+    if assignments:
+        rows = Permission.objects.filter(
+            role__in={role_id for _, _, role_id in assignments}
+        ).values_list("role__id", "content_type__app_label", "codename")
+        for role_id, app_label, codename in rows:
+            role_perms.setdefault(role_id, set()).add(f"{app_label}.{codename}")
+    grants = TenantGrants(
+        [
+            Grant(tenant_id, path, role_id, frozenset(role_perms.get(role_id, ())))
+            for tenant_id, path, role_id in assignments
+        ],
+        day,
+    )
+    user._tenant_grants = grants
+    return grants
+
+
+def forget_grants(user: User) -> None:
+    """Drop the cached grants, e.g. after a role was given or taken in the same request."""
+    user.__dict__.pop("_tenant_grants", None)
+    user.__dict__.pop("_perm_cache", None)
+
+
+def tenant_of(obj: Any) -> Tenant | None:
+    """The tenant whose chain answers permission questions about `obj`."""
+    return getattr(obj, "access_tenant", None)
+
+
+def can_enter(user: User, tenant: Tenant) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or grants_for(user).covers(tenant)
+
+
+def is_looking_along(user: User, tenant: Tenant | None) -> bool:
+    """True when the user works in an environment below the ones they hold a role in."""
+    if tenant is None or user.is_superuser:
+        return False
+    return tenant.pk not in grants_for(user).tenant_ids
+
+
+def require_perm(request: HttpRequest, perm: str, obj: Any = None) -> None:
+    """Raise 403 unless the user holds `perm` on `obj` (default: the current environment)."""
+    target = obj if obj is not None else request.tenant
+    if target is None or not request.user.has_perm(perm, target):
+        raise PermissionDenied
+
+
+def get_tenant_or_404(request: HttpRequest, pk: int) -> Tenant:
+    from .models import Tenant
+
+    try:
+        return Tenant.objects.visible_to(request.user, request.tenant).get(pk=pk)
+    except Tenant.DoesNotExist:
+        raise Http404 from None
+
+
+def get_user_or_404(request: HttpRequest, pk: int) -> User:
+    from .models import User
+
+    try:
+        return User.objects.visible_to(request.user, request.tenant).select_related("tenant").get(pk=pk)
+    except User.DoesNotExist:
+        raise Http404 from None
+
+
+def environment_required(view):
+    """Log in first; then refuse (403) users who hold no role in any environment."""
+    from functools import wraps
+
+    from django.contrib.auth.decorators import login_required
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.tenant is None:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper

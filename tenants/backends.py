@@ -1,0 +1,59 @@
+"""Authentication: log in with username or e-mail; permissions through the tenant chain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.http import HttpRequest
+
+from .access import grants_for, tenant_of
+
+
+class TenantRoleBackend(ModelBackend):
+    """Answers `user.has_perm(perm, obj)` from the roles the user holds on the object's tenant
+    or any tenant above it. Without an object it answers like Django's ModelBackend (global
+    permissions, which only operators in Django's admin need)."""
+
+    def authenticate(self, request: HttpRequest | None, username: str | None = None,
+                     password: str | None = None, **kwargs: Any):
+        User = get_user_model()
+        if username is None:
+            username = kwargs.get(User.USERNAME_FIELD)
+        if not username or password is None:
+            return None
+        user = User.objects.find_for_login(username)
+        if user is None:
+            # Hash anyway, so the response time does not tell whether the account exists.
+            User().set_password(password)
+            return None
+        if user.check_password(password) and self.user_can_authenticate(user):
+            return user
+        return None
+
+    def get_all_permissions(self, user_obj, obj=None) -> set[str]:
+        if obj is None:
+            return super().get_all_permissions(user_obj)
+        if not user_obj.is_active or user_obj.is_anonymous:
+            return set()
+        tenant = tenant_of(obj)
+        if tenant is None:
+            return set()
+        return grants_for(user_obj).permissions_on(tenant)
+
+    def has_perm(self, user_obj, perm: str, obj=None) -> bool:
+        if obj is None:
+            return super().has_perm(user_obj, perm)
+        return perm in self.get_all_permissions(user_obj, obj)
+
+
+def axes_username(request: HttpRequest, credentials: dict | None) -> str:
+    """The key django-axes counts failures under: the account's username when the visitor typed
+    its e-mail address, so switching between the two does not buy extra attempts."""
+    typed = (credentials or {}).get("username")
+    if typed is None:
+        typed = request.POST.get("username", "")
+    typed = (typed or "").strip()
+    user = get_user_model().objects.find_for_login(typed)
+    return user.username.lower() if user else typed.lower()

@@ -1,0 +1,49 @@
+"""Template context every page needs: banners, the environment switcher and the navigation."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from .access import grants_for
+from .models import Tenant
+
+
+def environment(request) -> dict:
+    tenant = getattr(request, "tenant", None)
+    user = getattr(request, "user", None)
+    name = settings.ENVIRONMENT_NAME
+    context = {
+        "environment_banner": name if name and name.lower() != "production" else "",
+        "current_tenant": tenant,
+        "looking_along": getattr(request, "looking_along", False),
+        "switcher_tenants": [],
+        "own_environment": None,
+        "nav": {},
+    }
+    if tenant is None or user is None or not user.is_authenticated:
+        return context
+
+    grants = grants_for(user)
+    perms_here = grants.permissions_on(tenant)
+
+    def can(perm: str) -> bool:
+        return user.is_superuser or perm in perms_here
+
+    context["nav"] = {"tenant": can("tenants.view_tenant"), "users": can("tenants.view_user")}
+
+    # The dropdown holds the user's own environments and the ones directly below them; the
+    # switcher page lists every environment with a search box.
+    switcher = list(
+        Tenant.objects.enterable_by(user)
+        .filter(depth__lte=min((len(p) // Tenant.steplen for p in grants.root_paths), default=1) + 1)
+        .only("pk", "name", "depth", "path")
+        .order_by("path")
+    )
+    top = min((t.depth for t in switcher), default=1)
+    for t in switcher:
+        t.relative_depth = t.depth - top + 1
+    context["switcher_tenants"] = switcher if len(switcher) > 1 else []
+    if context["looking_along"]:
+        own = [t for t in switcher if t.path in grants.root_paths]
+        context["own_environment"] = own[0] if own else None
+    return context

@@ -1,0 +1,151 @@
+"""Forms of the tenants app. Forms validate input; services decide."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import forms as auth_forms
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
+from stdnum import iban as stdnum_iban
+
+from .models import Role, Tenant, User
+
+POSTCODE_PATTERNS = {
+    "NL": (re.compile(r"^[1-9][0-9]{3} ?[A-Z]{2}$"), _("A Dutch postcode looks like 1234 AB.")),
+    "BE": (re.compile(r"^[1-9][0-9]{3}$"), _("A Belgian postcode has four digits, like 1000.")),
+}
+LOGO_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class LoginForm(auth_forms.AuthenticationForm):
+    username = auth_forms.UsernameField(
+        label=_("Username or e-mail address"),
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+
+    error_messages = {
+        "invalid_login": _(
+            "This username or e-mail address and password do not match. Mind that the password "
+            "is case-sensitive."
+        ),
+        "inactive": _("This account is blocked. Ask your system administrator to unblock it."),
+    }
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Also reaches people who never set a password: a new department administrator logs in the
+    first time through "forgot password" (SPEC T5)."""
+
+    def get_users(self, email):
+        return User.objects.with_email(email).filter(is_active=True)
+
+
+def clean_postcode(value: str, country: str) -> str:
+    value = value.strip().upper()
+    if not value:
+        return value
+    pattern = POSTCODE_PATTERNS.get((country or "").upper())
+    if pattern is not None and not pattern[0].match(value):
+        raise ValidationError(pattern[1])
+    if country.upper() == "NL" and " " not in value:
+        value = f"{value[:4]} {value[4:]}"
+    return value
+
+
+class TenantForm(forms.ModelForm):
+    class Meta:
+        model = Tenant
+        fields = [
+            "name", "short_name", "registration_number", "email", "phone", "website", "iban",
+            "language", "logo",
+            "postal_street", "postal_house_number", "postal_postcode", "postal_city", "postal_country",
+            "billing_street", "billing_house_number", "billing_postcode", "billing_city",
+            "billing_country",
+        ]
+        widgets = {"logo": forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/gif,image/webp"})}
+
+    def clean_iban(self) -> str:
+        value = self.cleaned_data["iban"].replace(" ", "").upper()
+        if value and not stdnum_iban.is_valid(value):
+            raise ValidationError(_("This is not a valid IBAN. Check the number for typing errors."))
+        return stdnum_iban.format(value) if value else value
+
+    def clean_logo(self):
+        logo = self.cleaned_data.get("logo")
+        # An unchanged or cleared logo needs no checks; a new upload carries `.image` from Pillow.
+        image = getattr(logo, "image", None)
+        if not logo or image is None:
+            return logo
+        if logo.size > settings.LOGO_MAX_BYTES:
+            raise ValidationError(
+                _("The logo is %(size)s; it may be at most %(max)s.")
+                % {"size": filesizeformat(logo.size), "max": filesizeformat(settings.LOGO_MAX_BYTES)}
+            )
+        if (image.format or "").upper() not in LOGO_FORMATS:
+            raise ValidationError(_("The logo must be a PNG, JPEG, GIF or WebP image."))
+        return logo
+
+    def clean(self):
+        cleaned = super().clean()
+        for prefix in ("postal", "billing"):
+            field = f"{prefix}_postcode"
+            if field in cleaned and not self.has_error(field):
+                try:
+                    cleaned[field] = clean_postcode(cleaned[field], cleaned.get(f"{prefix}_country") or "")
+                except ValidationError as error:
+                    self.add_error(field, error)
+        return cleaned
+
+
+class UserCreateForm(forms.Form):
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Surname"), max_length=150)
+    email = forms.EmailField(label=_("E-mail address"))
+    username = forms.CharField(
+        label=_("Username"), max_length=150, required=False,
+        help_text=_("Leave empty for the usual form: first initial and surname in capitals."),
+    )
+    role = forms.ModelChoiceField(
+        label=_("Role in this environment"), queryset=Role.objects.none(), required=False,
+        empty_label=_("(no role yet)"),
+    )
+    start_date = forms.DateField(label=_("Role starts on"), widget=DateInput, initial=datetime.date.today)
+
+    def __init__(self, *args, tenant: Tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].queryset = Role.objects.filter(tenant_kind=tenant.kind)
+
+
+class RoleAssignmentForm(forms.Form):
+    tenant = forms.ModelChoiceField(label=_("Environment"), queryset=Tenant.objects.none())
+    role = forms.ModelChoiceField(label=_("Role"), queryset=Role.objects.all())
+    start_date = forms.DateField(label=_("Start date"), widget=DateInput, initial=datetime.date.today)
+    end_date = forms.DateField(label=_("End date"), widget=DateInput, required=False)
+
+    def __init__(self, *args, tenants, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tenant"].queryset = tenants
+        self.fields["tenant"].label_from_instance = lambda t: f"{'— ' * (t.depth - 1)}{t.name}"
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start_date"), cleaned.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", _("The end date cannot be before the start date."))
+        return cleaned
+
+
+class TemporaryPasswordForm(auth_forms.SetPasswordForm):
+    """An administrator types a temporary password; the user must change it at next login."""

@@ -1,0 +1,89 @@
+"""Per-request state: the interface language, forced password changes, the current environment."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import translation
+
+from .access import can_enter, grants_for, is_looking_along
+from .models import Tenant
+
+SESSION_TENANT_KEY = "tenant_id"
+
+
+class PreferredLanguageMiddleware:
+    """Dutch unless the user chose otherwise with the language switch.
+
+    Django's LocaleMiddleware would follow the browser's Accept-Language, which puts most
+    administrators' laptops in English; the users asked for Dutch by default (SPEC X1).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.available = {code for code, _name in settings.LANGUAGES}
+
+    def __call__(self, request):
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        language = chosen if chosen in self.available else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        return response
+
+
+class PasswordChangeRequiredMiddleware:
+    """A user with a temporary password may do nothing but choose a new one (SPEC T3)."""
+
+    allowed_names = ("password_change", "logout", "set_language")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated and user.must_change_password:
+            allowed = {reverse(name) for name in self.allowed_names}
+            if request.path not in allowed and not request.path.startswith(settings.STATIC_URL):
+                return redirect("password_change")
+        return self.get_response(request)
+
+
+def default_tenant(user) -> Tenant | None:
+    """The highest environment the user holds a role in."""
+    grants = grants_for(user)
+    roots = grants.root_paths
+    if not roots:
+        return Tenant.get_first_root_node() if user.is_superuser else None
+    return Tenant.objects.filter(path__in=roots).order_by("depth", "name").first()
+
+
+class CurrentTenantMiddleware:
+    """Sets `request.tenant`, the environment the user works in (kept in the session), and
+    `request.looking_along` when that environment lies below the user's own."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.tenant = None
+        request.looking_along = False
+        user = request.user
+        if user.is_authenticated:
+            tenant = None
+            tenant_id = request.session.get(SESSION_TENANT_KEY)
+            if tenant_id is not None:
+                tenant = Tenant.objects.filter(pk=tenant_id).first()
+                if tenant is not None and not can_enter(user, tenant):
+                    tenant = None
+            if tenant is None:
+                tenant = default_tenant(user)
+                if tenant is not None:
+                    request.session[SESSION_TENANT_KEY] = tenant.pk
+                else:
+                    request.session.pop(SESSION_TENANT_KEY, None)
+            request.tenant = tenant
+            request.looking_along = is_looking_along(user, tenant)
+        return self.get_response(request)

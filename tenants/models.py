@@ -1,0 +1,254 @@
+"""The tenant tree (national → province → department), users, roles and role assignments."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, Permission
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+from treebeard.mp_tree import MP_Node
+
+from .querysets import RoleAssignmentQuerySet, TenantManager, UserManager
+
+
+class TenantKind(models.TextChoices):
+    NATIONAL = "national", _("National")
+    PROVINCE = "province", _("Province")
+    DEPARTMENT = "department", _("Department")
+
+
+# A child is of the same or a lower kind than its parent; the model allows any depth.
+KIND_RANK = {TenantKind.NATIONAL: 0, TenantKind.PROVINCE: 1, TenantKind.DEPARTMENT: 2}
+
+
+class Language(models.TextChoices):
+    DUTCH = "nl", _("Dutch")
+    ENGLISH = "en", _("English")
+
+
+def logo_upload_to(tenant: Tenant, filename: str) -> str:
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "png"
+    return f"logos/tenant-{tenant.pk}.{extension}"
+
+
+class Tenant(MP_Node):
+    """An environment: the federation, a province or a department.
+
+    The materialised path (`path`) makes "this tenant and everything below it" one indexed
+    `path__startswith` filter.
+    """
+
+    kind = models.CharField(_("kind"), max_length=20, choices=TenantKind.choices)
+    name = models.CharField(_("official name"), max_length=200)
+    short_name = models.CharField(_("short name"), max_length=60, blank=True)
+    registration_number = models.CharField(
+        _("registration number"), max_length=30, blank=True,
+        help_text=_("Chamber of Commerce (KvK) number or similar."),
+    )
+    email = models.EmailField(_("e-mail address"), blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    website = models.URLField(_("website"), blank=True)
+    iban = models.CharField(_("bank account (IBAN)"), max_length=34, blank=True)
+    language = models.CharField(
+        _("language"), max_length=5, choices=Language.choices, default=Language.DUTCH
+    )
+    logo = models.ImageField(_("logo"), upload_to=logo_upload_to, blank=True)
+
+    postal_street = models.CharField(_("street"), max_length=120, blank=True)
+    postal_house_number = models.CharField(_("house number"), max_length=20, blank=True)
+    postal_postcode = models.CharField(_("postcode"), max_length=10, blank=True)
+    postal_city = models.CharField(_("city"), max_length=80, blank=True)
+    postal_country = models.CharField(_("country"), max_length=2, default="NL", blank=True)
+
+    billing_street = models.CharField(_("street"), max_length=120, blank=True)
+    billing_house_number = models.CharField(_("house number"), max_length=20, blank=True)
+    billing_postcode = models.CharField(_("postcode"), max_length=10, blank=True)
+    billing_city = models.CharField(_("city"), max_length=80, blank=True)
+    billing_country = models.CharField(_("country"), max_length=2, default="NL", blank=True)
+
+    node_order_by = ["name"]
+
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("environment")
+        verbose_name_plural = _("environments")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=TenantKind.values), name="tenant_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def display_name(self) -> str:
+        return self.short_name or self.name
+
+    @property
+    def access_tenant(self) -> Tenant:
+        return self
+
+    def ancestor_paths(self) -> list[str]:
+        """The paths of this tenant and every tenant above it, root first."""
+        return [self.path[: i * self.steplen] for i in range(1, self.depth + 1)]
+
+    def is_within(self, other: Tenant) -> bool:
+        """True when this tenant is `other` or lies below it."""
+        return self.path.startswith(other.path)
+
+    def child_kind_allowed(self, kind: str) -> bool:
+        return kind != TenantKind.NATIONAL and KIND_RANK[TenantKind(kind)] >= KIND_RANK[
+            TenantKind(self.kind)
+        ]
+
+
+class User(AbstractUser):
+    """A login. One user may hold roles in several environments (SPEC T6)."""
+
+    email = models.EmailField(_("e-mail address"))
+    tenant = models.ForeignKey(
+        Tenant,
+        verbose_name=_("home environment"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+        help_text=_("The environment whose system administrators manage this user."),
+    )
+    must_change_password = models.BooleanField(
+        _("must change password at next login"), default=False
+    )
+
+    objects = UserManager()
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        permissions = [("unblock_user", _("Can unblock users"))]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
+        ]
+
+    @property
+    def access_tenant(self) -> Tenant | None:
+        return self.tenant
+
+
+class Role(models.Model):
+    """A named bundle of permissions, given for one kind of tenant."""
+
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    tenant_kind = models.CharField(_("for environments of kind"), max_length=20, choices=TenantKind.choices)
+    permissions = models.ManyToManyField(Permission, verbose_name=_("permissions"), blank=True)
+    is_builtin = models.BooleanField(_("built in"), default=False, editable=False)
+
+    class Meta:
+        verbose_name = _("role")
+        verbose_name_plural = _("roles")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        from .roles import BUILTIN_ROLE_LABELS
+
+        return str(BUILTIN_ROLE_LABELS.get(self.code, self.name))
+
+
+class RoleAssignment(models.Model):
+    """A role given to a user on a tenant and everything below it, from start to end date.
+
+    Both dates are inclusive: an assignment ending today still grants today.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
+        related_name="role_assignments",
+    )
+    tenant = models.ForeignKey(
+        Tenant, verbose_name=_("environment"), on_delete=models.PROTECT,
+        related_name="role_assignments",
+    )
+    role = models.ForeignKey(Role, verbose_name=_("role"), on_delete=models.PROTECT, related_name="assignments")
+    start_date = models.DateField(_("start date"), default=datetime.date.today)
+    end_date = models.DateField(_("end date"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+    )
+
+    history = HistoricalRecords()
+    objects = RoleAssignmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("role assignment")
+        verbose_name_plural = _("role assignments")
+        ordering = ["start_date", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="role_assignment_end_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "start_date", "end_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.role} @ {self.tenant}"
+
+    @property
+    def access_tenant(self) -> Tenant:
+        return self.tenant
+
+    def is_active_on(self, day: datetime.date) -> bool:
+        return self.start_date <= day and (self.end_date is None or self.end_date >= day)
+
+
+class AuditEvent(models.Model):
+    """Something an administrator did that must be traceable: who really acted, and on whose
+    behalf when looking along."""
+
+    class Action(models.TextChoices):
+        ENVIRONMENT_ENTERED = "environment_entered", _("Entered an environment below their own")
+        USER_CREATED = "user_created", _("Created a user")
+        USER_BLOCKED = "user_blocked", _("Blocked a user")
+        USER_UNBLOCKED = "user_unblocked", _("Unblocked a user")
+        INVITATION_SENT = "invitation_sent", _("Sent a set-password link")
+        TEMPORARY_PASSWORD_SET = "temporary_password_set", _("Set a temporary password")
+        ROLE_GIVEN = "role_given", _("Gave a role")
+        ROLE_ENDED = "role_ended", _("Took away a role")
+        TENANT_CHANGED = "tenant_changed", _("Changed environment details")
+
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("who"), on_delete=models.SET_NULL, null=True,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=40, choices=Action.choices)
+    tenant = models.ForeignKey(
+        Tenant, verbose_name=_("environment"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    target_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user concerned"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="audit_events",
+    )
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.get_action_display()}"

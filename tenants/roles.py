@@ -1,0 +1,84 @@
+"""The roles shipped with Ledenbeheer (SPEC T2) and the permissions each one bundles.
+
+Built-in roles are kept in step with this module after every `migrate`, the way Django keeps its
+own permissions. A power that only the federation may use is listed in NATIONAL_ONLY and only
+national roles carry it; tests/tenants/test_roles.py holds that line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from .models import TenantKind
+
+# Powers of the federation alone. Later features add theirs here (delete a function, transfer to
+# another province, edit ledenmodule wizards, look along with a department administrator).
+NATIONAL_ONLY = frozenset(
+    {
+        "tenants.add_tenant",
+        "tenants.delete_tenant",
+    }
+)
+
+VIEW_ENVIRONMENT = ("tenants.view_tenant",)
+
+MEMBER_ADMINISTRATION = VIEW_ENVIRONMENT
+
+SYSTEM_ADMINISTRATION = (
+    *MEMBER_ADMINISTRATION,
+    "tenants.change_tenant",
+    "tenants.view_user",
+    "tenants.add_user",
+    "tenants.change_user",
+    "tenants.unblock_user",
+    "tenants.view_roleassignment",
+    "tenants.add_roleassignment",
+    "tenants.delete_roleassignment",
+    "tenants.view_auditevent",
+)
+
+
+@dataclass(frozen=True)
+class RoleDefinition:
+    code: str
+    label: str
+    tenant_kind: str
+    permissions: tuple[str, ...]
+
+
+BUILTIN_ROLES = (
+    RoleDefinition(
+        "national_system_administrator",
+        _("National system administrator"),
+        TenantKind.NATIONAL,
+        (*SYSTEM_ADMINISTRATION, *sorted(NATIONAL_ONLY)),
+    ),
+    RoleDefinition(
+        "national_member_administrator",
+        _("National member administrator"),
+        TenantKind.NATIONAL,
+        MEMBER_ADMINISTRATION,
+    ),
+    RoleDefinition(
+        "province_system_administrator",
+        _("Province system administrator"),
+        TenantKind.PROVINCE,
+        SYSTEM_ADMINISTRATION,
+    ),
+    RoleDefinition(
+        "province_member_administrator",
+        _("Province member administrator"),
+        TenantKind.PROVINCE,
+        MEMBER_ADMINISTRATION,
+    ),
+    RoleDefinition(
+        "department_member_administrator",
+        _("Department member administrator"),
+        TenantKind.DEPARTMENT,
+        VIEW_ENVIRONMENT,
+    ),
+)
+
+BUILTIN_ROLE_LABELS = {definition.code: definition.label for definition in BUILTIN_ROLES}

@@ -1,0 +1,287 @@
+"""Use cases of environments, users and roles. Every write with a rule goes through here."""
+
+from __future__ import annotations
+
+import datetime
+
+from axes.models import AccessAttempt
+from axes.utils import reset as axes_reset
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Permission
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
+
+from .access import forget_grants, is_looking_along
+from .events import audit_record
+from .models import AuditEvent, Role, RoleAssignment, Tenant, TenantKind, User
+from .roles import BUILTIN_ROLES
+
+# --- roles -------------------------------------------------------------------------------------
+
+
+def roles_sync() -> list[Role]:
+    """Create or update the built-in roles so they carry exactly the permissions of roles.py."""
+    roles = []
+    with transaction.atomic():
+        for definition in BUILTIN_ROLES:
+            permissions = []
+            for dotted in definition.permissions:
+                app_label, codename = dotted.split(".", 1)
+                try:
+                    permissions.append(
+                        Permission.objects.get(content_type__app_label=app_label, codename=codename)
+                    )
+                except Permission.DoesNotExist:
+                    raise ImproperlyConfigured(
+                        f"Role {definition.code} names unknown permission {dotted}"
+                    ) from None
+            role, _created = Role.objects.update_or_create(
+                code=definition.code,
+                defaults={
+                    "name": str(definition.label),
+                    "tenant_kind": definition.tenant_kind,
+                    "is_builtin": True,
+                },
+            )
+            role.permissions.set(permissions)
+            roles.append(role)
+    return roles
+
+
+def roles_sync_after_migrate(sender, app_config=None, using="default", **kwargs) -> None:
+    if app_config is None or app_config.label != "tenants":
+        return
+    # Permissions of apps later in INSTALLED_APPS are created after this signal; make sure they
+    # all exist before the roles point at them.
+    from django.apps import apps
+
+    for config in apps.get_app_configs():
+        create_permissions(config, verbosity=0, using=using)
+    roles_sync()
+
+
+# --- environments ------------------------------------------------------------------------------
+
+
+def environment_enter(*, user: User, tenant: Tenant) -> None:
+    """Record that a user stepped into an environment below their own ("meekijken")."""
+    if is_looking_along(user, tenant):
+        audit_record(
+            actor=user, action=AuditEvent.Action.ENVIRONMENT_ENTERED, tenant=tenant,
+            detail=tenant.name,
+        )
+
+
+# --- users -------------------------------------------------------------------------------------
+
+
+def username_suggestion(*, first_name: str, last_name: str) -> str:
+    """The federation's convention (SPEC T3): first initial and surname, in capitals."""
+    initial = first_name.strip()[:1]
+    surname = "".join(ch for ch in last_name if ch.isalnum())
+    return f"{initial}{surname}".upper()
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: User,
+    tenant: Tenant,
+    username: str,
+    email: str,
+    first_name: str = "",
+    last_name: str = "",
+    role: Role | None = None,
+    start_date: datetime.date | None = None,
+) -> User:
+    """Create a user without any password and send them a one-time link to choose one."""
+    user = User(
+        username=username or username_suggestion(first_name=first_name, last_name=last_name),
+        email=email.strip(),
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        tenant=tenant,
+    )
+    user.set_unusable_password()
+    user.full_clean()
+    if User.objects.with_email(user.email).exists():
+        raise ValidationError({"email": _("Another user already has this e-mail address.")})
+    user.save()
+    audit_record(actor=actor, action=AuditEvent.Action.USER_CREATED, tenant=tenant, target_user=user)
+    if role is not None:
+        role_assignment_create(
+            actor=actor, user=user, tenant=tenant, role=role,
+            start_date=start_date or datetime.date.today(),
+        )
+    user_send_set_password_link(actor=actor, user=user)
+    return user
+
+
+def set_password_url(user: User) -> str:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    path = reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token})
+    return f"{settings.SITE_URL}{path}"
+
+
+def user_send_set_password_link(*, actor: User | None, user: User) -> None:
+    """Mail the user a one-time link to set their password, once the transaction commits."""
+    from .tasks import send_set_password_link
+
+    if actor is not None:
+        audit_record(
+            actor=actor, action=AuditEvent.Action.INVITATION_SENT, tenant=user.tenant,
+            target_user=user,
+        )
+    transaction.on_commit(lambda: send_set_password_link.delay(user.pk))
+
+
+def set_password_mail_send(*, user: User) -> None:
+    """Render and send the set-password mail (run by the task, outside any request)."""
+    context = {
+        "user": user,
+        "url": set_password_url(user),
+        "valid_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+        "site_url": settings.SITE_URL,
+    }
+    subject = render_to_string("tenants/email/set_password_subject.txt", context).strip()
+    body = render_to_string("tenants/email/set_password.txt", context)
+    EmailMultiAlternatives(subject, body, to=[user.email]).send()
+
+
+def user_block(*, actor: User, user: User) -> None:
+    if user.pk == actor.pk:
+        raise ValidationError(_("You cannot block yourself."))
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    audit_record(actor=actor, action=AuditEvent.Action.USER_BLOCKED, tenant=user.tenant, target_user=user)
+
+
+def user_unblock(*, actor: User, user: User) -> None:
+    """Lift both kinds of block: the administrator's and django-axes' lock-out after failures."""
+    with transaction.atomic():
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+        audit_record(
+            actor=actor, action=AuditEvent.Action.USER_UNBLOCKED, tenant=user.tenant,
+            target_user=user,
+        )
+    axes_reset(username=user.username.lower())
+
+
+def user_is_locked_out(user: User) -> bool:
+    return bool(locked_out_usernames([user.username]))
+
+
+def locked_out_usernames(usernames: list[str]) -> set[str]:
+    """Which of these usernames django-axes currently locks out (one query)."""
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    lowered = [name.lower() for name in usernames]
+    return set(
+        AccessAttempt.objects.filter(
+            Q(username__in=lowered),
+            failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
+            attempt_time__gte=since,
+        ).values_list("username", flat=True)
+    )
+
+
+def user_set_temporary_password(*, actor: User, user: User, password: str) -> None:
+    """An administrator sets a password the user must replace at their next login."""
+    password_validation.validate_password(password, user)
+    user.set_password(password)
+    user.must_change_password = True
+    user.save(update_fields=["password", "must_change_password"])
+    audit_record(
+        actor=actor, action=AuditEvent.Action.TEMPORARY_PASSWORD_SET, tenant=user.tenant,
+        target_user=user,
+    )
+
+
+def user_password_changed(*, user: User) -> None:
+    if user.must_change_password:
+        user.must_change_password = False
+        user.save(update_fields=["must_change_password"])
+
+
+# --- role assignments --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def role_assignment_create(
+    *,
+    actor: User,
+    user: User,
+    tenant: Tenant,
+    role: Role,
+    start_date: datetime.date,
+    end_date: datetime.date | None = None,
+) -> RoleAssignment:
+    if role.tenant_kind != tenant.kind:
+        raise ValidationError(
+            {
+                "role": _(
+                    "The role “%(role)s” is for environments of kind “%(kind)s”; "
+                    "“%(tenant)s” is of kind “%(tenant_kind)s”."
+                )
+                % {
+                    "role": role.label,
+                    "kind": TenantKind(role.tenant_kind).label,
+                    "tenant": tenant.name,
+                    "tenant_kind": TenantKind(tenant.kind).label,
+                }
+            }
+        )
+    assignment = RoleAssignment(
+        user=user, tenant=tenant, role=role, start_date=start_date, end_date=end_date,
+        created_by=actor,
+    )
+    assignment.full_clean()
+    overlapping = RoleAssignment.objects.filter(user=user, tenant=tenant, role=role).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=start_date)
+    )
+    if end_date is not None:
+        overlapping = overlapping.filter(start_date__lte=end_date)
+    if overlapping.exists():
+        raise ValidationError(
+            {"role": _("This user already has this role in this environment for these dates.")}
+        )
+    assignment.save()
+    audit_record(
+        actor=actor, action=AuditEvent.Action.ROLE_GIVEN, tenant=tenant, target_user=user,
+        detail=role.label,
+    )
+    forget_grants(user)
+    return assignment
+
+
+@transaction.atomic
+def role_assignment_end(*, actor: User, assignment: RoleAssignment) -> None:
+    """Take away exactly this one role: it stops granting anything from today.
+
+    An assignment that already granted something keeps its history with yesterday as end date;
+    one that never started is removed.
+    """
+    today = datetime.date.today()
+    yesterday = today - datetime.timedelta(days=1)
+    if assignment.start_date >= today:
+        assignment.delete()
+    elif assignment.end_date is None or assignment.end_date > yesterday:
+        assignment.end_date = yesterday
+        assignment.save(update_fields=["end_date"])
+    audit_record(
+        actor=actor, action=AuditEvent.Action.ROLE_ENDED, tenant=assignment.tenant,
+        target_user=assignment.user, detail=assignment.role.label,
+    )
+    forget_grants(assignment.user)

@@ -1,0 +1,1 @@
+"""Views of the tenants app: accounts, environments, tenant details and user management."""

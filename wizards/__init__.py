@@ -1,0 +1,1 @@
+"""Selection wizards, the field catalogue, runs and exports, mutation list, dashboard reports."""
