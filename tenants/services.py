@@ -74,6 +74,23 @@ def roles_sync_after_migrate(sender, app_config=None, using="default", **kwargs)
 # --- environments ------------------------------------------------------------------------------
 
 
+def tenant_create(*, parent: Tenant | None, kind: str, name: str, **details) -> Tenant:
+    """Add an environment to the tree: the federation at the top, anything of the same or a
+    lower kind below."""
+    if parent is None:
+        if kind != TenantKind.NATIONAL:
+            raise ValidationError({"kind": _("Only a national federation stands at the top.")})
+        return Tenant.objects.add_root({"kind": kind, "name": name, **details})
+    if not parent.child_kind_allowed(kind):
+        raise ValidationError(
+            {"kind": _("A %(kind)s cannot be placed below a %(parent)s.")
+             % {"kind": TenantKind(kind).label, "parent": TenantKind(parent.kind).label}}
+        )
+    # treebeard needs the parent's current child count.
+    parent = Tenant.objects.get(pk=parent.pk)
+    return Tenant.objects.add_child(parent, {"kind": kind, "name": name, **details})
+
+
 def environment_enter(*, user: User, tenant: Tenant) -> None:
     """Record that a user stepped into an environment below their own ("meekijken")."""
     if is_looking_along(user, tenant):

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from tenants.models import Role, RoleAssignment, Tenant, TenantKind, User
+from tenants.services import tenant_create
 
 DEMO_PASSWORD = "ledenbeheer-demo"  # noqa: S105  (printed for the demo; never used outside it)
 NATIONAL_NAME = "Landelijke Jongerenfederatie"
@@ -56,8 +57,8 @@ class Command(BaseCommand):
             raise CommandError("--members needs the relation cards, which this version does not have yet.")
         national = Tenant.objects.filter(depth=1, name=NATIONAL_NAME).first()
         if national is None:
-            national = Tenant.add_root(
-                kind=TenantKind.NATIONAL, name=NATIONAL_NAME, short_name="Federatie",
+            national = tenant_create(
+                parent=None, kind=TenantKind.NATIONAL, name=NATIONAL_NAME, short_name="Federatie",
                 email="info@federatie.example", language="nl", postal_city="Utrecht",
             )
         tenants: dict = {"national": national}
@@ -104,5 +105,4 @@ class Command(BaseCommand):
         existing = Tenant.objects.filter(path__startswith=parent.path, depth=parent.depth + 1, name=name).first()
         if existing is not None:
             return existing
-        parent.refresh_from_db()  # treebeard needs a fresh numchild before adding
-        return parent.add_child(kind=kind, name=name, language="nl")
+        return tenant_create(parent=parent, kind=kind, name=name, language="nl")

@@ -1,0 +1,81 @@
+"""Shared fixtures: the test federation, a user for every role at every level, logging in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.test import override_settings
+
+from tenants.models import Tenant, User
+
+from .factories import UserFactory, give_role, make_tenant_tree
+
+PASSWORD = "correct-horse-battery"
+AUTH_BACKEND = "tenants.backends.TenantRoleBackend"
+
+# role key → (role code, tenant key in the tree)
+ROLE_USERS = {
+    "national_sb": ("national_system_administrator", "national"),
+    "national_la": ("national_member_administrator", "national"),
+    "province_sb": ("province_system_administrator", "province1"),
+    "province_la": ("province_member_administrator", "province1"),
+    "department_la": ("department_member_administrator", "department11"),
+}
+
+
+@dataclass
+class Federation:
+    tenants: dict[str, Tenant]
+    users: dict[str, User] = field(default_factory=dict)
+
+    def __getattr__(self, name: str):
+        tenants = self.__dict__.get("tenants", {})
+        if name in tenants:
+            return tenants[name]
+        users = self.__dict__.get("users", {})
+        if name in users:
+            return users[name]
+        raise AttributeError(name)
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.SITE_URL = "http://testserver"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def federation(db) -> Federation:
+    """National, 2 provinces, 2 departments each; a user for every role, homed where the role
+    is; a user of province 2 (the other branch) and an outsider without any role."""
+    fed = Federation(make_tenant_tree())
+    for key, (role_code, tenant_key) in ROLE_USERS.items():
+        user = UserFactory(username=key, tenant=fed.tenants[tenant_key])
+        give_role(user, fed.tenants[tenant_key], role_code)
+        fed.users[key] = user
+    other = UserFactory(username="province2_sb", tenant=fed.province2)
+    give_role(other, fed.province2, "province_system_administrator")
+    fed.users["province2_sb"] = other
+    fed.users["department21_la"] = UserFactory(username="department21_la", tenant=fed.department21)
+    give_role(fed.users["department21_la"], fed.department21, "department_member_administrator")
+    fed.users["outsider"] = UserFactory(username="outsider", tenant=None)
+    return fed
+
+
+@pytest.fixture
+def login(client):
+    """Log a user in on the test client (the way a session would after a real login)."""
+
+    def _login(user: User):
+        client.force_login(user, backend=AUTH_BACKEND)
+        return client
+
+    return _login
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_https_redirect():
+    with override_settings(SECURE_SSL_REDIRECT=False):
+        yield

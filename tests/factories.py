@@ -1,0 +1,59 @@
+"""Factories for the test suite: the one place that knows how to make test data."""
+
+from __future__ import annotations
+
+import datetime
+
+import factory
+
+from tenants.models import Role, RoleAssignment, Tenant, TenantKind, User
+from tenants.services import tenant_create
+
+
+def make_tenant_tree() -> dict[str, Tenant]:
+    """The fixed test federation: national, 2 provinces, 2 departments each."""
+    national = tenant_create(parent=None, kind=TenantKind.NATIONAL, name="Testfederatie")
+    tree = {"national": national}
+    for p in (1, 2):
+        province = tenant_create(parent=national, kind=TenantKind.PROVINCE, name=f"Provincie {p}")
+        tree[f"province{p}"] = province
+        for d in (1, 2):
+            tree[f"department{p}{d}"] = tenant_create(
+                parent=province, kind=TenantKind.DEPARTMENT, name=f"Afdeling {p}.{d}"
+            )
+    return {
+        key: Tenant.objects.get(pk=t.pk) for key, t in tree.items()
+    }
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    first_name = "Test"
+    last_name = factory.Sequence(lambda n: f"Gebruiker {n}")
+    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
+
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        if create:
+            instance.save()
+
+
+def give_role(
+    user: User,
+    tenant: Tenant,
+    role_code: str,
+    start_date: datetime.date | None = None,
+    end_date: datetime.date | None = None,
+) -> RoleAssignment:
+    return RoleAssignment.objects.create(
+        user=user,
+        tenant=tenant,
+        role=Role.objects.get(code=role_code),
+        start_date=start_date or datetime.date.today() - datetime.timedelta(days=30),
+        end_date=end_date,
+    )
