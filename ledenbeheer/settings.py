@@ -220,6 +220,9 @@ STORAGES = {
 
 LOGO_MAX_BYTES = envint("LOGO_MAX_BYTES", 1024 * 1024)
 
+# Completing an address from postcode + house number; "ledenbeheer.addresses.NoLookup" turns it off.
+ADDRESS_LOOKUP = env("ADDRESS_LOOKUP", "ledenbeheer.addresses.PdokLookup")
+
 EMAIL_BACKEND = env(
     "EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import re
 
 from django import forms
 from django.conf import settings
@@ -13,12 +12,10 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 from stdnum import iban as stdnum_iban
 
+from ledenbeheer.addresses import clean_postcode
+
 from .models import Role, Tenant, User
 
-POSTCODE_PATTERNS = {
-    "NL": (re.compile(r"^[1-9][0-9]{3} ?[A-Z]{2}$"), _("A Dutch postcode looks like 1234 AB.")),
-    "BE": (re.compile(r"^[1-9][0-9]{3}$"), _("A Belgian postcode has four digits, like 1000.")),
-}
 LOGO_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
 
 
@@ -50,18 +47,6 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
 
     def get_users(self, email):
         return User.objects.with_email(email).filter(is_active=True)
-
-
-def clean_postcode(value: str, country: str) -> str:
-    value = value.strip().upper()
-    if not value:
-        return value
-    pattern = POSTCODE_PATTERNS.get((country or "").upper())
-    if pattern is not None and not pattern[0].match(value):
-        raise ValidationError(pattern[1])
-    if country.upper() == "NL" and " " not in value:
-        value = f"{value[:4]} {value[4:]}"
-    return value
 
 
 class TenantForm(forms.ModelForm):
@@ -121,7 +106,9 @@ class UserCreateForm(forms.Form):
         label=_("Role in this environment"), queryset=Role.objects.none(), required=False,
         empty_label=_("(no role yet)"),
     )
-    start_date = forms.DateField(label=_("Role starts on"), widget=DateInput, initial=datetime.date.today)
+    start_date = forms.DateField(
+        label=_("Role starts on"), widget=DateInput, initial=datetime.date.today, required=False
+    )
 
     def __init__(self, *args, tenant: Tenant, **kwargs):
         super().__init__(*args, **kwargs)

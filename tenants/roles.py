@@ -19,12 +19,39 @@ NATIONAL_ONLY = frozenset(
     {
         "tenants.add_tenant",
         "tenants.delete_tenant",
+        "memberships.delete_function",
+        "memberships.transfer_member_across_provinces",
     }
 )
 
 VIEW_ENVIRONMENT = ("tenants.view_tenant",)
 
-MEMBER_ADMINISTRATION = VIEW_ENVIRONMENT
+# View and change relation cards and their functions (SPEC T2 "member administrator").
+MEMBER_ADMINISTRATION = (
+    *VIEW_ENVIRONMENT,
+    "relations.view_relation",
+    "relations.add_relation",
+    "relations.change_relation",
+    "relations.export_relation",
+    "relations.view_communicationentry",
+    "relations.add_communicationentry",
+    "memberships.view_function",
+    "memberships.add_function",
+    "memberships.change_function",
+    "memberships.transfer_member",
+)
+
+# The department administrator's ledenmodule: their department's members only.
+DEPARTMENT_ADMINISTRATION = (
+    *VIEW_ENVIRONMENT,
+    "relations.view_relation",
+    "relations.add_relation",
+    "relations.change_relation",
+    "relations.export_relation",
+    "memberships.view_function",
+    "memberships.add_function",
+    "memberships.change_function",
+)
 
 SYSTEM_ADMINISTRATION = (
     *MEMBER_ADMINISTRATION,
@@ -37,6 +64,11 @@ SYSTEM_ADMINISTRATION = (
     "tenants.add_roleassignment",
     "tenants.delete_roleassignment",
     "tenants.view_auditevent",
+    "relations.add_customfield",
+    "relations.change_customfield",
+    "relations.delete_customfield",
+    "relations.add_communicationtype",
+    "relations.change_communicationtype",
 )
 
 
@@ -77,7 +109,7 @@ BUILTIN_ROLES = (
         "department_member_administrator",
         _("Department member administrator"),
         TenantKind.DEPARTMENT,
-        VIEW_ENVIRONMENT,
+        DEPARTMENT_ADMINISTRATION,
     ),
 )
 

@@ -1,0 +1,134 @@
+"""The function catalogue and the dated functions on relation cards (SPEC R3–R6)."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from relations.models import Relation
+from tenants.models import Role, RoleAssignment, Tenant, TenantKind
+
+from .querysets import FunctionQuerySet
+
+
+class FunctionCategory(models.TextChoices):
+    MEMBERSHIP = "membership", _("Membership")
+    ASPIRANT = "aspirant", _("Aspirant membership")
+    BOARD = "board", _("Board")
+    ADMINISTRATION = "administration", _("Administration")
+    SPONSOR = "sponsor", _("Sponsor")
+    DONOR = "donor", _("Donor")
+    SUPPLIER = "supplier", _("Supplier")
+    OTHER = "other", _("Other")
+
+
+class FunctionType(models.Model):
+    """A kind of function: where it is held, whether it counts as membership, which role it
+    grants."""
+
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    category = models.CharField(_("category"), max_length=20, choices=FunctionCategory.choices)
+    tenant_kind = models.CharField(_("held in environments of kind"), max_length=20, choices=TenantKind.choices)
+    counts_as_membership = models.BooleanField(_("counts as membership"), default=False)
+    grants_role = models.ForeignKey(
+        Role, verbose_name=_("grants role"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="function_types",
+    )
+    active = models.BooleanField(_("active"), default=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("function type")
+        verbose_name_plural = _("function types")
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CancellationReason(models.Model):
+    """A reason for ending a membership, from the federation's list (SPEC R4, wish list 001)."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("cancellation reason")
+        verbose_name_plural = _("cancellation reasons")
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Function(models.Model):
+    """A dated row on a relation's "Functies" tab: held in one tenant from start to end date
+    (both inclusive; no end date means open)."""
+
+    relation = models.ForeignKey(Relation, verbose_name=_("relation"), on_delete=models.CASCADE, related_name="functions")
+    function_type = models.ForeignKey(FunctionType, verbose_name=_("function"), on_delete=models.PROTECT, related_name="functions")
+    tenant = models.ForeignKey(Tenant, verbose_name=_("environment"), on_delete=models.PROTECT, related_name="functions")
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"), null=True, blank=True)
+    cancellation_reason = models.ForeignKey(
+        CancellationReason, verbose_name=_("reason for ending"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    cancellation_note = models.CharField(_("explanation"), max_length=300, blank=True)
+    role_assignment = models.OneToOneField(
+        RoleAssignment, on_delete=models.SET_NULL, null=True, blank=True, related_name="function", editable=False
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+
+    history = HistoricalRecords()
+    objects = FunctionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("function")
+        verbose_name_plural = _("functions")
+        ordering = ["-start_date", "pk"]
+        permissions = [
+            ("transfer_member", _("Can transfer a member to another department")),
+            ("transfer_member_across_provinces", _("Can transfer a member to another province")),
+        ]
+        constraints = [
+            # A duplicate open function is impossible (SPEC R3), not merely warned about.
+            models.UniqueConstraint(
+                fields=["relation", "function_type", "tenant"],
+                condition=Q(end_date__isnull=True),
+                name="function_one_open_per_type_and_tenant",
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="function_end_after_start",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "function_type", "start_date", "end_date"]),
+            models.Index(fields=["relation", "end_date"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.function_type} — {self.tenant}"
+
+    @property
+    def access_tenant(self) -> Tenant:
+        return self.tenant
+
+    def is_active_on(self, day: datetime.date) -> bool:
+        return self.start_date <= day and (self.end_date is None or self.end_date >= day)
+
+    @property
+    def is_membership(self) -> bool:
+        return self.function_type.counts_as_membership

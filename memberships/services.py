@@ -1,0 +1,248 @@
+"""Use cases of functions: start, end (membership ends everything), delete (national only),
+bulk end, and transferring a member to another department (SPEC R3–R6)."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from relations.models import Relation
+from tenants.models import RoleAssignment, Tenant, TenantKind, User
+
+from .models import CancellationReason, Function, FunctionType
+
+
+def _lock_relation(relation: Relation) -> Relation:
+    """Serialise writes to one relation's functions (check-then-act stays correct)."""
+    return Relation.objects.select_for_update().get(pk=relation.pk)
+
+
+def _check_dates(start_date: datetime.date, end_date: datetime.date | None) -> None:
+    if end_date is not None and end_date < start_date:
+        raise ValidationError({"end_date": _("The end date cannot be before the start date.")})
+
+
+def _overlapping(relation: Relation, function_type: FunctionType, tenant: Tenant,
+                 start_date: datetime.date, end_date: datetime.date | None, exclude_pk=None):
+    rows = Function.objects.filter(relation=relation, function_type=function_type, tenant=tenant).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=start_date)
+    )
+    if end_date is not None:
+        rows = rows.filter(start_date__lte=end_date)
+    if exclude_pk is not None:
+        rows = rows.exclude(pk=exclude_pk)
+    return rows
+
+
+@transaction.atomic
+def function_start(
+    *,
+    actor: User,
+    relation: Relation,
+    function_type: FunctionType,
+    tenant: Tenant,
+    start_date: datetime.date,
+    end_date: datetime.date | None = None,
+) -> Function:
+    """Give a relation a function in a tenant. A function that grants a role also gives the
+    relation's login (made from the card's e-mail when needed) that role for the same dates."""
+    relation = _lock_relation(relation)
+    if tenant.kind != function_type.tenant_kind:
+        raise ValidationError(
+            {"tenant": _("“%(function)s” is held in a %(kind)s; “%(tenant)s” is a %(tenant_kind)s.")
+             % {"function": function_type.name, "kind": TenantKind(function_type.tenant_kind).label.lower(),
+                "tenant": tenant.name, "tenant_kind": TenantKind(tenant.kind).label.lower()}}
+        )
+    _check_dates(start_date, end_date)
+    if end_date is not None and end_date < datetime.date.today():
+        raise ValidationError({"end_date": _("An end date is today or later, never in the past.")})
+    if _overlapping(relation, function_type, tenant, start_date, end_date).exists():
+        raise ValidationError(
+            {"function_type": _("%(relation)s already has the function “%(function)s” in %(tenant)s for these dates.")
+             % {"relation": relation.display_name, "function": function_type.name, "tenant": tenant.name}}
+        )
+    function = Function(
+        relation=relation, function_type=function_type, tenant=tenant, start_date=start_date,
+        end_date=end_date, created_by=actor,
+    )
+    function.full_clean(validate_constraints=False)
+    if function_type.grants_role_id:
+        function.role_assignment = _grant_role(actor=actor, relation=relation, function=function)
+    function._history_user = actor
+    try:
+        with transaction.atomic():
+            function.save()
+    except IntegrityError:
+        # Two simultaneous requests: the database's constraint had the last word.
+        raise ValidationError(
+            {"function_type": _("This relation already has this open function in this environment.")}
+        ) from None
+    return function
+
+
+def _grant_role(*, actor: User, relation: Relation, function: Function) -> RoleAssignment:
+    from tenants.services import (
+        role_assignment_create,
+        user_send_set_password_link,
+        username_suggestion,
+    )
+
+    if not relation.email:
+        raise ValidationError(
+            {"function_type": _("This function gives access to Ledenbeheer: fill in the e-mail address on the card first.")}
+        )
+    user = relation.user
+    created = False
+    if user is None:
+        if User.objects.with_email(relation.email).exists():
+            user = User.objects.with_email(relation.email).get()
+            if hasattr(user, "relation") and user.relation.pk != relation.pk:
+                raise ValidationError({"function_type": _("Another relation's login already uses this e-mail address.")})
+        else:
+            base = username_suggestion(first_name=relation.first_name or relation.initials, last_name=relation.last_name)
+            username, n = base or f"R{relation.number}", 1
+            while User.objects.filter(username__iexact=username).exists():
+                n += 1
+                username = f"{base}{n}"
+            user = User(username=username, email=relation.email, first_name=relation.first_name,
+                        last_name=" ".join(p for p in [relation.infix, relation.last_name] if p),
+                        tenant=function.tenant)
+            user.set_unusable_password()
+            user.save()
+            created = True
+        relation.user = user
+        relation.save(update_fields=["user"])
+    assignment = role_assignment_create(
+        actor=actor, user=user, tenant=function.tenant, role=function.function_type.grants_role,
+        start_date=function.start_date, end_date=function.end_date,
+    )
+    if created or not user.has_usable_password():
+        # The invitation: a one-time link to choose a password (SPEC T5, issue "ledenmodule").
+        user_send_set_password_link(actor=actor, user=user)
+    return assignment
+
+
+def _end_one(*, actor: User, function: Function, end_date: datetime.date,
+             reason: CancellationReason | None, note: str) -> None:
+    function.end_date = max(end_date, function.start_date)
+    function.cancellation_reason = reason
+    function.cancellation_note = note
+    function._history_user = actor
+    function.save(update_fields=["end_date", "cancellation_reason", "cancellation_note"])
+    if function.role_assignment_id:
+        assignment = function.role_assignment
+        assignment.end_date = max(function.end_date, assignment.start_date)
+        assignment.save(update_fields=["end_date"])
+
+
+@transaction.atomic
+def function_end(
+    *,
+    actor: User,
+    function: Function,
+    end_date: datetime.date,
+    reason: CancellationReason | None = None,
+    note: str = "",
+) -> list[Function]:
+    """End a function. Ending a membership ends every open function of the relation (SPEC R4).
+    Returns the functions that were ended."""
+    _lock_relation(function.relation)
+    function = Function.objects.select_related("function_type", "role_assignment").get(pk=function.pk)
+    if end_date < datetime.date.today():
+        raise ValidationError({"end_date": _("An end date is today or later, never in the past.")})
+    if end_date < function.start_date:
+        raise ValidationError({"end_date": _("The end date cannot be before the start date.")})
+    if function.end_date is not None and function.end_date < datetime.date.today():
+        raise ValidationError({"end_date": _("This function has already ended.")})
+    ended = [function]
+    _end_one(actor=actor, function=function, end_date=end_date, reason=reason, note=note)
+    if function.function_type.counts_as_membership:
+        others = (
+            Function.objects.filter(relation_id=function.relation_id)
+            .exclude(pk=function.pk)
+            .filter(Q(end_date__isnull=True) | Q(end_date__gt=end_date))
+            .select_related("function_type", "role_assignment")
+        )
+        for other in others:
+            _end_one(actor=actor, function=other, end_date=end_date, reason=reason, note=note)
+            ended.append(other)
+    return ended
+
+
+@transaction.atomic
+def functions_bulk_end(
+    *,
+    actor: User,
+    functions: list[Function],
+    end_date: datetime.date,
+    reason: CancellationReason | None = None,
+    note: str = "",
+) -> int:
+    """End several memberships at once: all of them, or none when one cannot be ended."""
+    count = 0
+    for function in functions:
+        try:
+            count += len(function_end(actor=actor, function=function, end_date=end_date, reason=reason, note=note))
+        except ValidationError as error:
+            raise ValidationError(
+                _("%(relation)s: %(error)s") % {"relation": function.relation.display_name, "error": " ".join(error.messages)}
+            ) from None
+    return count
+
+
+@transaction.atomic
+def function_delete(*, actor: User, function: Function) -> None:
+    """Remove a function row entirely: a national power (SPEC R5), for entries made in error."""
+    if not actor.has_perm("memberships.delete_function", function):
+        raise PermissionDenied
+    function = Function.objects.select_related("role_assignment").get(pk=function.pk)
+    assignment = function.role_assignment
+    function._history_user = actor
+    function.delete()
+    if assignment is not None:
+        assignment.delete()
+
+
+@transaction.atomic
+def member_transfer(
+    *,
+    actor: User,
+    function: Function,
+    to_department: Tenant,
+    date: datetime.date,
+) -> Function:
+    """Move a member to another department in one step (SPEC R6): the old membership ends and
+    the new one starts on the same date, and the card's home moves along. Within a province
+    for province administrators; across provinces only with the national power."""
+    function = Function.objects.select_related("function_type", "tenant", "relation").get(pk=function.pk)
+    if not function.function_type.counts_as_membership:
+        raise ValidationError(_("Only a membership can be transferred."))
+    if to_department.kind != TenantKind.DEPARTMENT:
+        raise ValidationError({"to_department": _("Choose a department.")})
+    if to_department.pk == function.tenant_id:
+        raise ValidationError({"to_department": _("The member is already in this department.")})
+    if date < datetime.date.today():
+        raise ValidationError({"date": _("A transfer date is today or later, never in the past.")})
+    if date < function.start_date:
+        raise ValidationError({"date": _("The transfer date cannot be before the membership started.")})
+    same_province = to_department.get_parent().pk == function.tenant.get_parent().pk
+    needed = "memberships.transfer_member" if same_province else "memberships.transfer_member_across_provinces"
+    if not (actor.has_perm(needed, function.tenant) and actor.has_perm(needed, to_department)):
+        raise ValidationError(
+            {"to_department": _("Only the federation can transfer a member to another province.")
+             if not same_province else _("You may not transfer members of this department.")}
+        )
+    relation = _lock_relation(function.relation)
+    _end_one(actor=actor, function=function, end_date=date, reason=None, note=_("Transferred to %(department)s") % {"department": to_department.name})
+    new = function_start(
+        actor=actor, relation=relation, function_type=function.function_type, tenant=to_department,
+        start_date=date,
+    )
+    relation.tenant = to_department
+    relation._history_user = actor
+    relation.save(update_fields=["tenant"])
+    return new

@@ -1,0 +1,254 @@
+"""Relation cards (persons and organisations), custom fields, the communication log, saved
+searches and column choices."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from tenants.models import Language, Tenant
+
+from .querysets import RelationQuerySet
+
+
+class RelationKind(models.TextChoices):
+    PERSON = "person", _("Person")
+    ORGANISATION = "organisation", _("Organisation")
+
+
+class Gender(models.TextChoices):
+    FEMALE = "f", _("Female")
+    MALE = "m", _("Male")
+    OTHER = "x", _("Other")
+    UNKNOWN = "", _("Unknown")
+
+
+class MagazineDelivery(models.TextChoices):
+    AUTOMATIC = "automatic", _("Automatic")
+    BLOCKED = "blocked", _("Blocked")
+
+
+class RelationNumberCounter(models.Model):
+    """One row that hands out relation numbers: an UPDATE … SET value = value + 1 under a row
+    lock, so two simultaneous registrations never get the same number."""
+
+    value = models.PositiveBigIntegerField(default=100000)
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class Relation(models.Model):
+    """A person or organisation known to the federation: the relation card (SPEC R1)."""
+
+    number = models.PositiveBigIntegerField(_("relation number"), unique=True, editable=False)
+    kind = models.CharField(_("kind"), max_length=20, choices=RelationKind.choices, default=RelationKind.PERSON)
+    tenant = models.ForeignKey(
+        Tenant, verbose_name=_("home environment"), on_delete=models.PROTECT, related_name="relations"
+    )
+    initials = models.CharField(_("initials"), max_length=20, blank=True)
+    first_name = models.CharField(_("first name"), max_length=80, blank=True)
+    infix = models.CharField(_("infix"), max_length=20, blank=True, help_text=_("For example “van”, “de” or “van der”."))
+    last_name = models.CharField(_("surname"), max_length=120, blank=True)
+    organisation_name = models.CharField(_("organisation name"), max_length=200, blank=True)
+    gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True, default=Gender.UNKNOWN)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    email = models.EmailField(_("e-mail address"), blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    mobile = models.CharField(_("mobile phone"), max_length=30, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=10, blank=True)
+    house_number = models.PositiveIntegerField(_("house number"), null=True, blank=True)
+    house_number_suffix = models.CharField(_("suffix"), max_length=10, blank=True)
+    street = models.CharField(_("street"), max_length=120, blank=True)
+    city = models.CharField(_("city"), max_length=80, blank=True)
+    country = models.CharField(_("country"), max_length=2, default="NL")
+    language = models.CharField(_("language"), max_length=5, choices=Language.choices, default=Language.DUTCH)
+    magazine_delivery = models.CharField(
+        _("magazine"), max_length=20, choices=MagazineDelivery.choices, default=MagazineDelivery.AUTOMATIC
+    )
+    extra = models.JSONField(_("custom fields"), default=dict, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("login"), on_delete=models.SET_NULL, null=True,
+        blank=True, related_name="relation", editable=False,
+        help_text=_("The login of this person, made when a function grants them a role."),
+    )
+    # Lower-cased name, number, e-mail, postcode and city, kept by the services for the one search
+    # box; PostgreSQL indexes it with trigrams (see the migration).
+    search_text = models.TextField(editable=False, default="")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    history = HistoricalRecords(excluded_fields=["search_text"])
+    objects = RelationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("relation")
+        verbose_name_plural = _("relations")
+        ordering = ["last_name", "first_name", "number"]
+        permissions = [("export_relation", _("Can export relations"))]
+        indexes = [
+            models.Index(fields=["tenant", "last_name"]),
+            models.Index(fields=["postcode", "house_number"]),
+            models.Index(fields=["last_name", "first_name", "number"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.number})"
+
+    @property
+    def access_tenant(self) -> Tenant:
+        return self.tenant
+
+    @property
+    def display_name(self) -> str:
+        if self.kind == RelationKind.ORGANISATION:
+            return self.organisation_name
+        parts = [self.first_name or self.initials, self.infix, self.last_name]
+        return " ".join(p for p in parts if p)
+
+    @property
+    def sort_name(self) -> str:
+        """Surname first, the way member lists are read: "Vries, Jan de"."""
+        if self.kind == RelationKind.ORGANISATION:
+            return self.organisation_name
+        given = " ".join(p for p in [self.first_name or self.initials, self.infix] if p)
+        return f"{self.last_name}, {given}" if given else self.last_name
+
+    @property
+    def address_line(self) -> str:
+        number = f"{self.house_number or ''}{self.house_number_suffix and ' ' + self.house_number_suffix or ''}"
+        return " ".join(p for p in [self.street, number] if p)
+
+    def age_on(self, day: datetime.date) -> int | None:
+        if self.birth_date is None:
+            return None
+        before_birthday = (day.month, day.day) < (self.birth_date.month, self.birth_date.day)
+        return day.year - self.birth_date.year - before_birthday
+
+
+class CustomFieldType(models.TextChoices):
+    TEXT = "text", _("Text")
+    NUMBER = "number", _("Number")
+    DATE = "date", _("Date")
+    CHOICE = "choice", _("Choice")
+    BOOLEAN = "boolean", _("Yes/no")
+
+
+class CustomField(models.Model):
+    """An extra field ("extra veld") a tenant defines for the relations in its environment."""
+
+    tenant = models.ForeignKey(Tenant, verbose_name=_("environment"), on_delete=models.CASCADE, related_name="custom_fields")
+    code = models.SlugField(_("code"), max_length=40)
+    label = models.CharField(_("label"), max_length=100)
+    field_type = models.CharField(_("type"), max_length=20, choices=CustomFieldType.choices)
+    choices = models.TextField(_("choices"), blank=True, help_text=_("One choice per line (only for the type Choice)."))
+    required = models.BooleanField(_("required"), default=False)
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("custom field")
+        verbose_name_plural = _("custom fields")
+        ordering = ["order", "label"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "code"], name="custom_field_code_unique")]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def access_tenant(self) -> Tenant:
+        return self.tenant
+
+    @property
+    def choice_list(self) -> list[str]:
+        return [line.strip() for line in self.choices.splitlines() if line.strip()]
+
+
+class CommunicationType(models.Model):
+    """A kind of communication-log entry a tenant uses (phone call, visit report …)."""
+
+    tenant = models.ForeignKey(Tenant, verbose_name=_("environment"), on_delete=models.CASCADE, related_name="communication_types")
+    code = models.SlugField(_("code"), max_length=20)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("communication type")
+        verbose_name_plural = _("communication types")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "code"], name="communication_type_code_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def access_tenant(self) -> Tenant:
+        return self.tenant
+
+
+class CommunicationEntry(models.Model):
+    """One line of a relation's communication log: a mail, letter or invoice the system sent, or
+    a manual entry."""
+
+    class Channel(models.TextChoices):
+        MANUAL = "manual", _("Manual entry")
+        EMAIL = "email", _("E-mail")
+        LETTER = "letter", _("Letter")
+        INVOICE = "invoice", _("Invoice")
+
+    relation = models.ForeignKey(Relation, verbose_name=_("relation"), on_delete=models.CASCADE, related_name="communication")
+    tenant = models.ForeignKey(Tenant, verbose_name=_("environment"), on_delete=models.PROTECT, related_name="+")
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.MANUAL)
+    communication_type = models.ForeignKey(
+        CommunicationType, verbose_name=_("type"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    date = models.DateField(_("date"), default=datetime.date.today)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("text"), blank=True)
+    attachment = models.FileField(_("attachment"), upload_to="communication/%Y/%m/", blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("communication-log entry")
+        verbose_name_plural = _("communication log")
+        ordering = ["-date", "-created_at"]
+        indexes = [models.Index(fields=["relation", "date"])]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class SavedSearch(models.Model):
+    """A search a user saved under a name to run again (SPEC R2)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_searches")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("name"), max_length=100)
+    query_string = models.TextField(_("search"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("saved search")
+        verbose_name_plural = _("saved searches")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "tenant", "name"], name="saved_search_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ColumnPreference(models.Model):
+    """The columns a user chose for the relation search (kept per user)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="relation_columns")
+    columns = models.JSONField(default=list)
+
+    def __str__(self) -> str:
+        return ", ".join(self.columns)

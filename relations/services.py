@@ -1,0 +1,231 @@
+"""Use cases of relation cards: create (always with a first function), update, custom fields,
+the communication log and the magazine flag."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from ledenbeheer.addresses import clean_postcode
+from tenants.models import Tenant, User
+
+from .models import (
+    CommunicationEntry,
+    CommunicationType,
+    CustomField,
+    CustomFieldType,
+    MagazineDelivery,
+    Relation,
+    RelationKind,
+    RelationNumberCounter,
+)
+
+# --- relation numbers and search text -----------------------------------------------------------
+
+
+def relation_number_next() -> int:
+    """The next relation number. The UPDATE takes a row lock held until the transaction ends,
+    so concurrent registrations queue instead of sharing a number."""
+    with transaction.atomic():
+        updated = RelationNumberCounter.objects.filter(pk=1).update(value=F("value") + 1)
+        if not updated:
+            RelationNumberCounter.objects.create(pk=1, value=100001)
+        return RelationNumberCounter.objects.get(pk=1).value
+
+
+def search_text_for(relation: Relation) -> str:
+    parts = [
+        relation.first_name, relation.initials, relation.infix, relation.last_name,
+        relation.organisation_name, str(relation.number or ""), relation.email,
+        relation.postcode, relation.postcode.replace(" ", ""), relation.city,
+    ]
+    return " ".join(p.lower() for p in parts if p)
+
+
+# --- custom fields -----------------------------------------------------------------------------
+
+
+def custom_fields_for(tenant: Tenant) -> list[CustomField]:
+    """The custom fields that apply to relations homed in `tenant`: its own and those of every
+    tenant above it."""
+    return list(CustomField.objects.filter(tenant__path__in=tenant.ancestor_paths()).order_by("order", "label"))
+
+
+def custom_values_clean(fields: list[CustomField], values: dict[str, Any]) -> dict[str, Any]:
+    """Validate raw custom-field input and return JSON-ready values, keyed by field code."""
+    cleaned: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for field in fields:
+        raw = values.get(field.code)
+        if raw in (None, "") or (field.field_type != CustomFieldType.BOOLEAN and str(raw).strip() == ""):
+            if field.required:
+                errors[f"extra_{field.code}"] = [_("%(label)s is required.") % {"label": field.label}]
+            continue
+        try:
+            cleaned[field.code] = _custom_value(field, raw)
+        except (ValueError, decimal.InvalidOperation):
+            errors[f"extra_{field.code}"] = [
+                _("“%(value)s” is not a valid value for %(label)s.") % {"value": raw, "label": field.label}
+            ]
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _custom_value(field: CustomField, raw: Any) -> Any:
+    if field.field_type == CustomFieldType.NUMBER:
+        number = decimal.Decimal(str(raw).replace(",", "."))
+        if not number.is_finite():
+            raise ValueError(raw)
+        return int(number) if number == number.to_integral_value() else float(number)
+    if field.field_type == CustomFieldType.DATE:
+        return (raw if isinstance(raw, datetime.date) else datetime.date.fromisoformat(str(raw))).isoformat()
+    if field.field_type == CustomFieldType.BOOLEAN:
+        return raw in (True, "true", "True", "on", "1", 1)
+    if field.field_type == CustomFieldType.CHOICE:
+        if str(raw) not in field.choice_list:
+            raise ValueError(raw)
+        return str(raw)
+    return str(raw).strip()
+
+
+# --- relation cards ----------------------------------------------------------------------------
+
+RELATION_FIELDS = (
+    "kind", "initials", "first_name", "infix", "last_name", "organisation_name", "gender",
+    "birth_date", "email", "phone", "mobile", "postcode", "house_number", "house_number_suffix",
+    "street", "city", "country", "language", "magazine_delivery",
+)
+
+
+def relation_validate(relation: Relation) -> None:
+    """The rules of a card beyond single fields; raises ValidationError keyed by field."""
+    errors: dict[str, list[str]] = {}
+    if relation.kind == RelationKind.PERSON and not relation.last_name.strip():
+        errors["last_name"] = [_("Fill in the surname.")]
+    if relation.kind == RelationKind.ORGANISATION and not relation.organisation_name.strip():
+        errors["organisation_name"] = [_("Fill in the organisation name.")]
+    if relation.birth_date and relation.birth_date > datetime.date.today():
+        errors["birth_date"] = [_("The birth date cannot be in the future.")]
+    try:
+        relation.postcode = clean_postcode(relation.postcode, relation.country)
+    except ValidationError as error:
+        errors["postcode"] = error.messages
+    relation.initials = relation.initials.strip().upper()
+    relation.email = relation.email.strip()
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def relation_create(
+    *,
+    actor: User,
+    tenant: Tenant,
+    data: dict[str, Any],
+    extra: dict[str, Any] | None = None,
+    function_type,
+    function_tenant: Tenant,
+    start_date: datetime.date,
+) -> Relation:
+    """Create a relation card together with its first function (SPEC R1/R3): a new relation is
+    never left without a function."""
+    from memberships.services import function_start
+
+    relation = Relation(tenant=tenant, **{k: v for k, v in data.items() if k in RELATION_FIELDS})
+    relation_validate(relation)
+    relation.extra = custom_values_clean(custom_fields_for(tenant), extra or {})
+    relation.number = relation_number_next()
+    relation.search_text = search_text_for(relation)
+    relation.full_clean()
+    relation._history_user = actor
+    relation.save()
+    function_start(
+        actor=actor, relation=relation, function_type=function_type, tenant=function_tenant,
+        start_date=start_date,
+    )
+    return relation
+
+
+@transaction.atomic
+def relation_update(
+    *, actor: User, relation: Relation, data: dict[str, Any], extra: dict[str, Any] | None = None
+) -> Relation:
+    relation = Relation.objects.select_for_update().get(pk=relation.pk)
+    for field, value in data.items():
+        if field in RELATION_FIELDS:
+            setattr(relation, field, value)
+    relation_validate(relation)
+    if extra is not None:
+        relation.extra = custom_values_clean(custom_fields_for(relation.tenant), extra)
+    relation.search_text = search_text_for(relation)
+    relation.full_clean()
+    if relation.user_id and relation.email:
+        _sync_login_email(relation)
+    relation._history_user = actor
+    relation.save()
+    return relation
+
+
+def _sync_login_email(relation: Relation) -> None:
+    """A department administrator logs in with the e-mail on their card (SPEC T5): keep the
+    login's address equal to the card's, refusing one that another login already uses."""
+    user = User.objects.get(pk=relation.user_id)
+    if user.email.lower() == relation.email.lower():
+        return
+    if User.objects.with_email(relation.email).exclude(pk=user.pk).exists():
+        raise ValidationError({"email": _("Another login already uses this e-mail address.")})
+    user.email = relation.email
+    user.save(update_fields=["email"])
+
+
+# --- communication log -------------------------------------------------------------------------
+
+
+def communication_entry_add(
+    *,
+    actor: User | None,
+    relation: Relation,
+    tenant: Tenant,
+    subject: str,
+    body: str = "",
+    date: datetime.date | None = None,
+    channel: str = CommunicationEntry.Channel.MANUAL,
+    communication_type: CommunicationType | None = None,
+) -> CommunicationEntry:
+    entry = CommunicationEntry(
+        relation=relation, tenant=tenant, subject=subject, body=body,
+        date=date or datetime.date.today(), channel=channel,
+        communication_type=communication_type, created_by=actor,
+    )
+    entry.full_clean()
+    entry.save()
+    return entry
+
+
+# --- magazine ----------------------------------------------------------------------------------
+
+
+def magazine_block_all_but_oldest(*, actor: User, relations: list[Relation]) -> list[Relation]:
+    """Several relations at one address each get the magazine: keep it for the oldest member
+    and block it for the others (SPEC R7). Returns the relations that were blocked."""
+    receiving = [r for r in relations if r.magazine_delivery == MagazineDelivery.AUTOMATIC]
+    if len(receiving) < 2:
+        return []
+    oldest = min(receiving, key=lambda r: (r.birth_date or datetime.date.max, r.number))
+    blocked = []
+    with transaction.atomic():
+        for relation in receiving:
+            if relation.pk == oldest.pk:
+                continue
+            relation.magazine_delivery = MagazineDelivery.BLOCKED
+            relation._history_user = actor
+            relation.save(update_fields=["magazine_delivery"])
+            blocked.append(relation)
+    return blocked
