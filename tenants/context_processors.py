@@ -29,7 +29,14 @@ def environment(request) -> dict:
     def can(perm: str) -> bool:
         return user.is_superuser or perm in perms_here
 
-    context["nav"] = {"tenant": can("tenants.view_tenant"), "users": can("tenants.view_user")}
+    context["nav"] = {
+        "tenant": can("tenants.view_tenant"),
+        "users": can("tenants.view_user"),
+        "relations": can("relations.view_relation"),
+        "add_relation": can("relations.add_relation"),
+        "custom_fields": can("relations.change_customfield"),
+        "communication_types": can("relations.change_communicationtype"),
+    }
 
     # The dropdown holds the user's own environments and the ones directly below them; the
     # switcher page lists every environment with a search box.

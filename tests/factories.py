@@ -6,6 +6,7 @@ import datetime
 
 import factory
 
+from relations.models import Relation
 from tenants.models import Role, RoleAssignment, Tenant, TenantKind, User
 from tenants.services import tenant_create
 
@@ -56,4 +57,36 @@ def give_role(
         role=Role.objects.get(code=role_code),
         start_date=start_date or datetime.date.today() - datetime.timedelta(days=30),
         end_date=end_date,
+    )
+
+
+# --- relations and functions -------------------------------------------------------------------
+
+
+def make_relation(tenant: Tenant, *, actor: User | None = None, function_code: str = "department_member",
+                  function_tenant: Tenant | None = None, start_date: datetime.date | None = None,
+                  **data) -> Relation:
+    """A relation card made the way the app makes one: through the service, with a first
+    function (a department membership in `tenant` unless told otherwise)."""
+    from memberships.models import FunctionType
+    from relations.services import relation_create
+
+    defaults = {"first_name": "Jan", "last_name": "Jansen", "kind": "person"}
+    defaults.update(data)
+    return relation_create(
+        actor=actor, tenant=tenant, data=defaults, extra=data.pop("extra", None),
+        function_type=FunctionType.objects.get(code=function_code),
+        function_tenant=function_tenant or tenant,
+        start_date=start_date or datetime.date.today() - datetime.timedelta(days=100),
+    )
+
+
+def give_function(relation: Relation, tenant: Tenant, code: str, *, start_date: datetime.date | None = None,
+                  end_date: datetime.date | None = None, actor: User | None = None):
+    from memberships.models import FunctionType
+    from memberships.services import function_start
+
+    return function_start(
+        actor=actor, relation=relation, function_type=FunctionType.objects.get(code=code), tenant=tenant,
+        start_date=start_date or datetime.date.today() - datetime.timedelta(days=30), end_date=end_date,
     )

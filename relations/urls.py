@@ -1,0 +1,38 @@
+from django.urls import path
+
+from memberships import views as functions
+
+from .views import card, configuration, magazine, search
+
+urlpatterns = [
+    # Search ("Relaties beheren"), exports, saved searches, columns, bulk end.
+    path("relations/", search.relation_list, name="relation_list"),
+    path("relations/export/<str:fmt>/", search.relation_export, name="relation_export"),
+    path("relations/columns/", search.relation_columns, name="relation_columns"),
+    path("relations/searches/", search.saved_search_create, name="saved_search_create"),
+    path("relations/searches/<int:pk>/delete/", search.saved_search_delete, name="saved_search_delete"),
+    path("relations/bulk-end/", search.memberships_bulk_end, name="memberships_bulk_end"),
+    # The relation card and its tabs.
+    path("relations/new/", card.relation_create, name="relation_create"),
+    path("relations/address-lookup/", card.address_lookup, name="address_lookup"),
+    path("relations/<int:pk>/", card.relation_detail, name="relation_detail"),
+    path("relations/<int:pk>/edit/", card.relation_edit, name="relation_edit"),
+    path("relations/<int:pk>/history/", card.relation_history, name="relation_history"),
+    path("relations/<int:pk>/communication/", card.relation_communication, name="relation_communication"),
+    # Functions on the card.
+    path("relations/<int:pk>/functions/", functions.function_list, name="function_list"),
+    path("relations/<int:pk>/functions/new/", functions.function_add, name="function_add"),
+    path("relations/<int:pk>/functions/<int:function_pk>/end/", functions.function_end, name="function_end"),
+    path("relations/<int:pk>/functions/<int:function_pk>/delete/", functions.function_delete, name="function_delete"),
+    path("relations/<int:pk>/functions/<int:function_pk>/transfer/", functions.member_transfer, name="member_transfer"),
+    # Magazine ("BNDR") addresses.
+    path("relations/magazine/", magazine.magazine_addresses, name="magazine_addresses"),
+    path("relations/magazine/block/", magazine.magazine_block, name="magazine_block"),
+    # Configuration of the environment: custom fields and communication types.
+    path("settings/custom-fields/", configuration.custom_field_list, name="custom_field_list"),
+    path("settings/custom-fields/new/", configuration.custom_field_create, name="custom_field_create"),
+    path("settings/custom-fields/<int:pk>/", configuration.custom_field_edit, name="custom_field_edit"),
+    path("settings/custom-fields/<int:pk>/delete/", configuration.custom_field_delete, name="custom_field_delete"),
+    path("settings/communication-types/", configuration.communication_type_list, name="communication_type_list"),
+    path("settings/communication-types/<int:pk>/", configuration.communication_type_edit, name="communication_type_edit"),
+]

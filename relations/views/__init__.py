@@ -1,0 +1,1 @@
+"""Views of relation cards: search, the card and its tabs, magazine addresses, configuration."""
