@@ -154,7 +154,7 @@ AUTHENTICATION_BACKENDS = [
     # Log in with username or e-mail; answers has_perm(perm, obj) through the tenant chain.
     "tenants.backends.TenantRoleBackend",
     # Explicit per-object grants (e.g. a wizard shared with a named user).
-    "guardian.backends.ObjectPermissionBackend",
+    "tenants.backends.ObjectGrantBackend",
 ]
 # No anonymous user row: nothing is ever granted to visitors who are not logged in.
 ANONYMOUS_USER_NAME = None
