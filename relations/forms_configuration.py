@@ -1,9 +1,11 @@
-"""Forms of the configuration screens: custom fields and communication types."""
+"""Forms of the configuration screens: custom fields, communication types, cancellation reasons."""
 
 from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from memberships.models import CancellationReason
 
 from .models import CommunicationType, CustomField, CustomFieldType
 
@@ -27,3 +29,9 @@ class CommunicationTypeForm(forms.ModelForm):
     class Meta:
         model = CommunicationType
         fields = ["code", "name"]
+
+
+class CancellationReasonForm(forms.ModelForm):
+    class Meta:
+        model = CancellationReason
+        fields = ["name", "order", "active"]

@@ -35,4 +35,6 @@ urlpatterns = [
     path("settings/custom-fields/<int:pk>/delete/", configuration.custom_field_delete, name="custom_field_delete"),
     path("settings/communication-types/", configuration.communication_type_list, name="communication_type_list"),
     path("settings/communication-types/<int:pk>/", configuration.communication_type_edit, name="communication_type_edit"),
+    path("settings/cancellation-reasons/", configuration.cancellation_reason_list, name="cancellation_reason_list"),
+    path("settings/cancellation-reasons/<int:pk>/", configuration.cancellation_reason_edit, name="cancellation_reason_edit"),
 ]

@@ -36,6 +36,7 @@ def environment(request) -> dict:
         "add_relation": can("relations.add_relation"),
         "custom_fields": can("relations.change_customfield"),
         "communication_types": can("relations.change_communicationtype"),
+        "cancellation_reasons": can("memberships.change_cancellationreason"),
     }
 
     # The dropdown holds the user's own environments and the ones directly below them; the

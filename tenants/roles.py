@@ -21,6 +21,8 @@ NATIONAL_ONLY = frozenset(
         "tenants.delete_tenant",
         "memberships.delete_function",
         "memberships.transfer_member_across_provinces",
+        "memberships.add_cancellationreason",
+        "memberships.change_cancellationreason",
     }
 )
 

@@ -71,3 +71,22 @@ def test_it_adds_and_renames_a_communication_type(federation, login):
     assert response.status_code == 302
     kind.refresh_from_db()
     assert kind.name == "Telefoongesprek"
+
+
+def test_it_lets_only_the_federation_edit_the_reasons_for_ending(federation, login):
+    from memberships.models import CancellationReason
+
+    assert login(federation.province_sb).get("/settings/cancellation-reasons/").status_code == 403
+    client = login(federation.national_sb)
+    assert client.post("/settings/cancellation-reasons/", {"name": "Studie", "order": 9, "active": "on"}).status_code == 302
+    reason = CancellationReason.objects.get(name="Studie")
+    assert client.post(f"/settings/cancellation-reasons/{reason.pk}/", {"name": "Studie", "order": 9}).status_code == 302
+    reason.refresh_from_db()
+    assert reason.active is False
+
+
+def test_it_refuses_a_duplicate_reason_at_the_field(federation, login):
+    client = login(federation.national_sb)
+    response = client.post("/settings/cancellation-reasons/", {"name": "Verhuisd", "order": 1, "active": "on"})
+    assert response.status_code == 200
+    assert "name" in response.context["form"].errors
