@@ -2,14 +2,16 @@
 # Celery worker and beat (see docker-compose.yml). Configuration comes from environment
 # variables only (docs/configuration.md).
 
-# --- Front-end packages: pinned in package-lock.json, installed with npm ci -------------------
+# --- Build stage: front-end packages (npm ci, as pinned) and compiled translations ------------
 FROM debian:bookworm-slim AS assets
 RUN apt-get update \
- && apt-get install -y --no-install-recommends nodejs npm ca-certificates \
+ && apt-get install -y --no-install-recommends nodejs npm ca-certificates gettext \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /build
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
+COPY locale/ locale/
+RUN find locale -name '*.po' -exec sh -c 'msgfmt --check-format -o "${1%.po}.mo" "$1"' _ {} \;
 
 # --- The application --------------------------------------------------------------------------
 FROM python:3.12-slim-bookworm
@@ -35,6 +37,7 @@ RUN pip install .
 
 COPY --from=assets /build/node_modules ./node_modules
 COPY . .
+COPY --from=assets /build/locale ./locale
 
 # Collected, compressed and fingerprinted static files, served by whitenoise. DEBUG is off here,
 # as in production; the build needs no secrets (collectstatic does not use SECRET_KEY).

@@ -15,14 +15,15 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.installed-stamp
 NPM_STAMP := node_modules/.installed-stamp
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
 
 # pytest-xdist workers; extra pytest arguments come from PYTEST_ARGS, e.g.
 #   make test PYTEST_ARGS="tests/relations -k search"
 PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 
-# Local development commands run with DEBUG on unless the environment says otherwise; the
-# settings refuse to start without SECRET_KEY when DEBUG is off.
+# Local development commands run with DEBUG on unless the environment says otherwise: with DEBUG
+# off the settings expect collected static files, HTTPS and a real SECRET_KEY.
 DEV_ENV := DEBUG=$${DEBUG:-1}
 # The demo is self-contained: SQLite file db.sqlite3 and Celery tasks run in-process (no Redis),
 # whatever DATABASE_URL / CELERY_BROKER_URL the shell happens to have.
@@ -65,7 +66,7 @@ python: ## print the Python >= 3.12 that .venv is (or would be) built with
 
 # --- Installing -------------------------------------------------------------------------------
 
-install: $(PY_STAMP) $(NPM_STAMP) ## create .venv, install Python and front-end dependencies when they changed
+install: $(PY_STAMP) $(NPM_STAMP) $(MO_FILES) ## create .venv, install Python and front-end dependencies when they changed
 
 ifneq ($(VENV_OK),True)
 $(VENV)/pyvenv.cfg: FORCE
@@ -91,6 +92,17 @@ $(NPM_STAMP): package-lock.json package.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
+# Compiled translations (.mo) are made from the .po files whenever a .po is newer, so a fresh
+# clone shows the Dutch interface. Without gettext an existing .mo is kept, with a warning.
+locale/%.mo: locale/%.po
+	@if command -v msgfmt >/dev/null 2>&1; then \
+	  echo "msgfmt --check-format -o $@ $<"; msgfmt --check-format -o $@ $<; \
+	elif [ -f $@ ]; then \
+	  echo "warning: gettext is missing; keeping $@, which may be older than $<" >&2; \
+	else \
+	  echo "gettext is missing: install it (e.g. apt-get install gettext) to compile $<" >&2; exit 1; \
+	fi
+
 # --- Running ----------------------------------------------------------------------------------
 
 demo: install ## migrate, load the demo federation and serve on http://127.0.0.1:8000 (SQLite, no Redis)
@@ -107,8 +119,10 @@ run: install ## serve on http://127.0.0.1:8000 without seeding
 worker: install ## run a Celery worker (needs CELERY_BROKER_URL)
 	$(DEV_ENV) $(PY) -m celery -A ledenbeheer worker -l info
 
+# Beat's state file (last run times) goes to var/, which git ignores.
 beat: install ## run Celery beat, the nightly scheduler (exactly one per installation)
-	$(DEV_ENV) $(PY) -m celery -A ledenbeheer beat -l info
+	@mkdir -p var
+	$(DEV_ENV) $(PY) -m celery -A ledenbeheer beat -l info --schedule var/celerybeat-schedule
 
 # --- Checking ---------------------------------------------------------------------------------
 
@@ -125,8 +139,8 @@ lint: install ## ruff check
 
 messages: install ## update the Dutch translation files and compile them (needs gettext)
 	@command -v msgfmt >/dev/null 2>&1 || { echo "gettext is missing: install it (e.g. apt-get install gettext) and run make again" >&2; exit 1; }
-	$(DEV_ENV) $(PY) manage.py makemessages -l nl --no-location -i node_modules -i $(VENV)
+	$(DEV_ENV) $(PY) manage.py makemessages -l nl --no-location -i node_modules -i $(VENV) -i tests
 	$(DEV_ENV) $(PY) manage.py compilemessages -i node_modules -i $(VENV)
 
 clean: ## remove .venv, node_modules, the demo database and collected static files
-	rm -rf $(VENV) node_modules db.sqlite3 staticfiles build *.egg-info
+	rm -rf $(VENV) node_modules db.sqlite3 db.sqlite3-shm db.sqlite3-wal staticfiles build *.egg-info
