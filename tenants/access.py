@@ -116,6 +116,23 @@ def is_looking_along(user: User, tenant: Tenant | None) -> bool:
     return tenant.pk not in grants_for(user).tenant_ids
 
 
+def can_manage_user(actor: User, user: User, perm: str) -> bool:
+    """An account is managed by administrators above it: `perm` on its home environment and on
+    every environment where it holds a role that has not ended. Otherwise a province
+    administrator could set a temporary password for an account that also holds a national role
+    and log in with national powers."""
+    from .models import RoleAssignment
+
+    if actor.is_superuser:
+        return True
+    if user.tenant is None or not actor.has_perm(perm, user.tenant):
+        return False
+    tenants = {
+        a.tenant for a in RoleAssignment.objects.not_ended(datetime.date.today()).filter(user=user).select_related("tenant")
+    }
+    return all(actor.has_perm(perm, tenant) for tenant in tenants)
+
+
 def require_perm(request: HttpRequest, perm: str, obj: Any = None) -> None:
     """Raise 403 unless the user holds `perm` on `obj` (default: the current environment)."""
     target = obj if obj is not None else request.tenant

@@ -131,9 +131,10 @@ def user_create(
         tenant=tenant,
     )
     user.set_unusable_password()
-    user.full_clean()
+    # Checked before full_clean, whose constraint check would report it without naming the field.
     if User.objects.with_email(user.email).exists():
         raise ValidationError({"email": _("Another user already has this e-mail address.")})
+    user.full_clean()
     user.save()
     audit_record(actor=actor, action=AuditEvent.Action.USER_CREATED, tenant=tenant, target_user=user)
     if role is not None:

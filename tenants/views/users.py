@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .. import services
-from ..access import environment_required, get_user_or_404, require_perm
+from ..access import can_manage_user, environment_required, get_user_or_404, require_perm
 from ..forms import RoleAssignmentForm, TemporaryPasswordForm, UserCreateForm
 from ..models import RoleAssignment, Tenant, User
 
@@ -21,12 +21,8 @@ PAGE_SIZE = 50
 
 
 def _require_manage(request, user: User, perm: str) -> None:
-    """Acting on an account is for administrators of its home environment or above."""
-    if user.tenant is None:
-        if not request.user.is_superuser:
-            raise PermissionDenied
-        return
-    require_perm(request, perm, user.tenant)
+    if not can_manage_user(request.user, user, perm):
+        raise PermissionDenied
 
 
 @environment_required
@@ -107,14 +103,11 @@ def user_detail(request, pk: int):
             (assignment.end_date is None or assignment.end_date >= today)
             and request.user.has_perm("tenants.delete_roleassignment", assignment.tenant)
         )
-    manageable = user.tenant is None and request.user.is_superuser or (
-        user.tenant is not None and request.user.has_perm("tenants.change_user", user.tenant)
-    )
     context = {
         "managed_user": user,
         "assignments": assignments,
-        "can_manage": manageable,
-        "can_unblock": user.tenant is not None and request.user.has_perm("tenants.unblock_user", user.tenant),
+        "can_manage": can_manage_user(request.user, user, "tenants.change_user"),
+        "can_unblock": can_manage_user(request.user, user, "tenants.unblock_user"),
         "can_give_role": request.user.has_perm("tenants.add_roleassignment", request.tenant),
         "is_locked_out": services.user_is_locked_out(user),
     }

@@ -1,0 +1,234 @@
+"""The environment switcher, the banners on every page, and the interface language."""
+
+from __future__ import annotations
+
+import pytest
+
+from tenants.models import AuditEvent, RoleAssignment
+from tenants.services import role_assignment_end
+
+pytestmark = pytest.mark.django_db
+
+CURRENT = b'data-testid="current-environment">'
+LOOKING_ALONG = b'data-testid="looking-along-banner"'
+ENVIRONMENT_BANNER = b'data-testid="environment-banner"'
+
+
+def current_environment(response) -> bytes | None:
+    content = response.content
+    start = content.find(CURRENT)
+    if start < 0:
+        return None
+    start += len(CURRENT)
+    return content[start : content.index(b"<", start)]
+
+
+# --- the home page -----------------------------------------------------------------------------
+
+
+def test_it_starts_in_the_highest_environment_of_the_user(federation, login):
+    response = login(federation.province_sb).get("/")
+
+    assert response.status_code == 200
+    assert current_environment(response) == b"Provincie 1"
+    assert LOOKING_ALONG not in response.content
+
+
+def test_it_lists_the_environments_directly_below_on_the_home_page(federation, login):
+    response = login(federation.province_sb).get("/")
+
+    assert [t.name for t in response.context["children"]] == ["Afdeling 1.1", "Afdeling 1.2"]
+
+
+def test_it_shows_no_environment_to_a_user_without_a_role(federation, login):
+    response = login(federation.outsider).get("/")
+
+    assert response.status_code == 200
+    assert current_environment(response) is None
+    assert response.context["tenant"] is None
+
+
+# --- switching ---------------------------------------------------------------------------------
+
+
+def test_it_lets_a_national_administrator_look_along_in_a_province(federation, login):
+    client = login(federation.national_sb)
+
+    response = client.post("/environment/", {"tenant": federation.province1.pk})
+
+    assert response.status_code == 302
+    assert response.url == "/"
+    home = client.get("/")
+    assert current_environment(home) == b"Provincie 1"
+    assert LOOKING_ALONG in home.content
+    event = AuditEvent.objects.get(action=AuditEvent.Action.ENVIRONMENT_ENTERED)
+    assert (event.actor, event.tenant) == (federation.national_sb, federation.province1)
+
+
+def test_it_records_no_looking_along_when_entering_an_own_environment(federation, login):
+    client = login(federation.national_sb)
+    client.post("/environment/", {"tenant": federation.province1.pk})
+
+    client.post("/environment/", {"tenant": federation.national.pk})
+
+    home = client.get("/")
+    assert current_environment(home) == b"Testfederatie"
+    assert LOOKING_ALONG not in home.content
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.ENVIRONMENT_ENTERED).count() == 1
+
+
+def test_it_hides_an_environment_of_another_province(federation, login):
+    client = login(federation.province_sb)
+
+    response = client.post("/environment/", {"tenant": federation.province2.pk})
+
+    assert response.status_code == 404
+    assert current_environment(client.get("/")) == b"Provincie 1"
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.ENVIRONMENT_ENTERED).exists()
+
+
+@pytest.mark.parametrize("value", ["", "abc", "999999"])
+def test_it_answers_404_for_an_unknown_environment(federation, login, value):
+    response = login(federation.province_sb).post("/environment/", {"tenant": value})
+
+    assert response.status_code == 404
+
+
+def test_it_hides_the_environment_above_from_a_province_administrator(federation, login):
+    client = login(federation.province_sb)
+
+    response = client.post("/environment/", {"tenant": federation.national.pk})
+
+    assert response.status_code == 404
+    assert current_environment(client.get("/")) == b"Provincie 1"
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/path", "http://evil.example/users/"]
+)
+def test_it_ignores_a_next_address_on_another_host(federation, login, target):
+    response = login(federation.national_sb).post(
+        "/environment/", {"tenant": federation.province1.pk, "next": target}
+    )
+
+    assert response.status_code == 302
+    assert response.url == "/"
+
+
+def test_it_follows_a_next_address_on_this_site(federation, login):
+    response = login(federation.national_sb).post(
+        "/environment/", {"tenant": federation.province1.pk, "next": "/users/"}
+    )
+
+    assert response.status_code == 302
+    assert response.url == "/users/"
+
+
+def test_it_lists_only_enterable_environments(federation, login):
+    response = login(federation.province_sb).get("/environment/")
+
+    assert response.status_code == 200
+    assert {t.name for t in response.context["tenants"]} == {"Provincie 1", "Afdeling 1.1", "Afdeling 1.2"}
+
+
+def test_it_lists_every_environment_to_a_national_administrator(federation, login):
+    response = login(federation.national_sb).get("/environment/")
+
+    assert {t.pk for t in response.context["tenants"]} == {t.pk for t in federation.tenants.values()}
+
+
+def test_it_searches_the_environments_by_name(federation, login):
+    response = login(federation.national_sb).get("/environment/", {"q": "afdeling 2"})
+
+    assert {t.name for t in response.context["tenants"]} == {"Afdeling 2.1", "Afdeling 2.2"}
+
+
+def test_it_lists_nothing_to_a_user_without_a_role(federation, login):
+    response = login(federation.outsider).get("/environment/")
+
+    assert response.status_code == 200
+    assert list(response.context["tenants"]) == []
+
+
+def test_it_sends_an_anonymous_visitor_from_the_switcher_to_the_login_page(federation, client):
+    response = client.post("/environment/", {"tenant": federation.province1.pk})
+
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/login/")
+
+
+def test_it_falls_back_when_the_role_behind_the_environment_ends(federation, login):
+    client = login(federation.department_la)
+    detail = f"/environments/{federation.department11.pk}/"
+    assert current_environment(client.get("/")) == b"Afdeling 1.1"
+    assert client.get(detail).status_code == 200
+    assignment = RoleAssignment.objects.get(user=federation.department_la)
+
+    role_assignment_end(actor=federation.province_sb, assignment=assignment)
+
+    home = client.get("/")
+    assert current_environment(home) is None
+    assert client.get(detail).status_code == 403
+
+
+# --- banners -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/accounts/login/", "/accounts/password/reset/"])
+def test_it_shows_the_environment_banner_on_public_pages(settings, client, path):
+    settings.ENVIRONMENT_NAME = "Test"
+
+    assert ENVIRONMENT_BANNER in client.get(path).content
+
+
+def test_it_shows_the_environment_banner_on_every_page_of_a_user(settings, federation, login):
+    settings.ENVIRONMENT_NAME = "Test"
+    client = login(federation.province_sb)
+
+    for path in ("/", "/users/", "/environment/", f"/environments/{federation.province1.pk}/"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert ENVIRONMENT_BANNER in response.content, path
+
+
+@pytest.mark.parametrize("name", ["production", "Production", ""])
+def test_it_shows_no_environment_banner_in_production(settings, federation, login, name):
+    settings.ENVIRONMENT_NAME = name
+    client = login(federation.province_sb)
+
+    for path in ("/", "/users/"):
+        assert ENVIRONMENT_BANNER not in client.get(path).content, path
+    assert ENVIRONMENT_BANNER not in client.__class__().get("/accounts/login/").content
+
+
+# --- language ----------------------------------------------------------------------------------
+
+
+def test_it_speaks_dutch_by_default(client):
+    response = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9")
+
+    assert b'<html lang="nl">' in response.content
+
+
+def test_it_switches_to_english_with_the_language_switch(client):
+    response = client.post("/language/", {"language": "en", "next": "/accounts/login/"})
+
+    assert response.status_code == 302
+    assert client.cookies["django_language"].value == "en"
+    assert b'<html lang="en">' in client.get("/accounts/login/").content
+
+
+def test_it_switches_back_to_dutch(federation, login):
+    client = login(federation.province_sb)
+    client.post("/language/", {"language": "en", "next": "/"})
+    assert b'<html lang="en">' in client.get("/").content
+
+    client.post("/language/", {"language": "nl", "next": "/"})
+
+    assert b'<html lang="nl">' in client.get("/").content
+
+
+def test_it_ignores_an_unknown_language(client):
+    client.cookies["django_language"] = "fr"
+
+    assert b'<html lang="nl">' in client.get("/accounts/login/").content
