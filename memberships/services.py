@@ -229,7 +229,8 @@ def member_transfer(
         raise ValidationError({"date": _("A transfer date is today or later, never in the past.")})
     if date < function.start_date:
         raise ValidationError({"date": _("The transfer date cannot be before the membership started.")})
-    same_province = to_department.get_parent().pk == function.tenant.get_parent().pk
+    # Same parent in the tree: the parent's path is the child's path less one step.
+    same_province = to_department.path[: -Tenant.steplen] == function.tenant.path[: -Tenant.steplen]
     needed = "memberships.transfer_member" if same_province else "memberships.transfer_member_across_provinces"
     if not (actor.has_perm(needed, function.tenant) and actor.has_perm(needed, to_department)):
         raise ValidationError(

@@ -1,0 +1,81 @@
+"""Forms of the "Functies" tab: add, end and transfer. Forms validate; services decide."""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from relations.forms import tenant_choice_label
+from tenants.forms import DateInput
+from tenants.models import Tenant, TenantKind
+
+from .models import CancellationReason, FunctionType
+
+PAST_END_DATE = _("An end date is today or later, never in the past.")
+
+
+class FunctionForm(forms.Form):
+    function_type = forms.ModelChoiceField(label=_("Function"), queryset=FunctionType.objects.none())
+    tenant = forms.ModelChoiceField(label=_("Held in"), queryset=Tenant.objects.none())
+    start_date = forms.DateField(label=_("Start date"), widget=DateInput, initial=datetime.date.today)
+    end_date = forms.DateField(label=_("End date"), widget=DateInput, required=False)
+
+    def __init__(self, *args, tenants, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["function_type"].queryset = FunctionType.objects.filter(active=True)
+        self.fields["tenant"].queryset = tenants
+        self.fields["tenant"].label_from_instance = tenant_choice_label
+
+    def clean_end_date(self):
+        value = self.cleaned_data.get("end_date")
+        if value and value < datetime.date.today():
+            raise ValidationError(PAST_END_DATE)
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        function_type, tenant = cleaned.get("function_type"), cleaned.get("tenant")
+        if function_type and tenant and tenant.kind != function_type.tenant_kind:
+            self.add_error(
+                "tenant",
+                _("“%(function)s” is held in a %(kind)s; “%(tenant)s” is a %(tenant_kind)s.")
+                % {"function": function_type.name, "kind": TenantKind(function_type.tenant_kind).label.lower(),
+                   "tenant": tenant.name, "tenant_kind": TenantKind(tenant.kind).label.lower()},
+            )
+        start, end = cleaned.get("start_date"), cleaned.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", _("The end date cannot be before the start date."))
+        return cleaned
+
+
+class FunctionEndForm(forms.Form):
+    end_date = forms.DateField(label=_("End date"), widget=DateInput, initial=datetime.date.today)
+    reason = forms.ModelChoiceField(
+        label=_("Reason for ending"), queryset=CancellationReason.objects.filter(active=True), required=False,
+    )
+    note = forms.CharField(label=_("Explanation"), max_length=300, required=False)
+
+    def clean_end_date(self):
+        value = self.cleaned_data["end_date"]
+        if value < datetime.date.today():
+            raise ValidationError(PAST_END_DATE)
+        return value
+
+
+class MemberTransferForm(forms.Form):
+    to_department = forms.ModelChoiceField(label=_("To department"), queryset=Tenant.objects.none())
+    date = forms.DateField(label=_("Transfer date"), widget=DateInput, initial=datetime.date.today,
+                           help_text=_("The old membership ends and the new one starts on this date."))
+
+    def __init__(self, *args, departments, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_department"].queryset = departments
+
+    def clean_date(self):
+        value = self.cleaned_data["date"]
+        if value < datetime.date.today():
+            raise ValidationError(_("A transfer date is today or later, never in the past."))
+        return value
