@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from relations.models import Relation
@@ -207,6 +209,12 @@ def function_delete(*, actor: User, function: Function) -> None:
         assignment.delete()
 
 
+def _transfer_note(department: Tenant) -> str:
+    # Stored on the row, so written in the federation's language, not the clicking user's.
+    with translation.override(settings.LANGUAGE_CODE):
+        return _("Transferred to %(department)s") % {"department": department.name}
+
+
 @transaction.atomic
 def member_transfer(
     *,
@@ -238,7 +246,7 @@ def member_transfer(
              if not same_province else _("You may not transfer members of this department.")}
         )
     relation = _lock_relation(function.relation)
-    _end_one(actor=actor, function=function, end_date=date, reason=None, note=_("Transferred to %(department)s") % {"department": to_department.name})
+    _end_one(actor=actor, function=function, end_date=date, reason=None, note=_transfer_note(to_department))
     new = function_start(
         actor=actor, relation=relation, function_type=function.function_type, tenant=to_department,
         start_date=date,

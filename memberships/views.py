@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from relations.access import get_relation_or_404
@@ -113,7 +114,7 @@ def function_end(request, pk: int, function_pk: int):
             add_service_error(form, error)
         else:
             messages.success(
-                request, _("%(count)s function(s) end on %(date)s.")
+                request, ngettext("%(count)s function ends on %(date)s.", "%(count)s functions end on %(date)s.", len(ended))
                 % {"count": len(ended), "date": date_format(data["end_date"], "SHORT_DATE_FORMAT")},
             )
             return redirect("function_list", pk=relation.pk)

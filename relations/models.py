@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from tenants.models import Language, Tenant
@@ -24,7 +25,7 @@ class RelationKind(models.TextChoices):
 class Gender(models.TextChoices):
     FEMALE = "f", _("Female")
     MALE = "m", _("Male")
-    OTHER = "x", _("Other")
+    OTHER = "x", pgettext_lazy("gender", "Other")
     UNKNOWN = "", _("Unknown")
 
 

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, F, Q
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from tenants.access import environment_required, require_perm
@@ -82,7 +83,11 @@ def magazine_block(request):
     blocked = services.magazine_block_all_but_oldest(actor=request.user, relations=relations)
     if blocked:
         messages.success(
-            request, _("The magazine is now blocked for %(count)s relation(s) at this address; the oldest member keeps it.")
+            request, ngettext(
+                "The magazine is now blocked for %(count)s relation at this address; the oldest member keeps it.",
+                "The magazine is now blocked for %(count)s relations at this address; the oldest member keeps it.",
+                len(blocked),
+            )
             % {"count": len(blocked)},
         )
     else:
