@@ -185,15 +185,19 @@ def functions_bulk_end(
     note: str = "",
 ) -> int:
     """End several memberships at once: all of them, or none when one cannot be ended."""
-    count = 0
+    ended: set[int] = set()
     for function in functions:
+        # Ending a membership also ends the relation's other functions: one selected later in
+        # the same batch is already done.
+        if function.pk in ended:
+            continue
         try:
-            count += len(function_end(actor=actor, function=function, end_date=end_date, reason=reason, note=note))
+            ended.update(f.pk for f in function_end(actor=actor, function=function, end_date=end_date, reason=reason, note=note))
         except ValidationError as error:
             raise ValidationError(
                 _("%(relation)s: %(error)s") % {"relation": function.relation.display_name, "error": " ".join(error.messages)}
             ) from None
-    return count
+    return len(ended)
 
 
 @transaction.atomic

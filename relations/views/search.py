@@ -1,25 +1,406 @@
-"""IN PROGRESS: being written by a helper; every view below is replaced."""
+"""Relation search ("Relaties beheren", SPEC R2): the list with its search box, filters and chosen
+columns; CSV/XLSX exports of the result; saved searches; the column choice; and ending the
+memberships of selected relations at once (SPEC R4)."""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse, QueryDict, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_http_methods, require_POST
+
+from memberships.models import CancellationReason, Function, FunctionType
+from memberships.services import functions_bulk_end
+from tenants.access import environment_required, require_perm
+from tenants.forms import DateInput
+from tenants.models import Tenant
+
+from ..exports import csv_stream, current_memberships_prefetch, export_queryset, xlsx_file
+from ..filters import (
+    BOOLEAN,
+    CHOICE,
+    DATE,
+    NON_FILTER_KEYS,
+    OPERATOR_LABELS,
+    Column,
+    RelationSearch,
+    as_text,
+    chosen_columns,
+    columns_for,
+    export_columns,
+    parse_date,
+    search_fields,
+)
+from ..models import ColumnPreference, Relation, SavedSearch
+from ..services import custom_fields_for
+
+PAGE_SIZE = 50
 
 
-def relation_list(request, *args, **kwargs):
-    raise NotImplementedError
+def _search(request) -> RelationSearch:
+    return RelationSearch(request.GET, tenant=request.tenant, custom_fields=custom_fields_for(request.tenant))
 
 
-def relation_export(request, *args, **kwargs):
-    raise NotImplementedError
+def _clean_query_string(raw: str) -> str:
+    """A query string of the relation list, re-encoded (so it can only ever be a query string),
+    without paging, panel switches or empty boxes."""
+    given = QueryDict(raw.lstrip("?"))
+    params = QueryDict(mutable=True)
+    for key in given:
+        if key not in NON_FILTER_KEYS and key != "csrfmiddlewaretoken":
+            params.setlist(key, [v for v in given.getlist(key) if v.strip()])
+    return params.urlencode()
 
 
-def relation_columns(request, *args, **kwargs):
-    raise NotImplementedError
+def _list_url(query_string: str = "") -> str:
+    url = reverse("relation_list")
+    return f"{url}?{query_string}" if query_string else url
 
 
-def saved_search_create(request, *args, **kwargs):
-    raise NotImplementedError
+def _with_related(queryset, columns: list[Column], tenant: Tenant):
+    needs = {c.needs for c in columns}
+    if "tenant" in needs:
+        queryset = queryset.select_related("tenant")
+    if "memberships" in needs:
+        queryset = queryset.prefetch_related(current_memberships_prefetch(tenant))
+    return queryset
 
 
-def saved_search_delete(request, *args, **kwargs):
-    raise NotImplementedError
+def _error_list(search: RelationSearch) -> list[tuple[str, list[str]]]:
+    """The search's errors with a readable name for the input each belongs to."""
+    named = []
+    for key, errors in search.errors.items():
+        if key.startswith("col_"):
+            column = search.columns.get(key[4:])
+            label = column.label if column else key
+        elif key == "member_on":
+            label = _("Was a member on")
+        elif key == "department":
+            label = _("Department")
+        else:
+            name, _sep, operator = key.rpartition("__")
+            field = search.fields.get(name)
+            label = f"{field.label} ({OPERATOR_LABELS.get(operator, operator)})" if field else key
+        named.append((label, errors))
+    return named
 
 
-def memberships_bulk_end(request, *args, **kwargs):
-    raise NotImplementedError
+@environment_required
+def relation_list(request):
+    require_perm(request, "relations.view_relation")
+    search = _search(request)
+    if search.has_empty_values and not request.htmx:
+        # A search form sent without JavaScript: the same search at a URL fit to bookmark.
+        return redirect(_list_url(search.query_string(without=())))
+    if request.GET.get("panel") == "1":
+        return _extended_search(request, search)
+
+    preference = ColumnPreference.objects.filter(user=request.user).values_list("columns", flat=True).first()
+    columns = chosen_columns(search.columns, preference)
+    relations = search.filter(Relation.objects.visible_to(request.user, request.tenant))
+    relations = _with_related(relations.order_by(*search.ordering()), columns, request.tenant)
+    page = Paginator(relations, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    for relation in page.object_list:
+        relation.cells = [(column.key, as_text(column.value(relation))) for column in columns]
+
+    chosen_keys = {c.key for c in columns}
+    context = {
+        "search": search,
+        "query": search.query,
+        "page": page,
+        "headers": _headers(request, search, columns),
+        "column_count": len(columns) + 1,
+        "current_query": search.query_string(without=("page", "panel")),
+        "hidden_params": search.hidden_params(),
+        "error_list": _error_list(search),
+        "available_columns": [(c, c.key in chosen_keys) for c in search.columns.values()],
+        "can_export": request.user.has_perm("relations.export_relation", request.tenant),
+        "can_bulk_end": request.user.has_perm("memberships.change_function", request.tenant),
+        "show_results": True,
+    }
+    partial = request.htmx and not request.htmx.history_restore_request
+    template = "relations/relation_list.html#results" if partial else "relations/relation_list.html"
+    response = render(request, template, context)
+    if partial:
+        # The address bar shows the search without the form's empty boxes.
+        response["HX-Push-Url"] = _list_url(search.query_string(without=("panel",)))
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _headers(request, search: RelationSearch, columns: list[Column]) -> list[dict]:
+    """The result's column headers: a link that sorts on the column (again: the other way round)
+    and the column's box in the filter row."""
+    sort = request.GET.get("sort", "")
+    headers = []
+    for column in columns:
+        sort_link = None
+        if column.sort:
+            next_sort = f"-{column.key}" if sort == column.key else column.key
+            sort_link = "?" + search.query_string(without=("page", "panel"), sort=next_sort)
+        headers.append({
+            "column": column,
+            "sort_link": sort_link,
+            "direction": "asc" if sort == column.key else "desc" if sort == f"-{column.key}" else "",
+            "filterable": column.filterable,
+            "filter_value": request.GET.get(f"col_{column.key}", ""),
+        })
+    return headers
+
+
+def _extended_search(request, search: RelationSearch) -> HttpResponse:
+    """The extended filters and saved searches: loaded into the list page when its panel is opened
+    (htmx), or as a page of their own without JavaScript."""
+    panel_fields = []
+    for field in search.fields.values():
+        def values(operator, key=field.key):
+            return [v for v in request.GET.getlist(f"{key}__{operator}") if v.strip()]
+
+        entry = {"field": field, "errors": []}
+        for operator in field.operators:
+            entry["errors"] += search.errors.get(f"{field.key}__{operator}", [])
+        if field.kind in (CHOICE, BOOLEAN):
+            chosen = set(values("equals"))
+            entry["choices"] = [(code, label, code in chosen) for code, label in field.choices]
+        else:
+            if "contains" in field.operators:
+                entry["contains"] = _inputs(field.kind, [*values("contains"), ""], text=True)
+            entry["equals"] = _inputs(field.kind, [*values("equals"), ""])
+            if "from" in field.operators:
+                lows = request.GET.getlist(f"{field.key}__from")
+                highs = request.GET.getlist(f"{field.key}__to")
+                pairs = [(lows[i] if i < len(lows) else "", highs[i] if i < len(highs) else "")
+                         for i in range(max(len(lows), len(highs)))]
+                pairs = [p for p in pairs if p[0].strip() or p[1].strip()] + [("", "")]
+                entry["ranges"] = [(_inputs(field.kind, [low])[0], _inputs(field.kind, [high])[0]) for low, high in pairs]
+        panel_fields.append(entry)
+    departments = list(Tenant.objects.subtree(request.tenant).order_by("path").only("pk", "name", "depth", "path"))
+    chosen_departments = set(search.departments)
+    for tenant in departments:
+        tenant.indented_name = "\u00a0\u00a0" * (tenant.depth - request.tenant.depth) + tenant.name
+        tenant.chosen = tenant.pk in chosen_departments
+    function_types = list(FunctionType.objects.filter(active=True).order_by("order", "name"))
+    for function_type in function_types:
+        function_type.chosen = function_type.code in search.function_types
+    context = {
+        "search": search,
+        "query": search.query,
+        "panel_fields": panel_fields,
+        "departments": departments if len(departments) > 1 else [],
+        "function_types": function_types,
+        "member_on": _inputs(DATE, [*[v for v in request.GET.getlist("member_on") if v.strip()], ""]),
+        "member_on_errors": search.errors.get("member_on", []),
+        "saved_searches": SavedSearch.objects.filter(user=request.user, tenant=request.tenant),
+        "current_query": search.query_string(without=("page", "panel")),
+        "error_list": _error_list(search),
+        "show_panel": True,
+        "show_results": False,
+    }
+    partial = request.htmx and not request.htmx.history_restore_request
+    template = "relations/relation_list.html#extended" if partial else "relations/relation_list.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _inputs(kind: str, values: list[str], *, text: bool = False) -> list[dict[str, str]]:
+    """Inputs of the extended filters: a date as <input type=date> shows it (ISO); a value that is
+    not a date stays as typed, in a text input, so it can be corrected."""
+    inputs = []
+    for raw in values:
+        if kind == DATE and not text:
+            try:
+                inputs.append({"value": parse_date(raw).isoformat() if raw.strip() else "", "type": "date"})
+            except ValueError:
+                inputs.append({"value": raw, "type": "text"})
+        else:
+            inputs.append({"value": raw, "type": "text"})
+    return inputs
+
+
+# --- exports ------------------------------------------------------------------------------------
+
+
+@environment_required
+def relation_export(request, fmt: str):
+    require_perm(request, "relations.export_relation")
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    search = _search(request)
+    if not search.is_valid:
+        messages.error(request, _("Correct the search before exporting it."))
+        return redirect(_list_url(search.query_string(without=("page", "panel"))))
+    relations = search.active_only(search.filter(Relation.objects.visible_to(request.user, request.tenant)))
+    columns = export_columns(search.columns)
+    relations = export_queryset(relations.order_by(*search.ordering()), columns, request.tenant)
+    filename = f"relaties-{slugify(request.tenant.name)}-{datetime.date.today():%Y%m%d}.{fmt}"
+    if fmt == "csv":
+        response = StreamingHttpResponse(
+            csv_stream(relations, columns, actor=request.user, tenant=request.tenant),
+            content_type="text/csv; charset=utf-8",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+    return FileResponse(
+        xlsx_file(relations, columns, actor=request.user, tenant=request.tenant, title=_("Relations")),
+        as_attachment=True,
+        filename=filename,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+# --- columns and saved searches -----------------------------------------------------------------
+
+
+@environment_required
+@require_POST
+def relation_columns(request):
+    require_perm(request, "relations.view_relation")
+    available = columns_for(search_fields(custom_fields_for(request.tenant)))
+    if "reset" in request.POST:
+        ColumnPreference.objects.filter(user=request.user).delete()
+        messages.success(request, _("The list shows the standard columns again."))
+    else:
+        wanted = set(request.POST.getlist("columns"))
+        keys = [key for key in available if key in wanted]
+        if not keys:
+            messages.error(request, _("Choose at least one column."))
+        else:
+            ColumnPreference.objects.update_or_create(user=request.user, defaults={"columns": keys})
+            messages.success(request, _("Your columns have been saved."))
+    return redirect(_list_url(_clean_query_string(request.POST.get("next", ""))))
+
+
+@environment_required
+@require_POST
+def saved_search_create(request):
+    require_perm(request, "relations.view_relation")
+    name = request.POST.get("name", "").strip()
+    query_string = _clean_query_string(request.POST.get("query_string", ""))
+    max_length = SavedSearch._meta.get_field("name").max_length
+    if not name:
+        messages.error(request, _("Give the search a name to save it."))
+    elif len(name) > max_length:
+        messages.error(request, _("A name has at most %(n)d characters.") % {"n": max_length})
+    else:
+        _saved, created = SavedSearch.objects.update_or_create(
+            user=request.user, tenant=request.tenant, name=name, defaults={"query_string": query_string}
+        )
+        if created:
+            messages.success(request, _("The search “%(name)s” has been saved.") % {"name": name})
+        else:
+            messages.success(request, _("The search “%(name)s” has been replaced.") % {"name": name})
+    return redirect(_list_url(query_string))
+
+
+@environment_required
+@require_POST
+def saved_search_delete(request, pk: int):
+    saved = get_object_or_404(SavedSearch, pk=pk, user=request.user, tenant=request.tenant)
+    saved.delete()
+    messages.success(request, _("The search “%(name)s” has been deleted.") % {"name": saved.name})
+    return redirect(_list_url(_clean_query_string(request.POST.get("next", ""))))
+
+
+# --- ending selected memberships ----------------------------------------------------------------
+
+
+class MembershipsBulkEndForm(forms.Form):
+    functions = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Memberships to end"),
+        queryset=Function.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": gettext_lazy("Choose at least one membership to end.")},
+    )
+    end_date = forms.DateField(label=gettext_lazy("End date"), widget=DateInput)
+    reason = forms.ModelChoiceField(
+        label=gettext_lazy("Reason for ending"), queryset=CancellationReason.objects.filter(active=True),
+        required=False,
+    )
+    note = forms.CharField(
+        label=gettext_lazy("Explanation"), max_length=300, required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, memberships, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["functions"].queryset = memberships
+
+    def clean_end_date(self):
+        end_date = self.cleaned_data["end_date"]
+        if end_date < datetime.date.today():
+            raise ValidationError(_("An end date is today or later, never in the past."))
+        return end_date
+
+
+def _selected_ids(values: list[str]) -> list[int]:
+    return [int(v) for v in values if v.isdigit()][:5000]
+
+
+@environment_required
+@require_http_methods(["GET", "POST"])
+def memberships_bulk_end(request):
+    require_perm(request, "memberships.change_function")
+    data = request.POST if request.method == "POST" else request.GET
+    today = datetime.date.today()
+    relations = Relation.objects.visible_to(request.user, request.tenant).filter(
+        pk__in=_selected_ids(data.getlist("relation"))
+    )
+    memberships = (
+        Function.objects.memberships()
+        .not_ended(today)
+        .filter(relation__in=relations, tenant__path__startswith=request.tenant.path)
+        .select_related("relation", "tenant", "function_type")
+        .order_by("relation__last_name", "relation__first_name", "relation__number", "start_date", "pk")
+    )
+    selected = list(memberships)
+    next_query = _clean_query_string(data.get("next", ""))
+    form = MembershipsBulkEndForm(
+        request.POST or None,
+        memberships=memberships,
+        initial={"end_date": today, "functions": [f.pk for f in selected]},
+    )
+    if request.method == "POST" and form.is_valid():
+        chosen = list(form.cleaned_data["functions"])
+        try:
+            ended = functions_bulk_end(
+                actor=request.user, functions=chosen, end_date=form.cleaned_data["end_date"],
+                reason=form.cleaned_data["reason"], note=form.cleaned_data["note"],
+            )
+        except ValidationError as error:
+            # The service ends all or nothing; its reason is about the end date of one of them.
+            form.add_error("end_date", error)
+        else:
+            message = ngettext(
+                "%(count)d membership has been ended.", "%(count)d memberships have been ended.", len(chosen)
+            ) % {"count": len(chosen)}
+            if ended > len(chosen):
+                message += " " + ngettext(
+                    "%(count)d other function of these relations ended with them.",
+                    "%(count)d other functions of these relations ended with them.",
+                    ended - len(chosen),
+                ) % {"count": ended - len(chosen)}
+            messages.success(request, message)
+            return redirect(_list_url(next_query))
+    selected_relation_ids = sorted({f.relation_id for f in selected})
+    context = {
+        "form": form,
+        "memberships": selected,
+        "relation_ids": selected_relation_ids,
+        "requested_count": len(set(_selected_ids(data.getlist("relation")))),
+        "next_query": next_query,
+        "back_url": _list_url(next_query),
+    }
+    return render(request, "relations/memberships_bulk_end.html", context)
+

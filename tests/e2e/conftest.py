@@ -72,7 +72,16 @@ def page(browser: Browser, live_server) -> Iterator[Page]:
 
     page.on("console", on_console)
     page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-    page.on("requestfailed", lambda request: problems.append(f"request failed: {request.url}"))
+    # A request the browser itself cancels because the page moved on (net::ERR_ABORTED, e.g. a
+    # font still loading when a form is submitted) is not a problem of the page.
+    page.on(
+        "requestfailed",
+        lambda request: (
+            problems.append(f"request failed: {request.url} ({request.failure})")
+            if request.failure != "net::ERR_ABORTED"
+            else None
+        ),
+    )
     page.on(
         "response",
         lambda response: (

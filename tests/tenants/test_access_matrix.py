@@ -445,13 +445,20 @@ def _pattern_names(patterns, prefix: str = ""):
             yield f"{prefix}{pattern.name}" if pattern.name else f"<unnamed {pattern.pattern}>"
 
 
+def _all_matrices() -> dict:
+    """This module's MATRIX and those of the other apps' access-matrix tests."""
+    from ..relations.test_access_matrix import MATRIX as RELATIONS_MATRIX
+
+    return {**MATRIX, **RELATIONS_MATRIX}
+
+
 def test_it_knows_every_url_pattern():
     names = set(_pattern_names(get_resolver().url_patterns))
-    covered = {url_name for _method, url_name, _probe in MATRIX}
+    covered = {url_name for _method, url_name, _probe in _all_matrices()}
     unknown = sorted(names - covered - set(PUBLIC) - set(EXEMPT))
     assert not unknown, (
-        "URL patterns in neither the access matrix nor the public allow-list "
-        f"(add them to MATRIX in {__name__}): {', '.join(unknown)}"
+        "URL patterns in neither an access matrix nor the public allow-list "
+        f"(add them to MATRIX in tests/<app>/test_access_matrix.py): {', '.join(unknown)}"
     )
     stale = sorted((covered | set(PUBLIC) | set(EXEMPT)) - names)
     assert not stale, f"Entries for URL patterns that no longer exist: {', '.join(stale)}"

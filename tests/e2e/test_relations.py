@@ -1,0 +1,100 @@
+"""The main flows of relation cards, in Chromium: find a member by part of the name, add a
+relation with its membership, end a membership with a reason, transfer a member."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from memberships.models import Function
+from relations.models import Relation
+from tests.factories import make_relation
+
+from .test_login_and_environments import log_in
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(autouse=True)
+def _offline_address_lookup(settings):
+    settings.ADDRESS_LOOKUP = "ledenbeheer.addresses.NoLookup"
+
+
+def test_it_finds_a_member_by_part_of_the_name_as_you_type(page: Page, federation):
+    make_relation(federation.department11, first_name="Hansje", last_name="Brinker")
+    make_relation(federation.department11, first_name="Pieter", last_name="Post")
+    make_relation(federation.department21, first_name="Hanna", last_name="Anders")  # other province
+
+    log_in(page, "province_sb")
+    page.goto("/relations/")
+    page.get_by_test_id("relation-search-box").press_sequentially("ans", delay=30)
+
+    rows = page.get_by_test_id("relation-row")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Brinker")
+    rows.first.get_by_role("link").first.click()
+    expect(page.get_by_test_id("relation-name")).to_have_text("Hansje Brinker")
+
+
+def test_it_adds_a_relation_with_a_membership(page: Page, federation):
+    log_in(page, "province_sb")
+    page.goto("/relations/new/")
+    form = page.get_by_test_id("relation-form")
+    form.locator("[name=first_name]").fill("Sanne")
+    form.locator("[name=infix]").fill("van der")
+    form.locator("[name=last_name]").fill("Berg")
+    form.locator("[name=email]").fill("sanne@example.org")
+    form.locator("[name=postcode]").fill("6711ab")
+    form.locator("[name=house_number]").fill("12")
+    form.locator("[name=street]").fill("Dorpsstraat")
+    form.locator("[name=city]").fill("Ede")
+    first = page.get_by_test_id("first-function")
+    first.locator("[name=function_type]").select_option(label="Lid (afdelingsleden)")
+    first.locator("[name=tenant]").select_option(label="— — Afdeling 1.2")
+    form.locator("button[type=submit]").click()
+
+    expect(page.get_by_test_id("relation-name")).to_have_text("Sanne van der Berg")
+    relation = Relation.objects.get(last_name="Berg")
+    assert relation.postcode == "6711 AB"
+    assert relation.tenant == federation.department12
+    membership = Function.objects.get(relation=relation)
+    assert membership.tenant == federation.department12
+    assert membership.start_date == datetime.date.today()
+
+
+def test_it_ends_a_membership_with_a_reason(page: Page, federation):
+    relation = make_relation(federation.department11, first_name="Kees", last_name="Klaassen")
+    log_in(page, "province_sb")
+    page.goto(f"/relations/{relation.pk}/functions/")
+    page.get_by_test_id("function-end").first.click()
+
+    form = page.get_by_test_id("function-end-form")
+    expect(page.get_by_test_id("membership-end-warning")).to_be_visible()
+    form.locator("[name=reason]").select_option(label="Verhuisd")
+    form.locator("[name=note]").fill("Naar Canada")
+    form.locator("button[type=submit]").click()
+
+    expect(page.get_by_test_id("functions")).to_be_visible()
+    membership = Function.objects.get(relation=relation)
+    assert membership.end_date == datetime.date.today()
+    assert membership.cancellation_reason.name == "Verhuisd"
+    assert membership.cancellation_note == "Naar Canada"
+
+
+def test_it_transfers_a_member_to_another_department(page: Page, federation):
+    relation = make_relation(federation.department11, first_name="Lotte", last_name="de Wit")
+    log_in(page, "national_sb")
+    page.goto(f"/relations/{relation.pk}/functions/")
+    page.get_by_test_id("function-transfer").first.click()
+
+    form = page.get_by_test_id("member-transfer-form")
+    form.locator("[name=to_department]").select_option(label="Afdeling 2.2")
+    form.locator("button[type=submit]").click()
+
+    expect(page.get_by_test_id("functions")).to_be_visible()
+    relation.refresh_from_db()
+    assert relation.tenant == federation.department22
+    current = Function.objects.memberships().active_on(datetime.date.today() + datetime.timedelta(days=1))
+    assert list(current.filter(relation=relation).values_list("tenant", flat=True)) == [federation.department22.pk]

@@ -1,0 +1,227 @@
+"""Exports of a relation search: CSV for Excel and XLSX, inactive relations, escaping, logging."""
+
+import csv
+import datetime
+import io
+import logging
+
+import openpyxl
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from memberships.models import Function
+from relations.exports import csv_cell
+from relations.models import CustomField
+from tenants.models import Role
+from tests.factories import UserFactory, give_function, give_role, make_relation
+
+pytestmark = pytest.mark.django_db
+
+TODAY = datetime.date.today()
+CSV = reverse("relation_export", args=["csv"])
+XLSX = reverse("relation_export", args=["xlsx"])
+HYPERLINK = '=HYPERLINK("http://example.com/?x","Klik")'
+
+
+@pytest.fixture
+def world(federation):
+    CustomField.objects.create(tenant=federation.province1, code="diploma", label="Diploma", field_type="text")
+    r = {}
+    r["jansen"] = make_relation(
+        federation.department11, first_name="Piet", last_name="Jansen", city="Utrecht",
+        birth_date=datetime.date(1990, 5, 1), extra={"diploma": "Trainer B"},
+    )
+    r["evil"] = make_relation(
+        federation.department11, first_name="@SUM(1+1)", last_name=HYPERLINK, city="+31 6 1234",
+        street="-2+3", email="evil@example.org",
+    )
+    r["accent"] = make_relation(federation.department12, first_name="Zoë", last_name="Çelik", city="Ede")
+    # Visible in province 1 through its home, but no function there any more: inactive.
+    r["former"] = make_relation(
+        federation.department12, first_name="Otto", last_name="Oud", start_date=TODAY - datetime.timedelta(days=400)
+    )
+    Function.objects.filter(relation=r["former"]).update(end_date=TODAY - datetime.timedelta(days=5))
+    # Province 2 home, current board function in department 1.1: active in province 1.
+    r["guest"] = make_relation(federation.department21, first_name="Gast", last_name="Bestuur")
+    give_function(r["guest"], federation.department11, "department_board_member")
+    r["other"] = make_relation(federation.department21, first_name="Ander", last_name="Provincie")
+    return r
+
+
+def csv_rows(response) -> list[list[str]]:
+    assert response.status_code == 200
+    content = b"".join(response.streaming_content)
+    assert content.startswith(b"\xef\xbb\xbf")
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
+
+
+def by_number(rows) -> dict[str, list[str]]:
+    return {row[0]: row for row in rows[1:]}
+
+
+def xlsx_sheet(response):
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    workbook = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    return workbook.worksheets[0]
+
+
+# --- CSV ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=1+1", "'=1+1"), ("+31", "'+31"), ("-5", "'-5"), ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"), ("\rx", "'\rx"), ("Jansen", "Jansen"), ("a=b", "a=b"), ("", ""), (None, ""),
+        (datetime.date(2024, 3, 9), "09-03-2024"), (12, "12"),
+    ],
+)
+def test_it_makes_formula_like_cells_harmless(value, expected):
+    assert csv_cell(value) == expected
+
+
+def test_it_exports_csv_for_excel(federation, world, login):
+    response = login(federation.province_sb).get(CSV)
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert 'attachment; filename="relaties-provincie-1-' in response["Content-Disposition"]
+    rows = csv_rows(response)
+    header = rows[0]
+    assert len(header) > 20
+    assert "Diploma" in header  # the custom field
+    jansen = dict(zip(header, by_number(rows)[str(world["jansen"].number)], strict=True))
+    assert jansen["Diploma"] == "Trainer B"
+    assert "01-05-1990" in jansen.values()
+    assert "Afdeling 1.1" in jansen.values()
+
+
+def test_it_uses_semicolons_and_keeps_accents(federation, world, login):
+    response = login(federation.province_sb).get(CSV)
+    content = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert content.splitlines()[0].count(";") >= 20
+    assert "Zoë" in content and "Çelik" in content
+
+
+def test_it_escapes_cells_starting_with_a_formula_character(federation, world, login):
+    rows = csv_rows(login(federation.province_sb).get(CSV))
+    evil = by_number(rows)[str(world["evil"].number)]
+    assert "'" + HYPERLINK in evil
+    assert "'@SUM(1+1)" in evil
+    assert "'+31 6 1234" in evil
+    assert "'-2+3" in evil
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+
+
+# The oracle of exports: visible in the environment AND a current function in its subtree.
+EXPECTED_ACTIVE = {
+    "national_sb": {"jansen", "evil", "accent", "guest", "other"},
+    "province_sb": {"jansen", "evil", "accent", "guest"},
+    "department_la": {"jansen", "evil", "guest"},
+    "province2_sb": {"guest", "other"},
+}
+
+
+@pytest.mark.parametrize("role", sorted(EXPECTED_ACTIVE))
+def test_it_exports_what_each_role_may_see_without_the_inactive(federation, world, login, role):
+    rows = csv_rows(login(federation.users[role]).get(CSV))
+    assert set(by_number(rows)) == {str(world[k].number) for k in EXPECTED_ACTIVE[role]}
+
+
+def test_it_includes_inactive_relations_when_asked(federation, world, login):
+    rows = csv_rows(login(federation.province_sb).get(CSV, {"inactive": "1"}))
+    assert set(by_number(rows)) == {str(world[k].number) for k in ("jansen", "evil", "accent", "guest", "former")}
+
+
+def test_it_exports_the_current_search(federation, world, login):
+    client = login(federation.province_sb)
+    rows = csv_rows(client.get(CSV, {"q": "jans"}))
+    assert set(by_number(rows)) == {str(world["jansen"].number)}
+    rows = csv_rows(client.get(CSV, {"city__equals": ["Utrecht", "Ede"], "sort": "-number"}))
+    assert [row[0] for row in rows[1:]] == [str(world["accent"].number), str(world["jansen"].number)]
+
+
+def test_it_sends_a_search_with_errors_back_to_the_list(federation, world, login):
+    response = login(federation.province_sb).get(CSV, {"birth_date__from": "gisteren", "q": "x"})
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("relation_list") + "?")
+    assert "birth_date__from=gisteren" in response["Location"]
+
+
+def test_it_logs_every_export(federation, world, login, caplog):
+    client = login(federation.province_sb)
+    with caplog.at_level(logging.INFO, logger="ledenbeheer.exports"):
+        csv_rows(client.get(CSV))
+        xlsx_sheet(client.get(XLSX, {"q": "jans"}))
+    records = [r for r in caplog.records if r.name == "ledenbeheer.exports"]
+    assert [(r.username, r.tenant_id, r.format, r.rows) for r in records] == [
+        ("province_sb", federation.province1.pk, "csv", 4),
+        ("province_sb", federation.province1.pk, "xlsx", 1),
+    ]
+
+
+def test_it_reads_the_rows_in_chunks_without_a_query_per_row(federation, world, login, django_assert_max_num_queries):
+    for i in range(30):
+        make_relation(federation.department11, last_name=f"Lid{i}")
+    client = login(federation.province_sb)
+    client.get(reverse("relation_list"))
+    with django_assert_max_num_queries(12):
+        rows = csv_rows(client.get(CSV))
+    assert len(rows) == 1 + 34
+
+
+# --- XLSX ---------------------------------------------------------------------------------------
+
+
+def test_it_exports_xlsx_that_openpyxl_reads(federation, world, login):
+    sheet = xlsx_sheet(login(federation.province_sb).get(XLSX))
+    rows = list(sheet.iter_rows(values_only=True))
+    header = rows[0]
+    assert "Diploma" in header
+    numbers = {row[0] for row in rows[1:]}
+    assert numbers == {world[k].number for k in ("jansen", "evil", "accent", "guest")}
+    jansen = dict(zip(header, next(r for r in rows[1:] if r[0] == world["jansen"].number), strict=True))
+    assert jansen["Diploma"] == "Trainer B"
+    assert datetime.datetime(1990, 5, 1) in jansen.values()
+
+
+def test_it_writes_formula_like_text_as_text_in_xlsx(federation, world, login):
+    sheet = xlsx_sheet(login(federation.province_sb).get(XLSX))
+    cells = [cell for row in sheet.iter_rows() for cell in row]
+    evil = [cell for cell in cells if isinstance(cell.value, str) and cell.value.startswith(("=", "@", "+", "-"))]
+    assert {cell.value for cell in evil} >= {HYPERLINK, "@SUM(1+1)", "+31 6 1234", "-2+3"}
+    assert all(cell.data_type == "s" for cell in evil)  # text, never a formula
+
+
+def test_it_includes_inactive_relations_in_xlsx_when_asked(federation, world, login):
+    sheet = xlsx_sheet(login(federation.province_sb).get(XLSX, {"inactive": "1"}))
+    assert world["former"].number in {row[0] for row in sheet.iter_rows(min_row=2, values_only=True)}
+
+
+# --- access -------------------------------------------------------------------------------------
+
+
+def test_it_refuses_exports_without_the_export_permission(federation, world, login):
+    role = Role.objects.create(code="viewer", name="Viewer", tenant_kind="province")
+    role.permissions.set(Permission.objects.filter(codename__in=["view_tenant", "view_relation"]))
+    viewer = UserFactory(tenant=federation.province1)
+    give_role(viewer, federation.province1, "viewer")
+    client = login(viewer)
+    assert client.get(reverse("relation_list")).status_code == 200
+    assert client.get(CSV).status_code == 403
+    assert client.get(XLSX).status_code == 403
+
+
+def test_it_refuses_exports_to_an_outsider(federation, world, login):
+    assert login(federation.outsider).get(CSV).status_code == 403
+
+
+def test_it_knows_only_csv_and_xlsx(federation, login):
+    assert login(federation.province_sb).get(reverse("relation_export", args=["pdf"])).status_code == 404
+
+
+def test_it_shows_export_links_with_the_current_query(federation, world, login):
+    response = login(federation.province_sb).get(reverse("relation_list"), {"q": "jans", "inactive": "1", "page": "1"})
+    content = response.content.decode()
+    assert f'href="{CSV}?q=jans&amp;inactive=1"' in content
+    assert f'href="{XLSX}?q=jans&amp;inactive=1"' in content
