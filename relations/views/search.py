@@ -9,7 +9,6 @@ import datetime
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -42,6 +41,7 @@ from ..filters import (
     search_fields,
 )
 from ..models import ColumnPreference, Relation, SavedSearch
+from ..paging import search_page
 from ..services import custom_fields_for
 
 PAGE_SIZE = 50
@@ -107,9 +107,12 @@ def relation_list(request):
 
     preference = ColumnPreference.objects.filter(user=request.user).values_list("columns", flat=True).first()
     columns = chosen_columns(search.columns, preference)
-    relations = search.filter(Relation.objects.visible_to(request.user, request.tenant))
-    relations = _with_related(relations.order_by(*search.ordering()), columns, request.tenant)
-    page = Paginator(relations, PAGE_SIZE).get_page(request.GET.get("page"))
+    matches = search.filter(Relation.objects.visible_to(request.user, request.tenant))
+    result = search_page(
+        matches, ordering=search.ordering(), page_number=request.GET.get("page"), per_page=PAGE_SIZE,
+        prepare=lambda rows: _with_related(rows, columns, request.tenant),
+    )
+    page = result.page
     page.object_list = list(page.object_list)
     for relation in page.object_list:
         relation.cells = [(column.key, as_text(column.value(relation))) for column in columns]
@@ -119,6 +122,7 @@ def relation_list(request):
         "search": search,
         "query": search.query,
         "page": page,
+        "result": result,
         "headers": _headers(request, search, columns),
         "column_count": len(columns) + 1,
         "current_query": search.query_string(without=("page", "panel")),
