@@ -170,6 +170,15 @@ def function_end(
             .select_related("function_type", "role_assignment")
         )
         for other in others:
+            if other.start_date > end_date:
+                # It would start after the membership ends: it never begins (a one-day function
+                # would grant its role for that day).
+                assignment = other.role_assignment
+                other._history_user = actor
+                other.delete()
+                if assignment is not None:
+                    assignment.delete()
+                continue
             _end_one(actor=actor, function=other, end_date=end_date, reason=reason, note=note)
             ended.append(other)
     return ended
@@ -233,6 +242,8 @@ def member_transfer(
     function = Function.objects.select_related("function_type", "tenant", "relation").get(pk=function.pk)
     if not function.function_type.counts_as_membership:
         raise ValidationError(_("Only a membership can be transferred."))
+    if function.end_date is not None and function.end_date < max(date, datetime.date.today()):
+        raise ValidationError({"date": _("This membership has ended or ends before that date; it cannot be transferred.")})
     if to_department.kind != TenantKind.DEPARTMENT:
         raise ValidationError({"to_department": _("Choose a department.")})
     if to_department.pk == function.tenant_id:

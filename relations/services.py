@@ -81,7 +81,9 @@ def custom_values_clean(fields: list[CustomField], values: dict[str, Any]) -> di
 def _custom_value(field: CustomField, raw: Any) -> Any:
     if field.field_type == CustomFieldType.NUMBER:
         number = decimal.Decimal(str(raw).replace(",", "."))
-        if not number.is_finite():
+        # No infinities, and nothing a person would type in a form: huge exponents would make a
+        # number of millions of digits.
+        if not number.is_finite() or number.adjusted() > 15 or number.adjusted() < -15:
             raise ValueError(raw)
         return int(number) if number == number.to_integral_value() else float(number)
     if field.field_type == CustomFieldType.DATE:
