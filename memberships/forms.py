@@ -8,13 +8,24 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from relations.forms import tenant_choice_label
-from tenants.forms import DateInput
+from tenants.forms import DateInput, tenant_choice_label
 from tenants.models import Tenant, TenantKind
 
 from .models import CancellationReason, FunctionType
 
 PAST_END_DATE = _("An end date is today or later, never in the past.")
+
+
+def check_function_tenant(form: forms.Form, cleaned: dict) -> None:
+    """A function is held in an environment of the kind its type says (the service checks again)."""
+    function_type, tenant = cleaned.get("function_type"), cleaned.get("tenant")
+    if function_type and tenant and tenant.kind != function_type.tenant_kind:
+        form.add_error(
+            "tenant",
+            _("“%(function)s” is held in a %(kind)s; “%(tenant)s” is a %(tenant_kind)s.")
+            % {"function": function_type.name, "kind": TenantKind(function_type.tenant_kind).label.lower(),
+               "tenant": tenant.name, "tenant_kind": TenantKind(tenant.kind).label.lower()},
+        )
 
 
 class FunctionForm(forms.Form):
@@ -37,14 +48,7 @@ class FunctionForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        function_type, tenant = cleaned.get("function_type"), cleaned.get("tenant")
-        if function_type and tenant and tenant.kind != function_type.tenant_kind:
-            self.add_error(
-                "tenant",
-                _("“%(function)s” is held in a %(kind)s; “%(tenant)s” is a %(tenant_kind)s.")
-                % {"function": function_type.name, "kind": TenantKind(function_type.tenant_kind).label.lower(),
-                   "tenant": tenant.name, "tenant_kind": TenantKind(tenant.kind).label.lower()},
-            )
+        check_function_tenant(self, cleaned)
         start, end = cleaned.get("start_date"), cleaned.get("end_date")
         if start and end and end < start:
             self.add_error("end_date", _("The end date cannot be before the start date."))

@@ -11,9 +11,10 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from ledenbeheer.addresses import clean_postcode
+from memberships.forms import check_function_tenant
 from memberships.models import FunctionType
-from tenants.forms import DateInput
-from tenants.models import Tenant, TenantKind
+from tenants.forms import DateInput, tenant_choice_label
+from tenants.models import Tenant
 
 from .models import (
     CommunicationEntry,
@@ -46,10 +47,6 @@ def add_service_error(form: forms.Form, error: ValidationError) -> None:
     for field, errors in error.error_dict.items():
         target = field if field in form.fields and field != NON_FIELD_ERRORS else None
         form.add_error(target, errors)
-
-
-def tenant_choice_label(tenant: Tenant) -> str:
-    return f"{'— ' * (tenant.depth - 1)}{tenant.name}"
 
 
 def custom_form_field(field: CustomField) -> forms.Field:
@@ -169,14 +166,7 @@ class RelationCreateForm(RelationForm):
 
     def clean(self):
         cleaned = super().clean()
-        function_type, tenant = cleaned.get("function_type"), cleaned.get("tenant")
-        if function_type and tenant and tenant.kind != function_type.tenant_kind:
-            self.add_error(
-                "tenant",
-                _("“%(function)s” is held in a %(kind)s; “%(tenant)s” is a %(tenant_kind)s.")
-                % {"function": function_type.name, "kind": TenantKind(function_type.tenant_kind).label.lower(),
-                   "tenant": tenant.name, "tenant_kind": TenantKind(tenant.kind).label.lower()},
-            )
+        check_function_tenant(self, cleaned)
         return cleaned
 
 

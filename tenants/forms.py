@@ -19,6 +19,11 @@ from .models import Role, Tenant, User
 LOGO_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
 
 
+def tenant_choice_label(tenant: Tenant) -> str:
+    """An environment in a select, indented by its depth in the tree."""
+    return f"{'— ' * (tenant.depth - 1)}{tenant.name}"
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -124,7 +129,7 @@ class RoleAssignmentForm(forms.Form):
     def __init__(self, *args, tenants, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tenant"].queryset = tenants
-        self.fields["tenant"].label_from_instance = lambda t: f"{'— ' * (t.depth - 1)}{t.name}"
+        self.fields["tenant"].label_from_instance = tenant_choice_label
 
     def clean(self):
         cleaned = super().clean()

@@ -19,7 +19,6 @@ import datetime
 import logging
 
 import pytest
-from django.db import transaction
 from django.urls import reverse
 
 from memberships.models import CancellationReason, Function, FunctionType
@@ -32,7 +31,8 @@ from relations.models import (
     SavedSearch,
 )
 from tests.factories import give_function, make_relation
-from tests.tenants.test_access_matrix import ACTORS, MISSING_PK, _client_for, _outcome
+from tests.tenants.test_access_matrix import ACTORS, MISSING_PK, _client_for
+from tests.tenants.test_access_matrix import _request as _tenants_request
 
 pytestmark = pytest.mark.django_db
 
@@ -249,17 +249,7 @@ def _state() -> tuple:
 
 
 def _request(client, method: str, url: str, data: dict):
-    with transaction.atomic():
-        if method == "GET":
-            response, changed = client.get(url), False
-        else:
-            before = _state()
-            response = client.post(url, data)
-            changed = _state() != before
-        if response.streaming:
-            b"".join(response.streaming_content)
-        transaction.set_rollback(True)
-    return _outcome(response), changed
+    return _tenants_request(client, method, url, data, state=_state)
 
 
 def test_it_has_one_answer_per_actor_in_every_row():

@@ -326,16 +326,17 @@ def _outcome(response) -> int | str:
     return response.status_code
 
 
-def _request(client: Client, method: str, url: str, data: dict):
+def _request(client: Client, method: str, url: str, data: dict, state=None):
     """One request, rolled back afterwards so the next actor meets the same data. Returns the
-    answer and whether the request changed anything."""
+    answer and whether the request changed anything (as `state()` sees it)."""
+    state = state or _state
     with transaction.atomic():
         if method == "GET":
             response, changed = client.get(url), False
         else:
-            before = _state()
+            before = state()
             response = client.post(url, data)
-            changed = _state() != before
+            changed = state() != before
         if response.streaming:
             # Reading a streamed answer (the logo) to the end closes its file the way the test
             # client means to; calling close() ourselves would also close the database
