@@ -20,6 +20,8 @@ MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
 # pytest-xdist workers; extra pytest arguments come from PYTEST_ARGS, e.g.
 #   make test PYTEST_ARGS="tests/relations -k search"
 PYTEST_WORKERS ?= 2
+# Relations loaded by `make demo` (a total: running it again adds nothing).
+DEMO_MEMBERS ?= 3000
 PYTEST_ARGS ?=
 
 # Local development commands run with DEBUG on unless the environment says otherwise: with DEBUG
@@ -107,7 +109,7 @@ locale/%.mo: locale/%.po
 
 demo: install ## migrate, load the demo federation and serve on http://127.0.0.1:8000 (SQLite, no Redis)
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
-	$(DEMO_ENV) $(PY) manage.py seed_demo
+	$(DEMO_ENV) $(PY) manage.py seed_demo --members $(DEMO_MEMBERS)
 	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
 migrate: install ## apply migrations to the database of DATABASE_URL (default db.sqlite3)

@@ -56,7 +56,7 @@ class Command(BaseCommand):
     def handle(self, *args, password: str, members: int, seed: int, **options):
         if members < 0:
             raise CommandError("--members cannot be negative.")
-        self._federation(password)
+        tenants = self._federation(password)
         if members:
             # Outside the federation's transaction: the relations are committed in batches, so an
             # interrupted load keeps what it made and the next run tops up the rest.
@@ -65,9 +65,10 @@ class Command(BaseCommand):
             national = Tenant.objects.get(depth=1, name=NATIONAL_NAME)
             added = populate(members, rng_seed=seed, national=national, progress=self.stdout.write)
             self.stdout.write(self.style.SUCCESS(f"Demo relations: {added} added, {members} wanted in total."))
+        self._print_users(tenants, password)
 
     @transaction.atomic
-    def _federation(self, password: str) -> None:
+    def _federation(self, password: str) -> dict:
         national = Tenant.objects.filter(depth=1, name=NATIONAL_NAME).first()
         if national is None:
             national = tenant_create(
@@ -103,6 +104,10 @@ class Command(BaseCommand):
                     user=user, tenant=tenant, role=role, start_date=today - datetime.timedelta(days=365)
                 )
 
+        return tenants
+
+    def _print_users(self, tenants: dict, password: str) -> None:
+        """The demo logins, last, so they are what the terminal shows when the seed is done."""
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo federation ready: {Tenant.objects.count()} environments, "
