@@ -16,7 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db import connections
+from django.db.models import F, QuerySet
+from django.db.models.functions import Coalesce
 
 CAP = 5000
 
@@ -28,13 +30,31 @@ class SearchPage:
     capped: bool
 
 
+def _unindexed(ordering: list[str], db: str) -> list:
+    """`ordering` for sorting a handful of rows fetched by primary key. On PostgreSQL each field
+    becomes COALESCE(field, field): the same order, but one no index serves, so PostgreSQL fetches
+    the ids by primary key and sorts them instead of walking the whole name index looking for
+    them (seconds when they cluster at the end of the alphabet)."""
+    if connections[db].vendor != "postgresql":
+        return list(ordering)
+    sort = []
+    for field in ordering:
+        name = field.lstrip("-")
+        expression = Coalesce(F(name), F(name))
+        sort.append(expression.desc() if field.startswith("-") else expression.asc())
+    return sort
+
+
 def search_page(matches: QuerySet, *, ordering: list[str], page_number, per_page: int, prepare) -> SearchPage:
     """The page `page_number` of `matches` sorted by `ordering`; `prepare` adds the joins and
     prefetches the page needs to an ordered queryset."""
     ids = list(matches.order_by().values_list("pk", flat=True)[: CAP + 1])
     capped = len(ids) > CAP
-    rows = matches if capped else matches.model.objects.filter(pk__in=ids)
-    paginator = Paginator(prepare(rows.order_by(*ordering)), per_page)
+    if capped:
+        rows = matches.order_by(*ordering)
+    else:
+        rows = matches.model.objects.filter(pk__in=ids).order_by(*_unindexed(ordering, matches.db))
+    paginator = Paginator(prepare(rows), per_page)
     # Known already: the paginator must not count again.
     paginator.count = min(len(ids), CAP + 1)
     return SearchPage(page=paginator.get_page(page_number), count=min(len(ids), CAP), capped=capped)
