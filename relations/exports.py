@@ -44,7 +44,7 @@ def csv_cell(value: Any) -> str:
     return text
 
 
-def export_queryset(queryset: QuerySet[Relation], columns: list[Column], tenant: Tenant) -> QuerySet[Relation]:
+def with_column_data(queryset: QuerySet[Relation], columns: list[Column], tenant: Tenant) -> QuerySet[Relation]:
     """The queryset with what the columns need loaded alongside (a join or one prefetch query per
     chunk of rows)."""
     needs = {c.needs for c in columns}

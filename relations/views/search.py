@@ -24,7 +24,7 @@ from tenants.access import environment_required, require_perm
 from tenants.forms import DateInput
 from tenants.models import Tenant
 
-from ..exports import csv_stream, current_memberships_prefetch, export_queryset, xlsx_file
+from ..exports import csv_stream, with_column_data, xlsx_file
 from ..filters import (
     BOOLEAN,
     CHOICE,
@@ -67,15 +67,6 @@ def _list_url(query_string: str = "") -> str:
     return f"{url}?{query_string}" if query_string else url
 
 
-def _with_related(queryset, columns: list[Column], tenant: Tenant):
-    needs = {c.needs for c in columns}
-    if "tenant" in needs:
-        queryset = queryset.select_related("tenant")
-    if "memberships" in needs:
-        queryset = queryset.prefetch_related(current_memberships_prefetch(tenant))
-    return queryset
-
-
 def _error_list(search: RelationSearch) -> list[tuple[str, list[str]]]:
     """The search's errors with a readable name for the input each belongs to."""
     named = []
@@ -110,7 +101,7 @@ def relation_list(request):
     matches = search.filter(Relation.objects.visible_to(request.user, request.tenant))
     result = search_page(
         matches, ordering=search.ordering(), page_number=request.GET.get("page"), per_page=PAGE_SIZE,
-        prepare=lambda rows: _with_related(rows, columns, request.tenant),
+        prepare=lambda rows: with_column_data(rows, columns, request.tenant),
     )
     page = result.page
     page.object_list = list(page.object_list)
@@ -247,7 +238,7 @@ def relation_export(request, fmt: str):
         return redirect(_list_url(search.query_string(without=("page", "panel"))))
     relations = search.active_only(search.filter(Relation.objects.visible_to(request.user, request.tenant)))
     columns = export_columns(search.columns)
-    relations = export_queryset(relations.order_by(*search.ordering()), columns, request.tenant)
+    relations = with_column_data(relations.order_by(*search.ordering()), columns, request.tenant)
     filename = f"relaties-{slugify(request.tenant.name)}-{datetime.date.today():%Y%m%d}.{fmt}"
     if fmt == "csv":
         response = StreamingHttpResponse(
