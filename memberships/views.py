@@ -144,7 +144,7 @@ def function_delete(request, pk: int, function_pk: int):
 def transfer_departments(request, function: Function):
     """Departments this user may move the member to: any department with the national power,
     otherwise those in the membership's province."""
-    departments = Tenant.objects.filter(kind=TenantKind.DEPARTMENT).order_by("path")
+    departments = Tenant.objects.enterable_by(request.user).filter(kind=TenantKind.DEPARTMENT).order_by("path")
     if request.user.has_perm("memberships.transfer_member_across_provinces", function):
         return departments
     province_path = function.tenant.path[: -Tenant.steplen]

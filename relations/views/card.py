@@ -47,7 +47,7 @@ def card_context(request, relation: Relation, tab: str) -> dict[str, Any]:
 
 def function_tenants(request):
     """Where a function may be given from this environment: its own subtree."""
-    return Tenant.objects.subtree(request.tenant).order_by("path")
+    return Tenant.objects.visible_to(request.user, request.tenant).order_by("path")
 
 
 # --- add and edit ------------------------------------------------------------------------------

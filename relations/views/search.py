@@ -180,7 +180,7 @@ def _extended_search(request, search: RelationSearch) -> HttpResponse:
                 pairs = [p for p in pairs if p[0].strip() or p[1].strip()] + [("", "")]
                 entry["ranges"] = [(_inputs(field.kind, [low])[0], _inputs(field.kind, [high])[0]) for low, high in pairs]
         panel_fields.append(entry)
-    departments = list(Tenant.objects.subtree(request.tenant).order_by("path").only("pk", "name", "depth", "path"))
+    departments = list(Tenant.objects.visible_to(request.user, request.tenant).order_by("path").only("pk", "name", "depth", "path"))
     chosen_departments = set(search.departments)
     for tenant in departments:
         tenant.indented_name = "\u00a0\u00a0" * (tenant.depth - request.tenant.depth) + tenant.name
