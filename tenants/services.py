@@ -91,6 +91,14 @@ def tenant_create(*, parent: Tenant | None, kind: str, name: str, **details) -> 
     return Tenant.objects.add_child(parent, {"kind": kind, "name": name, **details})
 
 
+@transaction.atomic
+def tenant_update(*, actor: User, tenant: Tenant, changed: list[str]) -> Tenant:
+    """Save edited environment details (validated by the form) and record who changed what."""
+    tenant.save()
+    audit_record(actor=actor, action=AuditEvent.Action.TENANT_CHANGED, tenant=tenant, detail=", ".join(changed))
+    return tenant
+
+
 def environment_enter(*, user: User, tenant: Tenant) -> None:
     """Record that a user stepped into an environment below their own ("meekijken")."""
     if is_looking_along(user, tenant):

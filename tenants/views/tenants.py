@@ -8,10 +8,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from .. import services
 from ..access import environment_required, get_tenant_or_404, require_perm
-from ..events import audit_record
 from ..forms import TenantForm
-from ..models import AuditEvent
 
 
 @environment_required
@@ -29,11 +28,7 @@ def tenant_edit(request, pk: int):
     require_perm(request, "tenants.change_tenant", tenant)
     form = TenantForm(request.POST or None, request.FILES or None, instance=tenant)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        audit_record(
-            actor=request.user, action=AuditEvent.Action.TENANT_CHANGED, tenant=tenant,
-            detail=", ".join(form.changed_data),
-        )
+        services.tenant_update(actor=request.user, tenant=form.save(commit=False), changed=form.changed_data)
         messages.success(request, _("The details of %(name)s have been saved.") % {"name": tenant.name})
         return redirect("tenant_detail", pk=tenant.pk)
     return render(request, "tenants/tenant_form.html", {"tenant": tenant, "form": form})
