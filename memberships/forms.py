@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from tenants.forms import DateInput, tenant_choice_label
 from tenants.models import Tenant, TenantKind
 
-from .models import CancellationReason, FunctionType
+from .models import CancellationReason, Function, FunctionType
 
 PAST_END_DATE = _("An end date is today or later, never in the past.")
 
@@ -67,6 +67,22 @@ class FunctionEndForm(forms.Form):
         if value < datetime.date.today():
             raise ValidationError(PAST_END_DATE)
         return value
+
+
+class MembershipsBulkEndForm(FunctionEndForm):
+    """End the selected memberships at once (the search's bulk action)."""
+
+    functions = forms.ModelMultipleChoiceField(
+        label=_("Memberships to end"),
+        queryset=Function.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one membership to end.")},
+    )
+    field_order = ["functions", "end_date", "reason", "note"]
+
+    def __init__(self, *args, memberships, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["functions"].queryset = memberships
 
 
 class MemberTransferForm(forms.Form):

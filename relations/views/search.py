@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse, QueryDict, StreamingHttpResponse
@@ -15,13 +14,13 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from memberships.models import CancellationReason, Function, FunctionType
+from memberships.forms import MembershipsBulkEndForm
+from memberships.models import Function, FunctionType
 from memberships.services import functions_bulk_end
 from tenants.access import environment_required, require_perm
-from tenants.forms import DateInput
 from tenants.models import Tenant
 
 from ..exports import csv_stream, with_column_data, xlsx_file
@@ -309,34 +308,6 @@ def saved_search_delete(request, pk: int):
 
 
 # --- ending selected memberships ----------------------------------------------------------------
-
-
-class MembershipsBulkEndForm(forms.Form):
-    functions = forms.ModelMultipleChoiceField(
-        label=gettext_lazy("Memberships to end"),
-        queryset=Function.objects.none(),
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": gettext_lazy("Choose at least one membership to end.")},
-    )
-    end_date = forms.DateField(label=gettext_lazy("End date"), widget=DateInput)
-    reason = forms.ModelChoiceField(
-        label=gettext_lazy("Reason for ending"), queryset=CancellationReason.objects.filter(active=True),
-        required=False,
-    )
-    note = forms.CharField(
-        label=gettext_lazy("Explanation"), max_length=300, required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-
-    def __init__(self, *args, memberships, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["functions"].queryset = memberships
-
-    def clean_end_date(self):
-        end_date = self.cleaned_data["end_date"]
-        if end_date < datetime.date.today():
-            raise ValidationError(_("An end date is today or later, never in the past."))
-        return end_date
 
 
 def _selected_ids(values: list[str]) -> list[int]:
