@@ -116,7 +116,7 @@ def is_looking_along(user: User, tenant: Tenant | None) -> bool:
     return tenant.pk not in grants_for(user).tenant_ids
 
 
-def can_manage_user(actor: User, user: User, perm: str) -> bool:
+def can_manage_user(actor: User, user: User, perm: str, assignments=None) -> bool:
     """An account is managed by administrators above it: `perm` on its home environment and on
     every environment where it holds a role that has not ended. Otherwise a province
     administrator could set a temporary password for an account that also holds a national role
@@ -127,9 +127,10 @@ def can_manage_user(actor: User, user: User, perm: str) -> bool:
         return True
     if user.tenant is None or not actor.has_perm(perm, user.tenant):
         return False
-    tenants = {
-        a.tenant for a in RoleAssignment.objects.not_ended(datetime.date.today()).filter(user=user).select_related("tenant")
-    }
+    today = datetime.date.today()
+    if assignments is None:
+        assignments = RoleAssignment.objects.not_ended(today).filter(user=user).select_related("tenant")
+    tenants = {a.tenant for a in assignments if a.end_date is None or a.end_date >= today}
     return all(actor.has_perm(perm, tenant) for tenant in tenants)
 
 

@@ -106,8 +106,8 @@ def user_detail(request, pk: int):
     context = {
         "managed_user": user,
         "assignments": assignments,
-        "can_manage": can_manage_user(request.user, user, "tenants.change_user"),
-        "can_unblock": can_manage_user(request.user, user, "tenants.unblock_user"),
+        "can_manage": can_manage_user(request.user, user, "tenants.change_user", assignments),
+        "can_unblock": can_manage_user(request.user, user, "tenants.unblock_user", assignments),
         "can_give_role": request.user.has_perm("tenants.add_roleassignment", request.tenant),
         "is_locked_out": services.user_is_locked_out(user),
     }
