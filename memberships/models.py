@@ -90,8 +90,12 @@ class Function(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+",
     )
+    # Held in an environment that is neither the relation's home nor above it: the row that lets
+    # another branch see the card (`Relation.objects.visible_to`). Derived from the two tenants
+    # and kept by `save()` and, when the home moves, by `member_transfer`.
+    outside_home = models.BooleanField(default=False, editable=False)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["outside_home"])
     objects = FunctionQuerySet.as_manager()
 
     class Meta:
@@ -115,16 +119,40 @@ class Function(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["tenant", "function_type", "start_date", "end_date"]),
+            # Covers "who held a membership here on day X" without reading the table (PostgreSQL).
+            models.Index(
+                fields=["tenant", "function_type", "start_date"], include=["end_date", "relation"],
+                name="function_held_on",
+            ),
             models.Index(fields=["relation", "end_date"]),
+            # The few rows that open a card to another branch, looked up on every relation list.
+            models.Index(
+                fields=["tenant", "start_date", "end_date", "relation"],
+                condition=Q(outside_home=True),
+                name="function_outside_home",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.function_type} — {self.tenant}"
 
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or {"relation", "tenant"} & set(update_fields):
+            self.outside_home = self.is_outside_home(self.relation.tenant, self.tenant)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "outside_home"}
+        super().save(*args, **kwargs)
+
     @property
     def access_tenant(self) -> Tenant:
         return self.tenant
+
+    @staticmethod
+    def is_outside_home(home: Tenant, tenant: Tenant) -> bool:
+        """Whether a function held in `tenant` lies outside home `home` and the tenants above
+        it: only then can it show the card somewhere the home does not."""
+        return not home.path.startswith(tenant.path)
 
     def is_active_on(self, day: datetime.date) -> bool:
         return self.start_date <= day and (self.end_date is None or self.end_date >= day)

@@ -269,4 +269,14 @@ def member_transfer(
     relation.tenant = to_department
     relation._history_user = actor
     relation.save(update_fields=["tenant"])
+    _outside_home_refresh(relation)
+    new.refresh_from_db(fields=["outside_home"])
     return new
+
+
+def _outside_home_refresh(relation: Relation) -> None:
+    """Recompute `Function.outside_home` of all the relation's functions after its home moved."""
+    rows = Function.objects.filter(relation=relation).values_list("pk", "tenant__path")
+    outside = {pk for pk, path in rows if not relation.tenant.path.startswith(path)}
+    Function.objects.filter(relation=relation).exclude(pk__in=outside).update(outside_home=False)
+    Function.objects.filter(pk__in=outside).update(outside_home=True)
