@@ -33,7 +33,11 @@ from relations.models import Relation
 from relations.services import custom_fields_for, relation_create, relation_update
 from relations.views.card import relation_history_events
 from tenants.access import environment_required, ledenmodule_departments, may_look_along
-from tenants.middleware import SESSION_LOOK_ALONG_KEY, SESSION_TENANT_KEY
+from tenants.middleware import (
+    SESSION_LOOK_ALONG_KEY,
+    SESSION_LOOK_ALONG_RETURN_KEY,
+    SESSION_TENANT_KEY,
+)
 from tenants.models import Tenant, User
 
 from . import ledenmodule, services
@@ -42,7 +46,6 @@ from .forms_ledenmodule import KnownPersonSearchForm, MemberEnrolForm, MemberReg
 from .models import Function
 
 PAGE_SIZE = 50
-SESSION_LOOK_ALONG_RETURN_KEY = "look_along_return"
 
 
 @dataclass

@@ -20,6 +20,8 @@ from .models import Tenant, User
 SESSION_TENANT_KEY = "tenant_id"
 # The department administrator a national administrator looks along with (SPEC T7).
 SESSION_LOOK_ALONG_KEY = "look_along_user_id"
+# Where the national administrator was before looking along: {"tenant": pk}.
+SESSION_LOOK_ALONG_RETURN_KEY = "look_along_return"
 
 
 class PreferredLanguageMiddleware:
@@ -120,5 +122,7 @@ class CurrentTenantMiddleware:
         if target is None or not may_look_along(request.user, target):
             # The power or the other person's function has ended: back to one's own screens.
             request.session.pop(SESSION_LOOK_ALONG_KEY, None)
+            back = request.session.pop(SESSION_LOOK_ALONG_RETURN_KEY, None) or {}
+            request.session[SESSION_TENANT_KEY] = back.get("tenant")
             return None
         return target
