@@ -49,7 +49,6 @@ class MemberRegistrationForm(RelationCreateForm):
     department, the only place it can be held."""
 
     def __init__(self, *args, department: Tenant, **kwargs):
-        kwargs.setdefault("initial", {}).update({"tenant": department})
         super().__init__(*args, tenants=Tenant.objects.filter(pk=department.pk), **kwargs)
         types = membership_types()
         self.fields["function_type"].queryset = types
