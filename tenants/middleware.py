@@ -14,8 +14,9 @@ from .access import (
     ledenmodule_departments,
     may_look_along,
 )
+from .events import audit_record
 from .history import acting_on_behalf_of
-from .models import Tenant, User
+from .models import AuditEvent, Tenant, User
 
 SESSION_TENANT_KEY = "tenant_id"
 # The department administrator a national administrator looks along with (SPEC T7).
@@ -120,8 +121,10 @@ class CurrentTenantMiddleware:
             return None
         target = User.objects.filter(pk=target_id).first()
         if target is None or not may_look_along(request.user, target):
-            # The power or the other person's function has ended: back to one's own screens.
+            # The power or the other person's function has ended: back to one's own screens, and
+            # the stop is logged like one by the button.
             request.session.pop(SESSION_LOOK_ALONG_KEY, None)
+            audit_record(actor=request.user, action=AuditEvent.Action.LOOK_ALONG_STOPPED, target_user=target)
             back = request.session.pop(SESSION_LOOK_ALONG_RETURN_KEY, None) or {}
             request.session[SESSION_TENANT_KEY] = back.get("tenant")
             return None

@@ -153,3 +153,5 @@ def test_it_ends_looking_along_when_the_administrators_function_ends(federation,
 
     assert response.wsgi_request.looked_along_user is None
     assert response.wsgi_request.tenant == federation.national
+    stops = AuditEvent.objects.filter(action=AuditEvent.Action.LOOK_ALONG_STOPPED, target_user=administrator.user)
+    assert [e.actor for e in stops] == [federation.national_sb]
