@@ -37,6 +37,9 @@ def environment(request) -> dict:
         "custom_fields": can("relations.change_customfield"),
         "communication_types": can("relations.change_communicationtype"),
         "cancellation_reasons": can("memberships.change_cancellationreason"),
+        "registrations": can("memberships.view_registration"),
+        "intake_forms": can("memberships.view_intakeform"),
+        "mail_templates": can("notifications.view_mailtemplate"),
     }
 
     # The dropdown holds the user's own environments and the ones directly below them; the
