@@ -101,8 +101,9 @@ def intake_form_create(request):
 @environment_required
 @require_http_methods(["GET", "POST"])
 def intake_form_edit(request, pk: int):
+    # The power first, then the object: the answer tells nothing to whoever may not edit.
+    require_perm(request, "memberships.change_intakeform")
     intake_form = _own_form_or_404(request, pk)
-    require_perm(request, "memberships.change_intakeform", intake_form)
     return _intake_form_page(request, intake_form, creating=False)
 
 

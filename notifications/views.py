@@ -71,16 +71,17 @@ def mail_template_create(request):
 @environment_required
 @require_http_methods(["GET", "POST"])
 def mail_template_edit(request, pk: int):
+    # The power first, then the object: the answer tells nothing to whoever may not edit.
+    require_perm(request, "notifications.change_mailtemplate")
     template = _own_template_or_404(request, pk)
-    require_perm(request, "notifications.change_mailtemplate", template)
     return _template_page(request, template)
 
 
 @environment_required
 @require_POST
 def mail_template_copy(request, pk: int):
-    template = _usable_template_or_404(request, pk)
     require_perm(request, "notifications.add_mailtemplate")
+    template = _usable_template_or_404(request, pk)
     copy = services.mail_template_copy(template=template, tenant=request.tenant)
     messages.success(request, _("“%(name)s” has been made; change it as you like.") % {"name": copy.name})
     return redirect("mail_template_edit", pk=copy.pk)
@@ -97,8 +98,8 @@ def _context_for(request, template: MailTemplate):
 
 @environment_required
 def mail_template_preview(request, pk: int):
-    template = _usable_template_or_404(request, pk)
     require_perm(request, "notifications.view_mailtemplate")
+    template = _usable_template_or_404(request, pk)
     relation, context = _context_for(request, template)
     preview = {
         "mail": mail_render(template, context), "letter": letter_parts(template, context), "relation": relation,
@@ -109,8 +110,8 @@ def mail_template_preview(request, pk: int):
 @environment_required
 def mail_template_pdf(request, pk: int):
     """The "Test" button: the letter as PDF, for a chosen relation or the example."""
-    template = _usable_template_or_404(request, pk)
     require_perm(request, "notifications.view_mailtemplate")
+    template = _usable_template_or_404(request, pk)
     _relation, context = _context_for(request, template)
     response = HttpResponse(pdf_render(template, [context]), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{pdf_filename(template)}"'
@@ -132,8 +133,8 @@ def token_dictionary(request):
 def communication_attachment(request, pk: int):
     """A file kept in a communication log (the PDF that was sent), for whoever sees the log."""
     entry = get_object_or_404(CommunicationEntry.objects.exclude(attachment=""), pk=pk)
-    relation = get_relation_or_404(request, entry.relation_id)
-    require_perm(request, "relations.view_communicationentry", relation)
+    get_relation_or_404(request, entry.relation_id)
+    require_perm(request, "relations.view_communicationentry")
     try:
         file = entry.attachment.open("rb")
     except FileNotFoundError:
