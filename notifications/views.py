@@ -87,22 +87,33 @@ def mail_template_copy(request, pk: int):
     return redirect("mail_template_edit", pk=copy.pk)
 
 
-def _context_for(request, template: MailTemplate):
-    """The relation chosen with ?relation=<pk> (within what the user may see), or an example."""
-    raw = request.GET.get("relation", "")
-    if raw.isdigit():
-        relation = get_relation_or_404(request, int(raw))
-        return relation, services.token_context_for(relation, request.tenant)
-    return None, services.token_context_example(request.tenant)
+def _context_for(request):
+    """The relation chosen with ?relation=<pk> or a typed ?number=<relation number> (within what
+    the user may see), or an example person. Returns (relation, context, error)."""
+    raw_pk, raw_number = request.GET.get("relation", ""), request.GET.get("number", "").strip()
+    if raw_pk.isdigit():
+        relation = get_relation_or_404(request, int(raw_pk))
+        return relation, services.token_context_for(relation, request.tenant), ""
+    if raw_number:
+        relation = (
+            Relation.objects.visible_to(request.user, request.tenant).filter(number=raw_number).first()
+            if raw_number.isdigit() else None
+        )
+        if relation is None:
+            error = _("No relation with number %(number)s in this environment.") % {"number": raw_number}
+            return None, services.token_context_example(request.tenant), error
+        return relation, services.token_context_for(relation, request.tenant), ""
+    return None, services.token_context_example(request.tenant), ""
 
 
 @environment_required
 def mail_template_preview(request, pk: int):
     require_perm(request, "notifications.view_mailtemplate")
     template = _usable_template_or_404(request, pk)
-    relation, context = _context_for(request, template)
+    relation, context, error = _context_for(request)
     preview = {
         "mail": mail_render(template, context), "letter": letter_parts(template, context), "relation": relation,
+        "error": error, "number": request.GET.get("number", ""),
     }
     return render(request, "notifications/mail_template_preview.html", {"template": template, **preview})
 
@@ -112,7 +123,7 @@ def mail_template_pdf(request, pk: int):
     """The "Test" button: the letter as PDF, for a chosen relation or the example."""
     require_perm(request, "notifications.view_mailtemplate")
     template = _usable_template_or_404(request, pk)
-    _relation, context = _context_for(request, template)
+    _relation, context, _error = _context_for(request)
     response = HttpResponse(pdf_render(template, [context]), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{pdf_filename(template)}"'
     return response

@@ -231,3 +231,16 @@ def test_it_uses_the_context_of_a_registration_without_a_relation(federation):
     template = make_mail_template(federation.national, email_text="[registration_summary]")
     context = TokenContext(tenant=federation.national, registration_rows=[("Voornaam", "Femke")])
     assert mail_render(template, context).text == "Voornaam: Femke"
+
+
+def test_it_previews_for_a_typed_relation_number_and_says_when_there_is_none(login, federation):
+    relation = make_relation(federation.department11, first_name="Femke")
+    hidden = make_relation(federation.department21, first_name="Geheim")
+    template = make_mail_template(federation.national)
+    client = login(federation.province_la)
+    url = reverse("mail_template_preview", kwargs={"pk": template.pk})
+    assert client.get(url, {"number": relation.number}).context["mail"].subject == "Welkom Femke"
+    for typed in (hidden.number, "abc"):
+        response = client.get(url, {"number": typed})
+        assert response.status_code == 200
+        assert response.context["error"] and response.context["mail"].subject == "Welkom Jan"
