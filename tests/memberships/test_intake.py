@@ -5,6 +5,7 @@ duplicates, linking, rejecting, and the status actions' mails."""
 from __future__ import annotations
 
 import datetime
+import io
 
 import pytest
 from django.core import mail
@@ -393,3 +394,17 @@ def test_it_sends_the_confirmation_with_its_pdf_on_accepted(federation, intake_f
     entry = CommunicationEntry.objects.get(relation=relation)
     assert entry.subject == "Welkom Femke" and "Welkom bij Afdeling 1.1." in entry.body
     assert entry.attachment.read() == content
+
+
+def test_it_seeds_demo_forms_and_templates_once(db):
+    from django.core.management import call_command
+
+    from notifications.models import MailTemplate
+
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())
+    assert IntakeForm.objects.filter(name="Inschrijfform_nieuw").count() == 12
+    confirmation = MailTemplate.objects.get(name="Nieuw lid (inschrijving)")
+    assert confirmation.tenant.is_root() and confirmation.attach_pdf
+    form = IntakeForm.objects.get(tenant__name="Provincie Gelderland")
+    assert form.accepted_template == confirmation and form.rows.count() == 12
