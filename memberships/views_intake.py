@@ -111,7 +111,10 @@ def intake_form_edit(request, pk: int):
 
 
 def _client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    # The address the login lock-out (django-axes) sees, so both trust the same proxy headers.
+    from axes.helpers import get_client_ip_address
+
+    return get_client_ip_address(request) or "unknown"
 
 
 @require_http_methods(["GET", "POST"])
@@ -125,12 +128,13 @@ def intake_public(request, slug: str):
     departments = intake.departments_for(intake_form)
     form = IntakeSubmissionForm(request.POST or None, intake_form=intake_form, departments=departments, public=True)
     if request.method == "POST":
-        if intake.intake_rate_limited(_client_address(request)):
-            form.add_error(None, _("Too many forms were sent from your address. Try again in an hour."))
-            return render(request, "memberships/intake_public.html", {"intake_form": intake_form, "form": form}, status=429)
         if form.is_spam:
             # Answer as if it worked: a robot learns nothing, and nothing is stored.
             return redirect(f"{request.path}?sent=1")
+        # Only forms that would be stored count: someone correcting typing errors is not blocked.
+        if form.is_valid() and intake.intake_rate_limited(_client_address(request)):
+            form.add_error(None, _("Too many forms were sent from your address. Try again in an hour."))
+            return render(request, "memberships/intake_public.html", {"intake_form": intake_form, "form": form}, status=429)
         if form.is_valid():
             try:
                 intake.registration_submit(

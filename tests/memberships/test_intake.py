@@ -136,10 +136,17 @@ def test_it_limits_the_number_of_forms_per_address(client, federation, intake_fo
     settings.INTAKE_RATE_LIMIT = 2
     for n in range(2):
         assert _submit(client, intake_form, federation.department11, f_email=f"a{n}@example.org").status_code == 302
+    # A form with a typing error is only corrected, not counted.
+    assert _submit(client, intake_form, federation.department11, f_email="fout").status_code == 200
     response = _submit(client, intake_form, federation.department11, f_email="a3@example.org")
     assert response.status_code == 429
     assert "Te veel formulieren" in response.content.decode()
     assert Registration.objects.count() == 2
+    # Another address is not affected.
+    url = reverse("intake_public", kwargs={"slug": intake_form.slug})
+    elsewhere = client.post(url, _answers(intake_form, federation.department11, f_email="c@example.org"),
+                            REMOTE_ADDR="192.0.2.7")
+    assert elsewhere.status_code == 302 and Registration.objects.count() == 3
 
 
 def test_it_hides_closed_and_unknown_forms(client, federation, intake_form):
