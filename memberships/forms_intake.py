@@ -57,6 +57,9 @@ class IntakeFormRowForm(forms.Form):
     def __init__(self, *args, targets=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["target"].choices = [("", "—"), *targets]
+        # The rows are a table: each input is named by its column for screen readers.
+        for field in self.fields.values():
+            field.widget.attrs["aria-label"] = field.label
 
 
 class BaseRowFormSet(forms.BaseFormSet):
@@ -166,6 +169,7 @@ class RegistrationAcceptForm(forms.Form):
 
 class RegistrationLinkForm(RegistrationAcceptForm):
     relation = forms.TypedChoiceField(label=_("Existing relation"), coerce=int)
+    field_order = ["relation", "department", "start_date"]
 
     def __init__(self, *args, candidates, **kwargs):
         super().__init__(*args, **kwargs)

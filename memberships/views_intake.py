@@ -223,10 +223,13 @@ def _detail(request, registration: Registration, *, accept_form=None, link_form=
     departments = _decision_departments(request, registration)
     initial = {"department": registration.department_id}
     if can_decide:
-        accept_form = accept_form or RegistrationAcceptForm(departments=departments, initial=initial)
+        # Three forms on one page: each its own element ids.
+        accept_form = accept_form or RegistrationAcceptForm(departments=departments, initial=initial, auto_id="accept_%s")
         if candidates:
-            link_form = link_form or RegistrationLinkForm(departments=departments, candidates=candidates, initial=initial)
-        reject_form = reject_form or RegistrationRejectForm()
+            link_form = link_form or RegistrationLinkForm(
+                departments=departments, candidates=candidates, initial=initial, auto_id="link_%s"
+            )
+        reject_form = reject_form or RegistrationRejectForm(auto_id="reject_%s")
     context = {
         "registration": registration, "rows": registration.data.get("rows", []), "candidates": candidates,
         "can_decide": can_decide, "accept_form": accept_form, "link_form": link_form, "reject_form": reject_form,
@@ -258,7 +261,7 @@ def _decision_refused(request, registration, error: ValidationError, **forms):
 def registration_accept(request, pk: int):
     registration = _registration_or_404(request, pk)
     require_perm(request, "memberships.change_registration")
-    form = RegistrationAcceptForm(request.POST, departments=_decision_departments(request, registration))
+    form = RegistrationAcceptForm(request.POST, departments=_decision_departments(request, registration), auto_id="accept_%s")
     if not form.is_valid():
         return _detail(request, registration, accept_form=form)
     try:
@@ -280,7 +283,8 @@ def registration_link(request, pk: int):
     require_perm(request, "memberships.change_registration")
     candidates = intake.registration_duplicates(registration, Relation.objects.visible_to(request.user, request.tenant))
     form = RegistrationLinkForm(
-        request.POST, departments=_decision_departments(request, registration), candidates=candidates
+        request.POST, departments=_decision_departments(request, registration), candidates=candidates,
+        auto_id="link_%s",
     )
     if not form.is_valid():
         return _detail(request, registration, link_form=form)
@@ -301,7 +305,7 @@ def registration_link(request, pk: int):
 def registration_reject(request, pk: int):
     registration = _registration_or_404(request, pk)
     require_perm(request, "memberships.change_registration")
-    form = RegistrationRejectForm(request.POST)
+    form = RegistrationRejectForm(request.POST, auto_id="reject_%s")
     if not form.is_valid():
         return _detail(request, registration, reject_form=form)
     try:

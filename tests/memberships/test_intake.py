@@ -415,3 +415,19 @@ def test_it_seeds_demo_forms_and_templates_once(db):
     assert confirmation.tenant.is_root() and confirmation.attach_pdf
     form = IntakeForm.objects.get(tenant__name="Provincie Gelderland")
     assert form.accepted_template == confirmation and form.rows.count() == 12
+
+
+def test_it_shows_a_registration_in_a_few_queries(login, federation, intake_form, django_assert_max_num_queries):
+    for n in range(5):
+        make_relation(federation.department11, first_name="Femke", last_name=f"Dijk{n}", email="femke@example.org")
+    registration = _registration(intake_form, federation.department11)
+    client = login(federation.province_la)
+    url = reverse("registration_detail", kwargs={"pk": registration.pk})
+    # Session, grants, environment, registration, candidates (one query for all, with their
+    # home), the departments of each decision form, mails, navigation: not one per candidate.
+    with django_assert_max_num_queries(17):
+        response = client.get(url)
+    assert len(response.context["candidates"]) == 5
+    html = response.content.decode()
+    # Three forms on one page, each with its own element ids.
+    assert html.count('id="accept_department"') == 1 and html.count('id="link_department"') == 1
