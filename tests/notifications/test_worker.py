@@ -43,7 +43,7 @@ def worker(settings, tmp_path):
     process = subprocess.Popen(  # noqa: S603  (our own celery, fixed arguments)
         [Path(sys.executable).parent / "celery", "-A", "ledenbeheer", "worker", "--pool=solo", "-Q", queue,
          "--without-heartbeat", "--without-mingle", "--without-gossip", "--loglevel=WARNING"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env, stdout=subprocess.DEVNULL, stderr=(tmp_path / "worker.log").open("w"),
     )
     old = {key: app.conf[key] for key in ("task_always_eager", "broker_url", "task_default_queue")}
     app.conf.update(task_always_eager=False, broker_url=BROKER, task_default_queue=queue)
@@ -67,7 +67,7 @@ def test_it_sends_a_mail_through_a_real_worker(transactional_db, federation, wor
         if sent.status == OutboundMail.Status.SENT:
             break
         time.sleep(0.5)
-    assert sent.status == OutboundMail.Status.SENT
+    assert sent.status == OutboundMail.Status.SENT, (worker.parent / "worker.log").read_text()
     [message] = list(worker.iterdir())
     text = message.read_text()
     assert "Welkom Femke" in text and "femke@example.org" in text and "bevestiging.pdf" in text
