@@ -5,6 +5,7 @@ membership in one step), linking or rejecting — with the status actions' mails
 from __future__ import annotations
 
 import datetime
+import logging
 import secrets
 from typing import Any
 
@@ -25,6 +26,8 @@ from tenants.models import Tenant, TenantKind, User
 
 from .models import Function, IntakeForm, IntakeFormRow, Registration, RegistrationStatus
 from .services import function_start
+
+logger = logging.getLogger(__name__)
 
 # The card fields an intake form row can fill, in the order they are offered.
 RELATION_TARGETS = (
@@ -232,11 +235,16 @@ def _on_new(registration: Registration, *, actor: User | None) -> None:
             subject = _("New registration: %(name)s") % {"name": registration.display_name}
             text = render_to_string("memberships/email/registration_new_notice.txt", context)
         for holder in {f.relation_id: f.relation for f in holders}.values():
-            mail_send(
-                actor=actor, tenant=registration.tenant, to_email=holder.email, relation=holder,
-                rendered=RenderedMail(subject=subject, text=text, html=""),
-                reference=f"registration:{registration.pk}",
-            )
+            try:
+                mail_send(
+                    actor=actor, tenant=registration.tenant, to_email=holder.email, relation=holder,
+                    rendered=RenderedMail(subject=subject, text=text, html=""),
+                    reference=f"registration:{registration.pk}",
+                )
+            except ValidationError:
+                # An unusable address on an administrator's card must not cost the applicant
+                # their registration; the others are still informed.
+                logger.warning("Registration %s: no notice to relation %s", registration.pk, holder.pk)
 
 
 # --- duplicates --------------------------------------------------------------------------------

@@ -431,3 +431,16 @@ def test_it_shows_a_registration_in_a_few_queries(login, federation, intake_form
     html = response.content.decode()
     # Three forms on one page, each with its own element ids.
     assert html.count('id="accept_department"') == 1 and html.count('id="link_department"') == 1
+
+
+def test_it_keeps_the_registration_when_an_administrators_address_is_unusable(federation, intake_form, django_capture_on_commit_callbacks):
+    good = make_relation(federation.province1, last_name="Goed", email="goed@example.org", function_code="province_board_member")
+    bad = make_relation(federation.province1, last_name="Fout", function_code="province_board_member")
+    Relation.objects.filter(pk=bad.pk).update(email="geen adres")  # legacy data, never through the form
+    intake_form.new_notify_function = FunctionType.objects.get(code="province_board_member")
+    intake_form.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        _registration(intake_form, federation.department11)
+    assert Registration.objects.count() == 1
+    assert [m.to for m in mail.outbox] == [["goed@example.org"]]
+    assert CommunicationEntry.objects.filter(relation=good).count() == 1

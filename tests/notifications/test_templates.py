@@ -244,3 +244,12 @@ def test_it_previews_for_a_typed_relation_number_and_says_when_there_is_none(log
         response = client.get(url, {"number": typed})
         assert response.status_code == 200
         assert response.context["error"] and response.context["mail"].subject == "Welkom Jan"
+
+
+def test_it_refuses_a_second_template_with_the_same_name_at_the_field(login, federation):
+    make_mail_template(federation.province1, name="Welkom")
+    response = login(federation.province_sb).post(reverse("mail_template_create"), {
+        "name": "Welkom", "email_subject": "Hoi", "email_text": "Tekst", "pdf_filename": "brief"})
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    assert MailTemplate.objects.filter(name="Welkom").count() == 1
