@@ -23,8 +23,8 @@ from memberships import intake
 from memberships.models import Function, FunctionType, IntakeForm, IntakeFormRow, Registration
 from relations.models import Relation
 from tests.factories import make_intake_form, make_relation
-from tests.tenants.test_access_matrix import ACTORS, MISSING_PK, _client_for
-from tests.tenants.test_access_matrix import _request as _tenants_request
+from tests.matrix import matrix_failures
+from tests.tenants.test_access_matrix import ACTORS, MISSING_PK
 
 pytestmark = pytest.mark.django_db
 
@@ -134,10 +134,6 @@ def _state() -> tuple:
     )
 
 
-def _request(client, method: str, url: str, data: dict):
-    return _tenants_request(client, method, url, data, state=_state)
-
-
 def test_it_has_one_answer_per_actor_in_every_row():
     for key, row in MATRIX.items():
         assert len(row) == len(ACTORS), key
@@ -149,22 +145,11 @@ def test_it_has_one_answer_per_actor_in_every_row():
     ids=lambda value: value,
 )
 def test_it_gives_every_user_the_answer_of_the_matrix(method, url_name, federation, objects):
-    clients = {actor: _client_for(federation, actor) for actor in ("anonymous", *ACTORS)}
-    failures = []
-    rows = [(probe, row) for (m, u, probe), row in MATRIX.items() if (m, u) == (method, url_name)]
-    for index, (probe, row) in enumerate(rows):
-        url = _url(url_name, probe, objects)
-        data = _post_data(url_name, probe, objects, federation) if method == "POST" else {}
-        anonymous = (("anonymous", "login"),) if index == 0 else ()
-        for actor, expected in (*anonymous, *zip(ACTORS, row, strict=True)):
-            got, changed = _request(clients[actor], method, url, data)
-            where = f"{actor} {method} {url} ({url_name}, {probe})"
-            if got != expected:
-                failures.append(f"{where}: expected {expected}, got {got}")
-            elif method == "POST" and expected != 302 and changed:
-                failures.append(f"{where}: answered {got} but changed data")
-            elif method == "POST" and expected == 302 and not changed:
-                failures.append(f"{where}: answered 302 but changed nothing")
+    failures = matrix_failures(
+        MATRIX, method=method, url_name=url_name, federation=federation,
+        url_for=lambda probe: _url(url_name, probe, objects),
+        data_for=lambda probe: _post_data(url_name, probe, objects, federation), state=_state,
+    )
     assert not failures, "\n".join(failures)
 
 

@@ -21,6 +21,15 @@ from tests.factories import make_mail_template, make_relation
 BROKER = os.environ.get("CELERY_TEST_BROKER_URL")
 
 
+def _forget_connections() -> None:
+    # The app caches its queues and broker pool from the configuration it first saw (an earlier
+    # test in this process may have made them): drop them so the changed settings apply.
+    app.__dict__.pop("amqp", None)
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+
+
 @pytest.fixture
 def worker(settings, tmp_path):
     if not BROKER or connection.vendor != "postgresql":
@@ -47,10 +56,12 @@ def worker(settings, tmp_path):
     )
     old = {key: app.conf[key] for key in ("task_always_eager", "broker_url", "task_default_queue")}
     app.conf.update(task_always_eager=False, broker_url=BROKER, task_default_queue=queue)
+    _forget_connections()
     try:
         yield mail_dir
     finally:
         app.conf.update(old)
+        _forget_connections()
         process.terminate()
         process.wait(timeout=20)
 
