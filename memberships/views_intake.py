@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -150,7 +150,10 @@ def intake_public(request, slug: str):
 def fillable_forms(request):
     """The forms an administrator may fill in here ("+Inschrijving"): open forms of this
     environment and the ones above it."""
-    return IntakeForm.objects.filter(tenant__path__in=request.tenant.ancestor_paths(), active=True).order_by("name")
+    forms = IntakeForm.objects.filter(tenant__path__in=request.tenant.ancestor_paths(), active=True)
+    # Only forms that offer a department here (no departments chosen: all below the form's own).
+    here = Q(departments__isnull=True) | Q(departments__path__startswith=request.tenant.path)
+    return forms.filter(here).distinct().order_by("name")
 
 
 @environment_required
@@ -193,7 +196,11 @@ def _registration_or_404(request, pk: int) -> Registration:
 
 @environment_required
 def registration_list(request):
-    require_perm(request, "memberships.view_registration")
+    """The registrations ("Inschrijvingen") and "+ Inschrijving". Department administrators may
+    only enter registrations: they get the forms, not the list."""
+    can_view = request.user.has_perm("memberships.view_registration", request.tenant)
+    if not can_view:
+        require_perm(request, "memberships.add_registration")
     status = request.GET.get("status", RegistrationStatus.NEW)
     if status not in RegistrationStatus.values and status != "all":
         status = RegistrationStatus.NEW
@@ -201,6 +208,7 @@ def registration_list(request):
     if status != "all":
         registrations = registrations.filter(status=status)
     context = {
+        "can_view": can_view,
         "registrations": registrations[:500],
         "status": status,
         "statuses": [*RegistrationStatus.choices, ("all", _("All"))],

@@ -37,7 +37,7 @@ def environment(request) -> dict:
         "custom_fields": can("relations.change_customfield"),
         "communication_types": can("relations.change_communicationtype"),
         "cancellation_reasons": can("memberships.change_cancellationreason"),
-        "registrations": can("memberships.view_registration"),
+        "registrations": can("memberships.view_registration") or can("memberships.add_registration"),
         "intake_forms": can("memberships.view_intakeform"),
         "mail_templates": can("notifications.view_mailtemplate"),
     }

@@ -58,7 +58,8 @@ MATRIX: dict[tuple[str, str, str], tuple[int, ...]] = {
     ("GET", "intake_fill", "missing"): MISSING,
     ("POST", "intake_fill", "if_province1"): (403, 404, 404, 302, 302, 302, 404, 404, 302),
     # --- registrations -------------------------------------------------------------------------
-    ("GET", "registration_list", "-"): MEMBER_ADMINS,
+    # Department administrators get the forms to fill in, not the list.
+    ("GET", "registration_list", "-"): (403, 200, 200, 200, 200, 200, 200, 200, 200),
     ("GET", "registration_detail", "reg_province1"): SEES_REG_P1,
     ("GET", "registration_detail", "reg_national"): SEES_REG_NAT,
     ("GET", "registration_detail", "missing"): MISSING,

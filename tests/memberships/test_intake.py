@@ -444,3 +444,13 @@ def test_it_keeps_the_registration_when_an_administrators_address_is_unusable(fe
     assert Registration.objects.count() == 1
     assert [m.to for m in mail.outbox] == [["goed@example.org"]]
     assert CommunicationEntry.objects.filter(relation=good).count() == 1
+
+
+def test_it_offers_a_department_administrator_the_forms_for_their_department_not_the_list(login, federation, intake_form):
+    _registration(intake_form, federation.department12)
+    make_intake_form(federation.national, name="Provincie 2", departments=[federation.department21])
+    response = login(federation.department_la).get(reverse("registration_list"))
+    assert response.status_code == 200
+    assert [f.name for f in response.context["fillable"]] == [intake_form.name]
+    assert not response.context["can_view"]
+    assert "registration-row" not in response.content.decode()
