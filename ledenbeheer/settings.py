@@ -224,6 +224,11 @@ STORAGES = {
 
 LOGO_MAX_BYTES = envint("LOGO_MAX_BYTES", 1024 * 1024)
 
+# Public intake forms: at most this many submissions per visitor address per window (seconds),
+# counted in Django's cache (use a shared cache such as Redis with several web processes).
+INTAKE_RATE_LIMIT = envint("INTAKE_RATE_LIMIT", 5)
+INTAKE_RATE_WINDOW = envint("INTAKE_RATE_WINDOW", 3600)
+
 # Completing an address from postcode + house number; "ledenbeheer.addresses.NoLookup" turns it off.
 ADDRESS_LOOKUP = env("ADDRESS_LOOKUP", "ledenbeheer.addresses.PdokLookup")
 
@@ -275,5 +280,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # WeasyPrint reports every rendering step at INFO.
+    "loggers": {"axes": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"}},
 }

@@ -9,6 +9,8 @@ urlpatterns = [
     path("", include("relations.urls")),
     path("ledenmodule/", include("memberships.urls_ledenmodule")),
     path("", include(notice_rule_urls)),
+    path("", include("memberships.urls_intake")),
+    path("", include("notifications.urls")),
     path("language/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]

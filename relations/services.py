@@ -200,13 +200,17 @@ def communication_entry_add(
     date: datetime.date | None = None,
     channel: str = CommunicationEntry.Channel.MANUAL,
     communication_type: CommunicationType | None = None,
+    attachment: str = "",
 ) -> CommunicationEntry:
+    """One line in the relation's communication log; `attachment` is the storage name of a file
+    already saved (the PDF that was sent)."""
     entry = CommunicationEntry(
         relation=relation, tenant=tenant, subject=subject, body=body,
         date=date or datetime.date.today(), channel=channel,
-        communication_type=communication_type, created_by=actor,
+        communication_type=communication_type, created_by=actor, attachment=attachment,
     )
-    entry.full_clean()
+    # Mails sent by the system itself (a public registration) have no actor.
+    entry.full_clean(exclude=["created_by"] if actor is None else None)
     entry.save()
     return entry
 

@@ -42,6 +42,9 @@ def environment(request) -> dict:
         "cancellation_reasons": can("memberships.change_cancellationreason"),
         "notice_rules": can("memberships.change_noticerule"),
         "ledenmodule": can("tenants.use_ledenmodule"),
+        "registrations": can("memberships.view_registration") or can("memberships.add_registration"),
+        "intake_forms": can("memberships.view_intakeform"),
+        "mail_templates": can("notifications.view_mailtemplate"),
     }
 
     # The dropdown holds the user's own environments and the ones directly below them; the

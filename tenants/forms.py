@@ -19,6 +19,23 @@ from .models import Role, Tenant, User
 LOGO_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
 
 
+def logo_clean(logo):
+    """A logo upload checked for size and image format (an ImageField has already refused what
+    Pillow cannot open)."""
+    # An unchanged or cleared logo needs no checks; a new upload carries `.image` from Pillow.
+    image = getattr(logo, "image", None)
+    if not logo or image is None:
+        return logo
+    if logo.size > settings.LOGO_MAX_BYTES:
+        raise ValidationError(
+            _("The logo is %(size)s; it may be at most %(max)s.")
+            % {"size": filesizeformat(logo.size), "max": filesizeformat(settings.LOGO_MAX_BYTES)}
+        )
+    if (image.format or "").upper() not in LOGO_FORMATS:
+        raise ValidationError(_("The logo must be a PNG, JPEG, GIF or WebP image."))
+    return logo
+
+
 def tenant_choice_label(tenant: Tenant) -> str:
     """An environment in a select, indented by its depth in the tree."""
     return f"{'— ' * (tenant.depth - 1)}{tenant.name}"
@@ -73,19 +90,7 @@ class TenantForm(forms.ModelForm):
         return stdnum_iban.format(value) if value else value
 
     def clean_logo(self):
-        logo = self.cleaned_data.get("logo")
-        # An unchanged or cleared logo needs no checks; a new upload carries `.image` from Pillow.
-        image = getattr(logo, "image", None)
-        if not logo or image is None:
-            return logo
-        if logo.size > settings.LOGO_MAX_BYTES:
-            raise ValidationError(
-                _("The logo is %(size)s; it may be at most %(max)s.")
-                % {"size": filesizeformat(logo.size), "max": filesizeformat(settings.LOGO_MAX_BYTES)}
-            )
-        if (image.format or "").upper() not in LOGO_FORMATS:
-            raise ValidationError(_("The logo must be a PNG, JPEG, GIF or WebP image."))
-        return logo
+        return logo_clean(self.cleaned_data.get("logo"))
 
     def clean(self):
         cleaned = super().clean()

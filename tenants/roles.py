@@ -46,6 +46,11 @@ MEMBER_ADMINISTRATION = (
     "memberships.add_function",
     "memberships.change_function",
     "memberships.transfer_member",
+    "memberships.view_registration",
+    "memberships.add_registration",
+    "memberships.change_registration",
+    "notifications.view_mailtemplate",
+    "notifications.send_document",
 )
 
 # The department administrator's ledenmodule: their department's members only.
@@ -59,6 +64,7 @@ DEPARTMENT_ADMINISTRATION = (
     "memberships.add_function",
     "memberships.change_function",
     "tenants.use_ledenmodule",
+    "memberships.add_registration",
 )
 
 SYSTEM_ADMINISTRATION = (
@@ -77,6 +83,11 @@ SYSTEM_ADMINISTRATION = (
     "relations.delete_customfield",
     "relations.add_communicationtype",
     "relations.change_communicationtype",
+    "memberships.view_intakeform",
+    "memberships.add_intakeform",
+    "memberships.change_intakeform",
+    "notifications.add_mailtemplate",
+    "notifications.change_mailtemplate",
 )
 
 

@@ -90,3 +90,46 @@ def give_function(relation: Relation, tenant: Tenant, code: str, *, start_date: 
         actor=actor, relation=relation, function_type=FunctionType.objects.get(code=code), tenant=tenant,
         start_date=start_date or datetime.date.today() - datetime.timedelta(days=30), end_date=end_date,
     )
+
+
+# --- intake forms and mail templates -----------------------------------------------------------
+
+INTAKE_ROWS = [
+    # order, label, target, required
+    (10, "Voornaam", "first_name", True),
+    (20, "Tussenvoegsel", "infix", False),
+    (30, "Achternaam", "last_name", True),
+    (40, "Geboortedatum", "birth_date", True),
+    (50, "E-mailadres", "email", True),
+    (60, "Postcode", "postcode", False),
+    (70, "Huisnummer", "house_number", False),
+]
+
+
+def make_intake_form(tenant: Tenant, *, name: str = "Inschrijfform_nieuw", kind: str = "public", rows=INTAKE_ROWS,
+                     departments=(), **fields):
+    """An intake form saved the way the settings page saves one."""
+    from memberships.intake import intake_form_save
+    from memberships.models import FunctionType, IntakeForm
+
+    intake_form = IntakeForm(
+        tenant=tenant, name=name, kind=kind, privacy_statement="We gebruiken je gegevens alleen voor je lidmaatschap.",
+        function_type=FunctionType.objects.get(code="department_member"), **fields,
+    )
+    return intake_form_save(
+        intake_form=intake_form, departments=list(departments),
+        rows=[{"order": o, "label": label, "target": t, "required": r} for o, label, t, r in rows],
+    )
+
+
+def make_mail_template(tenant: Tenant, *, name: str = "Nieuw lid (inschrijving)", **fields):
+    from notifications.models import MailTemplate
+    from notifications.services import mail_template_save
+
+    defaults = {
+        "email_subject": "Welkom [firstname]", "email_text": "Beste [firstname],\n\nWelkom bij [department].",
+        "body_1": "Beste [fullname],\n\nJe bent lid van [department] sinds [startdate].",
+        "footer": "[organisation]", "attach_pdf": True, "pdf_filename": "bevestiging",
+    }
+    defaults.update(fields)
+    return mail_template_save(template=MailTemplate(tenant=tenant, name=name, **defaults))

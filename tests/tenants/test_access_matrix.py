@@ -193,6 +193,8 @@ PUBLIC = {
     "password_reset_confirm": "guarded by the one-time token in the URL",
     "password_reset_complete": "static confirmation",
     "set_language": "choosing Dutch or English before logging in",
+    "intake_public": "the public intake form of the website: honeypot, rate limit, unguessable address "
+    "(tests/memberships/test_intake.py)",
 }
 EXEMPT = {
     "admin": "Django's admin site: staff only, with its own login and model permissions; none of "
@@ -474,9 +476,11 @@ def _pattern_names(patterns, prefix: str = ""):
 def _all_matrices() -> dict:
     """This module's MATRIX and those of the other apps' access-matrix tests."""
     from ..ledenmodule.test_access_matrix import MATRIX as LEDENMODULE_MATRIX
+    from ..memberships.test_access_matrix_intake import MATRIX as INTAKE_MATRIX
+    from ..notifications.test_access_matrix import MATRIX as NOTIFICATIONS_MATRIX
     from ..relations.test_access_matrix import MATRIX as RELATIONS_MATRIX
 
-    return {**MATRIX, **RELATIONS_MATRIX, **LEDENMODULE_MATRIX}
+    return {**MATRIX, **RELATIONS_MATRIX, **LEDENMODULE_MATRIX, **INTAKE_MATRIX, **NOTIFICATIONS_MATRIX}
 
 
 def test_it_knows_every_url_pattern():
@@ -514,6 +518,8 @@ PUBLIC_CHECKS = [
     ("password_reset_confirm", {"uidb64": "MQ", "token": "not-a-token"}, "GET", {}, 200, None),
     ("password_reset_complete", {}, "GET", {}, 200, None),
     ("set_language", {}, "POST", {"language": "en", "next": "/"}, 302, "home"),
+    # No login asked; an address no form has is simply not found.
+    ("intake_public", {"slug": "bestaat-niet"}, "GET", {}, 404, None),
 ]
 
 

@@ -65,6 +65,7 @@ class Command(BaseCommand):
             national = Tenant.objects.get(depth=1, name=NATIONAL_NAME)
             added = populate(members, rng_seed=seed, national=national, progress=self.stdout.write)
             self.stdout.write(self.style.SUCCESS(f"Demo relations: {added} added, {members} wanted in total."))
+        self._intake(tenants["national"])
         self._print_users(tenants, password)
 
     @transaction.atomic
@@ -144,6 +145,17 @@ class Command(BaseCommand):
             place = tenants[where].name
             self.stdout.write(f"  {username:<14} {Role.objects.get(code=role_code).label} — {place}")
         self.stdout.write(f"Wachtwoord: {password}")
+
+    def _intake(self, national: Tenant) -> None:
+        from django.conf import settings
+        from django.urls import reverse
+
+        from memberships.demo_intake import intake_demo_ensure
+
+        forms = intake_demo_ensure(national)
+        gelderland = next((f for f in forms if f.tenant.name == "Provincie Gelderland"), forms[0])
+        url = settings.SITE_URL + reverse("intake_public", kwargs={"slug": gelderland.slug})
+        self.stdout.write(f"Openbaar inschrijfformulier ({gelderland.tenant.name}): {url}")
 
     def _child(self, parent: Tenant, kind: str, name: str) -> Tenant:
         existing = Tenant.objects.filter(path__startswith=parent.path, depth=parent.depth + 1, name=name).first()

@@ -1,0 +1,261 @@
+"""Use cases of mail templates and outbound mail: save and copy templates, and the one way an
+e-mail leaves the system — render, record (with the communication-log entry on the relation's
+card), and hand to the mail task once the transaction commits (ARCHITECTURE "Jobs and mail")."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from relations.models import CommunicationEntry, Relation
+from relations.services import communication_entry_add
+from tenants.models import Tenant, User
+
+from .models import MailTemplate, OutboundMail
+from .rendering import RenderedMail, mail_render, pdf_filename, pdf_render
+from .tokens import TokenContext, tokens_unknown
+
+# A batch of personalised documents is rendered while the user waits; more relations than this
+# are refused with a message (choose a smaller selection).
+DOCUMENTS_MAX = 200
+
+
+# --- templates ---------------------------------------------------------------------------------
+
+
+def templates_for(tenant: Tenant):
+    """The templates usable in `tenant`: its own and those of every environment above it."""
+    return MailTemplate.objects.filter(tenant__path__in=tenant.ancestor_paths()).select_related("tenant")
+
+
+def mail_template_check_tokens(template: MailTemplate) -> None:
+    errors = {}
+    for name in MailTemplate.TEXT_FIELDS:
+        unknown = tokens_unknown(getattr(template, name))
+        if unknown:
+            errors[name] = [
+                _("Unknown token: %(tokens)s. The dictionary lists every token you can use.")
+                % {"tokens": ", ".join(f"[{key}]" for key in unknown)}
+            ]
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def mail_template_save(*, template: MailTemplate) -> MailTemplate:
+    mail_template_check_tokens(template)
+    template.full_clean()
+    template.save()
+    return template
+
+
+@transaction.atomic
+def mail_template_copy(*, template: MailTemplate, tenant: Tenant) -> MailTemplate:
+    """A copy in `tenant` to change, keeping the original ("Kopiëren")."""
+    if not template.tenant.is_root() and not tenant.path.startswith(template.tenant.path):
+        raise ValidationError(_("This template is not available in this environment."))
+    names = set(MailTemplate.objects.filter(tenant=tenant).values_list("name", flat=True))
+    base = _("Copy of %(name)s") % {"name": template.name}
+    name, n = base[:120], 1
+    while name in names:
+        n += 1
+        name = f"{base[:110]} ({n})"
+    copy = MailTemplate(
+        tenant=tenant, name=name, logo=template.logo.name if template.logo else "", copied_from=template,
+        **{field: getattr(template, field) for field in (*MailTemplate.TEXT_FIELDS, "attach_pdf", "pdf_filename")},
+    )
+    copy.full_clean()
+    copy.save()
+    return copy
+
+
+# --- token contexts ----------------------------------------------------------------------------
+
+
+def token_context_for(relation: Relation, tenant: Tenant) -> TokenContext:
+    """The context of a document about `relation` sent from `tenant`: its current membership
+    (the one in `tenant`'s subtree first) gives department, membership and start date."""
+    from memberships.models import Function
+
+    today = datetime.date.today()
+    memberships = list(
+        Function.objects.memberships().active_on(today).filter(relation=relation)
+        .select_related("function_type", "tenant").order_by("start_date", "pk")
+    )
+    memberships.sort(key=lambda f: not f.tenant.path.startswith(tenant.path))
+    membership = memberships[0] if memberships else None
+    return TokenContext(
+        tenant=tenant, relation=relation,
+        department=membership.tenant if membership else None,
+        membership_name=membership.function_type.name if membership else "",
+        start_date=membership.start_date if membership else None,
+    )
+
+
+def token_context_example(tenant: Tenant) -> TokenContext:
+    """A made-up applicant, for previewing a template before any relation is chosen."""
+    from tenants.models import TenantKind
+
+    department = Tenant.objects.filter(path__startswith=tenant.path, kind=TenantKind.DEPARTMENT).order_by("path").first()
+    relation = Relation(
+        tenant=department or tenant, number=100123, first_name="Jan", infix="de", last_name="Vries", initials="J.",
+        email="jan.devries@example.org", street="Dorpsstraat", house_number=1, postcode="7001 AB", city="Doetinchem",
+        birth_date=datetime.date(2004, 5, 3),
+    )
+    return TokenContext(
+        tenant=tenant, relation=relation, department=department, membership_name=_("Member"),
+        start_date=datetime.date.today(), registration_date=datetime.date.today(),
+        registration_rows=[(_("First name"), "Jan"), (_("Surname"), "Vries")],
+    )
+
+
+# --- sending -----------------------------------------------------------------------------------
+
+
+def _log_entry(*, actor: User | None, relation: Relation, tenant: Tenant, subject: str, body: str,
+               channel: str, attachment: str = "") -> CommunicationEntry:
+    return communication_entry_add(
+        actor=actor, relation=relation, tenant=tenant, subject=subject[:200], body=body, channel=channel,
+        attachment=attachment,
+    )
+
+
+@transaction.atomic
+def mail_send(
+    *,
+    actor: User | None,
+    tenant: Tenant,
+    to_email: str,
+    rendered: RenderedMail,
+    relation: Relation | None = None,
+    template: MailTemplate | None = None,
+    pdf: bytes | None = None,
+    pdf_name: str = "",
+    reference: str = "",
+) -> OutboundMail:
+    """Record one e-mail exactly as rendered, note it in the relation's communication log (text
+    and attachment), and send it through the mail task after the transaction commits."""
+    if not to_email:
+        raise ValidationError(_("There is no e-mail address to send to."))
+    mail = OutboundMail(
+        tenant=tenant, relation=relation, template=template, reference=reference, to_email=to_email,
+        subject=rendered.subject[:200], body_text=rendered.text, body_html=rendered.html, created_by=actor,
+        attachment_name=pdf_name if pdf else "",
+    )
+    mail.full_clean(exclude=["attachment"])
+    if pdf:
+        mail.attachment.save(pdf_name, ContentFile(pdf), save=False)
+    mail.save()
+    if relation is not None and relation.pk:
+        mail.communication_entry = _log_entry(
+            actor=actor, relation=relation, tenant=tenant, subject=mail.subject,
+            body=_("To: %(email)s") % {"email": to_email} + "\n\n" + mail.body_text,
+            channel=CommunicationEntry.Channel.EMAIL, attachment=mail.attachment.name if pdf else "",
+        )
+        mail.save(update_fields=["communication_entry"])
+    transaction.on_commit(lambda: _enqueue(mail.pk))
+    return mail
+
+
+def _enqueue(mail_id: int) -> None:
+    from .tasks import send_outbound_mail
+
+    send_outbound_mail.delay(mail_id)
+
+
+def template_mail_send(
+    *,
+    actor: User | None,
+    tenant: Tenant,
+    template: MailTemplate,
+    context: TokenContext,
+    to_email: str,
+    relation: Relation | None = None,
+    reference: str = "",
+) -> OutboundMail:
+    """Render `template` for `context` (with its PDF when the template says so) and send it."""
+    rendered = mail_render(template, context)
+    pdf = pdf_render(template, [context]) if template.attach_pdf else None
+    return mail_send(
+        actor=actor, tenant=tenant, to_email=to_email, rendered=rendered, relation=relation, template=template,
+        pdf=pdf, pdf_name=pdf_filename(template), reference=reference,
+    )
+
+
+def outbound_mail_deliver(*, mail_id: int) -> bool:
+    """Hand one recorded mail to Django's mail backend. Safe to run twice: a mail already sent
+    is left alone. Returns whether it was sent now. Errors propagate so the task retries."""
+    mail = OutboundMail.objects.filter(pk=mail_id).first()
+    if mail is None or mail.status == OutboundMail.Status.SENT:
+        return False
+    OutboundMail.objects.filter(pk=mail.pk).update(attempts=mail.attempts + 1)
+    message = EmailMultiAlternatives(mail.subject, mail.body_text, to=[mail.to_email])
+    if mail.body_html:
+        message.attach_alternative(mail.body_html, "text/html")
+    if mail.attachment:
+        with mail.attachment.open("rb") as file:
+            message.attach(mail.attachment_name or "document.pdf", file.read(), "application/pdf")
+    try:
+        message.send()
+    except Exception as error:
+        OutboundMail.objects.filter(pk=mail.pk).update(error=str(error)[:2000])
+        raise
+    OutboundMail.objects.filter(pk=mail.pk).update(status=OutboundMail.Status.SENT, sent_at=timezone.now(), error="")
+    return True
+
+
+def outbound_mail_failed(*, mail_id: int, error: str) -> None:
+    OutboundMail.objects.filter(pk=mail_id).exclude(status=OutboundMail.Status.SENT).update(
+        status=OutboundMail.Status.FAILED, error=error[:2000]
+    )
+
+
+# --- personalised documents (SPEC I5) ----------------------------------------------------------
+
+
+@transaction.atomic
+def documents_send(
+    *,
+    actor: User,
+    tenant: Tenant,
+    template: MailTemplate,
+    relations: Iterable[Relation],
+    by_email: bool,
+) -> tuple[int, int]:
+    """The letter of `template` for each relation, kept in its communication log with the PDF;
+    with `by_email`, relations with an e-mail address get it as a mail with the PDF attached.
+    Returns (e-mailed, letters only)."""
+    relations = list(relations)
+    if len(relations) > DOCUMENTS_MAX:
+        raise ValidationError(
+            _("Choose at most %(max)d relations at a time; you chose %(count)d.")
+            % {"max": DOCUMENTS_MAX, "count": len(relations)}
+        )
+    mailed = letters = 0
+    name = pdf_filename(template)
+    for relation in relations:
+        context = token_context_for(relation, tenant)
+        pdf = pdf_render(template, [context])
+        if by_email and relation.email:
+            mail_send(
+                actor=actor, tenant=tenant, to_email=relation.email, rendered=mail_render(template, context),
+                relation=relation, template=template, pdf=pdf, pdf_name=name,
+            )
+            mailed += 1
+            continue
+        entry = CommunicationEntry(relation=relation)
+        entry.attachment.save(name, ContentFile(pdf), save=False)
+        _log_entry(
+            actor=actor, relation=relation, tenant=tenant, subject=template.name,
+            body=_("Letter made from the template “%(template)s”.") % {"template": template.name},
+            channel=CommunicationEntry.Channel.LETTER, attachment=entry.attachment.name,
+        )
+        letters += 1
+    return mailed, letters

@@ -1,0 +1,176 @@
+"""Sending (ARCHITECTURE "Jobs and mail"): one service renders, records, logs on the card and sends
+through the task after commit; the task is safe to run twice and retries on failure. Personalised
+documents for a search selection (SPEC I5)."""
+
+from __future__ import annotations
+
+import io
+import smtplib
+
+import pytest
+from celery.exceptions import Retry
+from django.core import mail
+from django.urls import reverse
+from pypdf import PdfReader
+
+from notifications.models import OutboundMail
+from notifications.rendering import RenderedMail
+from notifications.services import (
+    mail_send,
+    outbound_mail_deliver,
+    template_mail_send,
+    token_context_for,
+)
+from notifications.tasks import MAX_RETRIES, send_outbound_mail
+from relations.models import CommunicationEntry
+from tests.factories import make_mail_template, make_relation
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_sends_after_commit_and_logs_the_exact_text_and_attachment(federation, django_capture_on_commit_callbacks):
+    relation = make_relation(federation.department11, first_name="Femke", last_name="Dijk", email="femke@example.org")
+    template = make_mail_template(federation.national)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        sent = template_mail_send(actor=federation.province_la, tenant=federation.province1, template=template,
+                                  context=token_context_for(relation, federation.province1),
+                                  to_email=relation.email, relation=relation)
+        # Nothing leaves before the transaction commits.
+        assert mail.outbox == []
+    for callback in callbacks:
+        callback()
+    [message] = mail.outbox
+    sent.refresh_from_db()
+    assert sent.status == OutboundMail.Status.SENT and sent.attempts == 1
+    entry = sent.communication_entry
+    assert entry.relation == relation and entry.channel == "email" and entry.created_by == federation.province_la
+    assert entry.subject == message.subject == "Welkom Femke"
+    assert message.body in entry.body and "femke@example.org" in entry.body
+    assert entry.attachment.read() == message.attachments[0][1]
+
+
+def test_it_shows_the_mail_and_its_attachment_in_the_communication_log(login, federation, django_capture_on_commit_callbacks):
+    relation = make_relation(federation.department11, first_name="Femke", email="femke@example.org")
+    template = make_mail_template(federation.national)
+    with django_capture_on_commit_callbacks(execute=True):
+        template_mail_send(actor=None, tenant=federation.province1, template=template,
+                           context=token_context_for(relation, federation.province1), to_email=relation.email,
+                           relation=relation)
+    client = login(federation.province_la)
+    page = client.get(reverse("relation_communication", kwargs={"pk": relation.pk})).content.decode()
+    entry = CommunicationEntry.objects.get(relation=relation)
+    assert "Welkom Femke" in page and reverse("communication_attachment", kwargs={"pk": entry.pk}) in page
+    download = client.get(reverse("communication_attachment", kwargs={"pk": entry.pk}))
+    assert b"".join(download.streaming_content).startswith(b"%PDF")
+    # Whoever does not see the card does not get the file.
+    assert login(federation.province2_sb).get(reverse("communication_attachment", kwargs={"pk": entry.pk})).status_code == 404
+
+
+def test_it_sends_a_mail_only_once_when_the_task_runs_twice(federation):
+    relation = make_relation(federation.department11, email="jan@example.org")
+    recorded = mail_send(actor=None, tenant=federation.province1, to_email=relation.email, relation=relation,
+                         rendered=RenderedMail(subject="Onderwerp", text="Tekst", html=""))
+    send_outbound_mail.apply(args=[recorded.pk])
+    send_outbound_mail.apply(args=[recorded.pk])
+    assert len(mail.outbox) == 1
+
+
+def test_it_keeps_the_error_and_retries_when_sending_fails(federation, monkeypatch):
+    relation = make_relation(federation.department11, email="jan@example.org")
+    recorded = mail_send(actor=None, tenant=federation.province1, to_email=relation.email, relation=relation,
+                         rendered=RenderedMail(subject="Onderwerp", text="Tekst", html=""))
+
+    def refuse(self, messages):
+        raise smtplib.SMTPServerDisconnected("connection lost")
+
+    monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", refuse)
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        outbound_mail_deliver(mail_id=recorded.pk)
+    recorded.refresh_from_db()
+    assert recorded.status == OutboundMail.Status.QUEUED and "connection lost" in recorded.error
+    # A failed attempt is handed back to Celery to retry later.
+    with pytest.raises(Retry):
+        send_outbound_mail.apply(args=[recorded.pk], throw=True)
+    recorded.refresh_from_db()
+    assert recorded.status == OutboundMail.Status.QUEUED
+    # The last retry failed too: the mail is marked failed; its log entry stays.
+    result = send_outbound_mail.apply(args=[recorded.pk], retries=MAX_RETRIES, throw=False)
+    assert result.failed()
+    recorded.refresh_from_db()
+    assert recorded.status == OutboundMail.Status.FAILED and recorded.attempts == 3
+    assert recorded.communication_entry is not None
+    monkeypatch.undo()
+    send_outbound_mail.apply(args=[recorded.pk])
+    recorded.refresh_from_db()
+    assert recorded.status == OutboundMail.Status.SENT
+
+
+def test_it_refuses_to_send_without_an_address(federation):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        mail_send(actor=None, tenant=federation.province1, to_email="",
+                  rendered=RenderedMail(subject="Onderwerp", text="Tekst", html=""))
+    assert not OutboundMail.objects.exists()
+
+
+# --- personalised documents --------------------------------------------------------------------
+
+
+@pytest.fixture
+def selection(federation):
+    return {
+        "with_email": make_relation(federation.department11, first_name="Anna", last_name="Aa", email="anna@example.org"),
+        "without_email": make_relation(federation.department12, first_name="Bert", last_name="Bee"),
+        "elsewhere": make_relation(federation.department21, first_name="Cor", last_name="Cee", email="cor@example.org"),
+    }
+
+
+def test_it_previews_the_document_for_one_selected_relation(login, federation, selection):
+    template = make_mail_template(federation.national, name="Lidkaartbrief")
+    client = login(federation.province_la)
+    ids = [r.pk for r in selection.values()]
+    response = client.get(reverse("documents_send"), {"relation": ids, "template": template.pk,
+                                                      "preview": selection["without_email"].pk})
+    assert response.status_code == 200
+    assert [r.pk for r in response.context["relations"]] == [selection["with_email"].pk, selection["without_email"].pk]
+    assert response.context["preview"]["relation"] == selection["without_email"]
+    assert response.context["preview"]["mail"].subject == "Welkom Bert"
+
+
+def test_it_makes_and_sends_the_documents_and_logs_each(login, federation, selection, django_capture_on_commit_callbacks):
+    template = make_mail_template(federation.national, name="Lidkaartbrief")
+    client = login(federation.province_la)
+    ids = [r.pk for r in selection.values()]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("documents_send"), {"relation": ids, "template": template.pk,
+                                                           "by_email": "on", "action": "send"})
+    assert response.status_code == 302
+    assert [m.to for m in mail.outbox] == [["anna@example.org"]]
+    mailed = CommunicationEntry.objects.get(relation=selection["with_email"])
+    letter = CommunicationEntry.objects.get(relation=selection["without_email"])
+    assert mailed.channel == "email" and letter.channel == "letter"
+    assert letter.attachment.read().startswith(b"%PDF")
+    assert not CommunicationEntry.objects.filter(relation=selection["elsewhere"]).exists()
+
+
+def test_it_downloads_one_pdf_with_a_page_per_relation(login, federation, selection):
+    template = make_mail_template(federation.national, name="Lidkaartbrief")
+    client = login(federation.province_la)
+    ids = [selection["with_email"].pk, selection["without_email"].pk]
+    response = client.post(reverse("documents_send"), {"relation": ids, "template": template.pk, "action": "download"})
+    assert response["Content-Type"] == "application/pdf"
+    assert len(PdfReader(io.BytesIO(response.content)).pages) == 2
+    assert CommunicationEntry.objects.filter(channel="letter").count() == 2
+    assert mail.outbox == []
+
+
+def test_it_refuses_too_large_a_selection(login, federation, selection, monkeypatch):
+    monkeypatch.setattr("notifications.services.DOCUMENTS_MAX", 1)
+    template = make_mail_template(federation.national, name="Lidkaartbrief")
+    client = login(federation.province_la)
+    ids = [selection["with_email"].pk, selection["without_email"].pk]
+    response = client.post(reverse("documents_send"), {"relation": ids, "template": template.pk, "action": "send"})
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors()
+    assert not CommunicationEntry.objects.exists()
