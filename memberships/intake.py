@@ -56,6 +56,19 @@ def departments_for(intake_form: IntakeForm) -> QuerySet[Tenant]:
     return Tenant.objects.filter(path__startswith=intake_form.tenant.path, kind=TenantKind.DEPARTMENT).order_by("name")
 
 
+def department_intake_form(department: Tenant) -> IntakeForm | None:
+    """The department administrators' form ("afdelingsformulier") that registers members for
+    `department`: an open form of that kind in the department or above it that offers the
+    department, the nearest one first. None when there is none: the ledenmodule then registers
+    with the relation form."""
+    from .models import IntakeFormKind
+
+    forms = IntakeForm.objects.filter(
+        kind=IntakeFormKind.DEPARTMENT, active=True, tenant__path__in=department.ancestor_paths(),
+    ).filter(Q(departments__isnull=True) | Q(departments=department))
+    return forms.distinct().order_by("-tenant__depth", "name", "pk").first()
+
+
 # --- forms and their rows ------------------------------------------------------------------------
 
 

@@ -40,8 +40,9 @@ from tenants.middleware import (
 )
 from tenants.models import Tenant, User
 
-from . import ledenmodule, services
+from . import intake, ledenmodule, services
 from .forms import FunctionEndForm
+from .forms_intake import IntakeSubmissionForm, field_name
 from .forms_ledenmodule import KnownPersonSearchForm, MemberEnrolForm, MemberRegistrationForm
 from .models import Function
 
@@ -172,12 +173,8 @@ def member_search(request):
 
 
 def registration_form(request, data=None):
-    """The form a department administrator registers a new member with.
-
-    The one place the ledenmodule chooses it: the relation form with a membership of the
-    department. When the department intake forms (issue 5) exist, return the department's
-    intake form here instead.
-    """
+    """The relation form with a membership of the department: how a department administrator
+    registers a new member when the department has no intake form of its own."""
     lm = request.ledenmodule
     initial = {key: request.GET.get(key) for key in ("last_name", "birth_date", "email") if request.GET.get(key)}
     return MemberRegistrationForm(
@@ -185,10 +182,41 @@ def registration_form(request, data=None):
     )
 
 
+def _register_through_intake_form(request, intake_form):
+    """The department's intake form ("afdelingsformulier", SPEC I1): the registration lands in
+    "Inschrijvingen" of the form's environment, where the province accepts it."""
+    lm = request.ledenmodule
+    _require(request, "memberships.add_registration")
+    departments = Tenant.objects.filter(pk=lm.department.pk)
+    # What the administrator searched for before registering, in the form's own field names.
+    initial = {field_name(key): request.GET[key] for key in ("last_name", "birth_date", "email") if request.GET.get(key)}
+    form = IntakeSubmissionForm(
+        request.POST or None, intake_form=intake_form, departments=departments, public=False, initial=initial,
+    )
+    del form.fields["department"]  # always the administrator's own department
+    if request.method == "POST" and form.is_valid():
+        try:
+            registration = intake.registration_submit(
+                intake_form=intake_form, values=form.values(), department=lm.department, actor=request.user,
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(
+                request, _("The registration of %(name)s has been received; %(environment)s will process it.")
+                % {"name": registration.display_name, "environment": intake_form.tenant.name},
+            )
+            return redirect("ledenmodule_member_list")
+    return render(request, "ledenmodule/member_register_intake.html", {"form": form, "intake_form": intake_form})
+
+
 @ledenmodule_required
 @require_http_methods(["GET", "POST"])
 def member_create(request):
     lm = request.ledenmodule
+    intake_form = intake.department_intake_form(lm.department)
+    if intake_form is not None:
+        return _register_through_intake_form(request, intake_form)
     _require(request, "relations.add_relation")
     _require(request, "memberships.add_function")
     form = registration_form(request, request.POST or None)

@@ -11,9 +11,9 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from memberships.models import CancellationReason, Function, FunctionType, NoticeRule
+from memberships.models import CancellationReason, Function, FunctionType, NoticeRule, Registration
 from relations.models import Relation
-from tests.factories import give_function, make_relation
+from tests.factories import give_function, make_intake_form, make_relation
 
 pytestmark = pytest.mark.django_db
 
@@ -125,6 +125,40 @@ def test_it_registers_a_new_person_with_a_department_membership(department, fede
     assert relation.tenant == federation.department11
     function = Function.objects.get(relation=relation)
     assert (function.function_type.code, function.tenant) == ("department_member", federation.department11)
+
+
+def test_it_registers_through_the_departments_intake_form_when_there_is_one(department, federation):
+    _members, client = department
+    make_intake_form(federation.province1, name="Afdelingsformulier", kind="department",
+                     departments=[federation.department11])
+    cards_before = Relation.objects.count()
+
+    page = client.get(reverse("ledenmodule_member_create") + "?last_name=Nieuw&email=nina@example.org")
+    response = client.post(reverse("ledenmodule_member_create"), {
+        "f_first_name": "Nina", "f_last_name": "Nieuw", "f_birth_date": "02-03-2005", "f_email": "nina@example.org",
+        # Whatever is posted, the registration is for the administrator's department.
+        "department": federation.department21.pk,
+    })
+
+    assert page.status_code == 200
+    assert page.context["form"]["f_last_name"].value() == "Nieuw"
+    assert response.status_code == 302, response.context["form"].errors
+    registration = Registration.objects.get()
+    assert (registration.tenant, registration.department, registration.status) == (
+        federation.province1, federation.department11, "new",
+    )
+    assert registration.submitted_by == federation.department_la
+    assert Relation.objects.count() == cards_before  # the province accepts it
+
+
+def test_it_registers_with_the_relation_form_when_the_intake_form_is_for_another_department(department, federation):
+    _members, client = department
+    make_intake_form(federation.province1, name="Afdelingsformulier", kind="department",
+                     departments=[federation.department12])
+
+    response = client.get(reverse("ledenmodule_member_create"))
+
+    assert response.templates[0].name == "ledenmodule/member_form.html"
 
 
 def test_it_offers_only_memberships_when_registering(department):
