@@ -37,6 +37,8 @@ def environment(request) -> dict:
         "custom_fields": can("relations.change_customfield"),
         "communication_types": can("relations.change_communicationtype"),
         "cancellation_reasons": can("memberships.change_cancellationreason"),
+        "wizards": can("wizards.view_wizard") or can("wizards.run_ledenmodule_wizard"),
+        "mutation_list": can("wizards.view_mutation_list"),
     }
 
     # The dropdown holds the user's own environments and the ones directly below them; the

@@ -23,6 +23,7 @@ NATIONAL_ONLY = frozenset(
         "memberships.transfer_member_across_provinces",
         "memberships.add_cancellationreason",
         "memberships.change_cancellationreason",
+        "wizards.change_ledenmodule_wizard",
     }
 )
 
@@ -41,6 +42,9 @@ MEMBER_ADMINISTRATION = (
     "memberships.add_function",
     "memberships.change_function",
     "memberships.transfer_member",
+    "wizards.view_wizard",
+    "wizards.run_ledenmodule_wizard",
+    "wizards.view_mutation_list",
 )
 
 # The department administrator's ledenmodule: their department's members only.
@@ -53,6 +57,7 @@ DEPARTMENT_ADMINISTRATION = (
     "memberships.view_function",
     "memberships.add_function",
     "memberships.change_function",
+    "wizards.run_ledenmodule_wizard",
 )
 
 SYSTEM_ADMINISTRATION = (
@@ -71,6 +76,9 @@ SYSTEM_ADMINISTRATION = (
     "relations.delete_customfield",
     "relations.add_communicationtype",
     "relations.change_communicationtype",
+    "wizards.add_wizard",
+    "wizards.change_wizard",
+    "wizards.delete_wizard",
 )
 
 

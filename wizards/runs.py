@@ -1,0 +1,207 @@
+"""Running a wizard: its fields and the run's parameters turned into a queryset of relations and
+the columns of the result (for the grid, the report and the exports).
+
+The rows always start from `Relation.objects.visible_to(user, tenant)`; whatever a wizard or its
+parameters say can only narrow that down.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from functools import reduce
+from operator import and_
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from relations.exports import current_memberships_prefetch
+from relations.filters import NAME_ORDER, Column
+from relations.models import Relation
+from relations.services import custom_fields_for
+from tenants.models import Tenant, TenantKind, User
+
+from .catalogue import CatalogueField, Filter, RunContext, catalogue_for
+from .models import FilterMode, Wizard, WizardField
+
+
+@dataclass
+class RunParameters:
+    day: datetime.date = field(default_factory=datetime.date.today)
+    part: Tenant | None = None
+    include_inactive: bool = False
+    # The filters asked when running, by WizardField pk; they replace the saved ones.
+    asked: dict[int, Filter] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        """For a background export: what the task needs to run the same selection again."""
+        return {
+            "day": self.day.isoformat(),
+            "part": self.part.pk if self.part else None,
+            "include_inactive": self.include_inactive,
+            "asked": {
+                str(pk): {"mode": f.mode, "values": [_stored(v) for v in f.values],
+                          "low": _stored(f.low), "high": _stored(f.high)}
+                for pk, f in self.asked.items()
+            },
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], catalogue: dict[str, CatalogueField],
+                  fields: list[WizardField], tenant: Tenant) -> RunParameters:
+        by_pk = {wf.pk: wf for wf in fields}
+        asked = {}
+        for pk, raw in data.get("asked", {}).items():
+            wf = by_pk.get(int(pk))
+            if wf is None or wf.field_key not in catalogue:
+                continue
+            cf = catalogue[wf.field_key]
+            asked[wf.pk] = Filter(
+                raw["mode"], tuple(cf.parse(v) for v in raw["values"]),
+                cf.parse(raw["low"]) if raw["low"] is not None else None,
+                cf.parse(raw["high"]) if raw["high"] is not None else None,
+            )
+        part = Tenant.objects.subtree(tenant).filter(pk=data.get("part")).first() if data.get("part") else None
+        return cls(datetime.date.fromisoformat(data["day"]), part, data.get("include_inactive", False), asked)
+
+
+def _stored(value: Any) -> Any:
+    if value is None:
+        return None
+    return value.isoformat() if isinstance(value, datetime.date) else str(value)
+
+
+def saved_filter(wf: WizardField, cf: CatalogueField) -> Filter:
+    """The filter saved on a wizard field, parsed (ValidationError when it no longer fits, e.g. a
+    department that was removed)."""
+    if not wf.mode:
+        return Filter("")
+    if wf.mode == FilterMode.RANGE:
+        low = cf.parse(wf.value) if wf.value.strip() else None
+        high = cf.parse(wf.value_to) if wf.value_to.strip() else None
+        return Filter(wf.mode, (), low, high)
+    return Filter(wf.mode, tuple(cf.parse(v) for v in wf.values))
+
+
+def _applies(flt: Filter, cf: CatalogueField) -> bool:
+    if not flt.is_empty:
+        return True
+    return cf.blank_is_day and flt.mode == FilterMode.SINGLE
+
+
+class WizardRun:
+    """One run of a wizard by a user in an environment."""
+
+    def __init__(self, wizard: Wizard, *, user: User, tenant: Tenant, params: RunParameters,
+                 fields: list[WizardField] | None = None, catalogue: dict[str, CatalogueField] | None = None):
+        self.wizard = wizard
+        self.user = user
+        self.tenant = tenant
+        self.params = params
+        self.catalogue = catalogue if catalogue is not None else catalogue_for(tenant, custom_fields_for(tenant))
+        all_fields = fields if fields is not None else list(wizard.fields.all())
+        # A field whose key is no longer in the catalogue (a custom field that was removed) is
+        # left out instead of breaking every run.
+        self.fields = [wf for wf in all_fields if wf.field_key in self.catalogue]
+        province_names = {}
+        if any(wf.field_key == "province" and wf.shown for wf in self.fields):
+            province_names = dict(
+                Tenant.objects.filter(kind=TenantKind.PROVINCE).values_list("path", "name")
+            )
+        self.context = RunContext(tenant, params.part or tenant, params.day, province_names)
+
+    # -- filters
+
+    def filters(self) -> list[tuple[WizardField, CatalogueField, Filter]]:
+        """Every field's filter that applies to this run (asked ones replace saved ones)."""
+        found = []
+        for wf in self.fields:
+            cf = self.catalogue[wf.field_key]
+            flt = self.params.asked.get(wf.pk) if wf.ask and wf.pk in self.params.asked else saved_filter(wf, cf)
+            if _applies(flt, cf):
+                found.append((wf, cf, flt))
+        return found
+
+    def _function_terms(self) -> list[Q]:
+        return [cf.function_q(flt, self.context) for _wf, cf, flt in self.filters() if cf.function_q]
+
+    def matches(self) -> QuerySet[Relation]:
+        """The selected relations, unordered."""
+        from memberships.models import Function
+
+        ctx = self.context
+        queryset = Relation.objects.visible_to(self.user, self.tenant)
+        if self.params.part is not None:
+            held_there = Function.objects.active_on(ctx.day).filter(
+                relation=OuterRef("pk"), tenant__path__startswith=ctx.scope.path
+            )
+            queryset = queryset.filter(Q(tenant__path__startswith=ctx.scope.path) | Q(Exists(held_there)))
+        for _wf, cf, flt in self.filters():
+            if cf.relation_q:
+                queryset = queryset.filter(cf.relation_q(flt, ctx))
+        function_terms = self._function_terms()
+        if function_terms:
+            functions = Function.objects.filter(
+                reduce(and_, function_terms), relation=OuterRef("pk"), tenant__path__startswith=ctx.scope.path
+            )
+            queryset = queryset.filter(Exists(functions))
+        if not self.params.include_inactive:
+            # Inactive: no function held in the environment on the reference date (SPEC W6).
+            active = Function.objects.active_on(ctx.day).filter(
+                relation=OuterRef("pk"), tenant__path__startswith=ctx.scope.path
+            )
+            queryset = queryset.filter(Exists(active))
+        return queryset
+
+    # -- columns
+
+    @property
+    def columns(self) -> list[Column]:
+        ctx = self.context
+        columns = []
+        for wf in self.fields:
+            if not wf.shown:
+                continue
+            cf = self.catalogue[wf.field_key]
+            columns.append(Column(f"f{wf.pk}", wf.label or cf.label, _value(cf, ctx), needs=cf.needs))
+        return columns
+
+    def prepare(self, queryset: QuerySet[Relation]) -> QuerySet[Relation]:
+        """`queryset` with what the columns read loaded alongside: a join or one prefetch query
+        per page or chunk, never one per row."""
+        from memberships.models import Function
+
+        ctx = self.context
+        needs = {c.needs for c in self.columns}
+        if "tenant" in needs:
+            queryset = queryset.select_related("tenant")
+        if "memberships" in needs:
+            queryset = queryset.prefetch_related(current_memberships_prefetch(ctx.scope, ctx.day))
+        if "functions" in needs:
+            terms = self._function_terms()
+            functions = Function.objects.filter(tenant__path__startswith=ctx.scope.path)
+            functions = functions.filter(reduce(and_, terms)) if terms else functions.active_on(ctx.day)
+            functions = functions.select_related("function_type", "tenant", "cancellation_reason").order_by(
+                "start_date", "pk"
+            )
+            queryset = queryset.prefetch_related(Prefetch("functions", queryset=functions, to_attr="wizard_functions"))
+        return queryset
+
+    def rows(self) -> QuerySet[Relation]:
+        """The result in the order of a member list, with the columns' data."""
+        return self.prepare(self.matches().order_by(*NAME_ORDER))
+
+    def count_up_to(self, limit: int) -> int:
+        """The number of matches, counted no further than `limit` + 1 (cheap on a million)."""
+        return len(self.matches().order_by().values_list("pk", flat=True)[: limit + 1])
+
+    def check(self) -> None:
+        """Refuse a run that cannot give a sensible result."""
+        if not self.columns:
+            raise ValidationError(_("This wizard has no fields to show; add at least one in the editor."))
+
+
+def _value(cf: CatalogueField, ctx: RunContext):
+    return lambda relation: cf.value(relation, ctx)
