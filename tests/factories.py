@@ -90,3 +90,18 @@ def give_function(relation: Relation, tenant: Tenant, code: str, *, start_date: 
         actor=actor, relation=relation, function_type=FunctionType.objects.get(code=code), tenant=tenant,
         start_date=start_date or datetime.date.today() - datetime.timedelta(days=30), end_date=end_date,
     )
+
+
+# --- selection wizards ---------------------------------------------------------------------------
+
+
+def make_wizard(tenant: Tenant | None, *fields: dict, name: str = "Testwizard", section: str = "other",
+                include_inactive: bool = False):
+    """A wizard owned by `tenant` with `fields`, each a dict of WizardField values (at least
+    `field_key`); the order follows the arguments."""
+    from wizards.models import Wizard, WizardField
+
+    wizard = Wizard.objects.create(tenant=tenant, name=name, section=section, include_inactive=include_inactive)
+    for index, values in enumerate(fields):
+        WizardField.objects.create(wizard=wizard, order=(index + 1) * 10, **values)
+    return wizard

@@ -107,7 +107,7 @@ def _changes(user: User, tenant: Tenant, date_from: datetime.date, date_to: date
     period and the one before each (one query), compared in Python."""
     from memberships.models import Function
 
-    held = Function.objects.in_subtree(tenant).filter(relation=OuterRef("relation_id"))
+    held = Function.objects.in_subtree(tenant).filter(relation=OuterRef("id"))
     if categories:
         held = held.filter(function_type__category__in=categories)
     visible = Relation.objects.visible_to(user, tenant).values("pk")

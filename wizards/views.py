@@ -88,12 +88,14 @@ def wizard_list(request):
     if section in Section.values:
         wizards = [w for w in wizards if w.section == section]
     root = Tenant.objects.get_first_root_node()
+    for wizard in wizards:
+        wizard.root_tenant = root
+    editable = services.editable_wizard_ids(request.user, wizards)
     groups = []
     for code, label in Section.choices:
         in_section = [w for w in wizards if w.section == code]
         for wizard in in_section:
-            wizard.root_tenant = root
-            wizard.can_edit = services.may_edit(request.user, wizard)
+            wizard.can_edit = wizard.pk in editable
         if in_section:
             groups.append({"code": code, "label": label, "wizards": in_section})
     return render(request, "wizards/wizard_list.html", {
