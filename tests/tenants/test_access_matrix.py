@@ -449,8 +449,9 @@ def _pattern_names(patterns, prefix: str = ""):
 def _all_matrices() -> dict:
     """This module's MATRIX and those of the other apps' access-matrix tests."""
     from ..relations.test_access_matrix import MATRIX as RELATIONS_MATRIX
+    from ..wizards.test_access_matrix import MATRIX as WIZARDS_MATRIX
 
-    return {**MATRIX, **RELATIONS_MATRIX}
+    return {**MATRIX, **RELATIONS_MATRIX, **WIZARDS_MATRIX}
 
 
 def test_it_knows_every_url_pattern():

@@ -16,6 +16,8 @@ from relations.models import Relation
 from tests.factories import give_function, make_relation, make_wizard
 from wizards.models import ExportLog, Section, Wizard, WizardField
 
+from .editor_data import edit_data
+
 pytestmark = pytest.mark.django_db
 
 TODAY = datetime.date.today()
@@ -181,25 +183,6 @@ def test_it_keeps_the_original_untouched_when_copying(federation, login):
     assert response.status_code == 200 and response.context["form"].errors["name"]
 
 
-def _edit_data(wizard: Wizard, **changes) -> dict:
-    data = {"name": wizard.name, "description": wizard.description, "fields-INITIAL_FORMS": 0, "fields-MIN_NUM_FORMS": 0,
-            "fields-MAX_NUM_FORMS": 1000}
-    fields = list(wizard.fields.all())
-    data["fields-TOTAL_FORMS"] = len(fields)
-    for index, f in enumerate(fields):
-        row = {"field_key": f.field_key, "order": f.order, "label": f.label, "mode": f.mode, "value": f.value,
-               "value_to": f.value_to}
-        if f.ask:
-            row["ask"] = "on"
-        if f.shown:
-            row["shown"] = "on"
-        row.update(changes.get(f.field_key, {}))
-        for key, value in row.items():
-            if value is not None:
-                data[f"fields-{index}-{key}"] = value
-    return data
-
-
 def _state(wizard: Wizard) -> list:
     return list(wizard.fields.order_by("pk").values_list("field_key", "order", "mode", "value", "value_to", "label"))
 
@@ -208,7 +191,7 @@ def test_it_saves_order_filters_and_own_labels(federation, login):
     client = login(federation.province_sb)
     wizard = make_wizard(federation.province1, {"field_key": "number"}, {"field_key": "birth_date"},
                          {"field_key": "city"})
-    data = _edit_data(wizard, number={"label": "Lidnummer", "order": 30}, city={"order": 5},
+    data = edit_data(wizard, number={"label": "Lidnummer", "order": 30}, city={"order": 5},
                       birth_date={"mode": "range", "value": "01-01-1990", "value_to": "31-12-2000"})
     response = client.post(reverse("wizard_edit", args=[wizard.pk]), data)
     assert response.status_code == 302
@@ -217,7 +200,7 @@ def test_it_saves_order_filters_and_own_labels(federation, login):
     assert fields[1].value == "1990-01-01" and fields[1].value_to == "2000-12-31"
     assert fields[2].label == "Lidnummer"
     # Removing a field.
-    data = _edit_data(wizard, city={"DELETE": "on"})
+    data = edit_data(wizard, city={"DELETE": "on"})
     client.post(reverse("wizard_edit", args=[wizard.pk]), data)
     assert [f.field_key for f in wizard.fields.all()] == ["birth_date", "number"]
 
@@ -237,7 +220,7 @@ def test_it_refuses_bad_input_in_the_editor_and_saves_nothing(changes, message, 
     client = login(federation.province_sb)
     wizard = make_wizard(federation.province1, {"field_key": "number"}, {"field_key": "birth_date"})
     before = _state(wizard)
-    response = client.post(reverse("wizard_edit", args=[wizard.pk]), _edit_data(wizard, **changes))
+    response = client.post(reverse("wizard_edit", args=[wizard.pk]), edit_data(wizard, **changes))
     assert response.status_code == 200
     assert message in response.content.decode()
     assert _state(wizard) == before
@@ -246,7 +229,7 @@ def test_it_refuses_bad_input_in_the_editor_and_saves_nothing(changes, message, 
 def test_it_refuses_ledenmodule_editing_without_the_national_power(federation, login):
     wizard = Wizard.objects.get(code="ledenmodule_member_list")
     before = _state(wizard)
-    data = _edit_data(wizard, number={"label": "Nummer"})
+    data = edit_data(wizard, number={"label": "Nummer"})
     for user in ("national_la", "province_sb", "department_la"):
         response = login(federation.users[user]).post(reverse("wizard_edit", args=[wizard.pk]), data)
         assert response.status_code == 403, user
