@@ -61,6 +61,15 @@ class RunContext:
     scope: Tenant
     day: datetime.date
     province_names: dict[str, str] = field(default_factory=dict)
+    # The ids of the scope's subtree (None for the whole federation): `tenant_id IN (…)` lets
+    # PostgreSQL estimate and probe the functions table without joining the tenants.
+    scope_ids: tuple[int, ...] | None = None
+
+    def in_scope(self, prefix: str = "") -> Q:
+        """Held in the scope: `<prefix>tenant_id IN (…)`, or nothing to check at the root."""
+        if self.scope_ids is None:
+            return Q()
+        return Q(**{f"{prefix}tenant_id__in": self.scope_ids})
 
 
 @dataclass(frozen=True)
@@ -193,9 +202,7 @@ def _yes_no(condition: Callable[[RunContext], Q]) -> Callable[[Filter, RunContex
 def _functions_on(day: datetime.date, ctx: RunContext, *, memberships: bool = False):
     from memberships.models import Function
 
-    functions = Function.objects.active_on(day).filter(
-        relation=OuterRef("pk"), tenant__path__startswith=ctx.scope.path
-    )
+    functions = Function.objects.active_on(day).filter(ctx.in_scope(), relation=OuterRef("pk"))
     return functions.memberships() if memberships else functions
 
 
@@ -218,8 +225,7 @@ def _held_on(*, memberships: bool) -> Callable[[Filter, RunContext], Q]:
             return term
         from memberships.models import Function
 
-        held = Function.objects.memberships().filter(term, relation=OuterRef("pk"),
-                                                     tenant__path__startswith=ctx.scope.path)
+        held = Function.objects.memberships().filter(term, ctx.in_scope(), relation=OuterRef("pk"))
         return Q(Exists(held))
 
     return q

@@ -110,7 +110,11 @@ class WizardRun:
             province_names = dict(
                 Tenant.objects.filter(kind=TenantKind.PROVINCE).values_list("path", "name")
             )
-        self.context = RunContext(tenant, params.part or tenant, params.day, province_names)
+        scope = params.part or tenant
+        scope_ids = None if scope.is_root() else tuple(
+            Tenant.objects.subtree(scope).order_by().values_list("pk", flat=True)
+        )
+        self.context = RunContext(tenant, scope, params.day, province_names, scope_ids)
 
     # -- filters
 
@@ -134,24 +138,18 @@ class WizardRun:
         ctx = self.context
         queryset = Relation.objects.visible_to(self.user, self.tenant)
         if self.params.part is not None:
-            held_there = Function.objects.active_on(ctx.day).filter(
-                relation=OuterRef("pk"), tenant__path__startswith=ctx.scope.path
-            )
-            queryset = queryset.filter(Q(tenant__path__startswith=ctx.scope.path) | Q(Exists(held_there)))
+            held_there = Function.objects.active_on(ctx.day).filter(ctx.in_scope(), relation=OuterRef("pk"))
+            queryset = queryset.filter(ctx.in_scope() | Q(Exists(held_there)))
         for _wf, cf, flt in self.filters():
             if cf.relation_q:
                 queryset = queryset.filter(cf.relation_q(flt, ctx))
         function_terms = self._function_terms()
         if function_terms:
-            functions = Function.objects.filter(
-                reduce(and_, function_terms), relation=OuterRef("pk"), tenant__path__startswith=ctx.scope.path
-            )
+            functions = Function.objects.filter(reduce(and_, function_terms), ctx.in_scope(), relation=OuterRef("pk"))
             queryset = queryset.filter(Exists(functions))
         if not self.params.include_inactive:
             # Inactive: no function held in the environment on the reference date (SPEC W6).
-            active = Function.objects.active_on(ctx.day).filter(
-                relation=OuterRef("pk"), tenant__path__startswith=ctx.scope.path
-            )
+            active = Function.objects.active_on(ctx.day).filter(ctx.in_scope(), relation=OuterRef("pk"))
             queryset = queryset.filter(Exists(active))
         return queryset
 
@@ -181,7 +179,7 @@ class WizardRun:
             queryset = queryset.prefetch_related(current_memberships_prefetch(ctx.scope, ctx.day))
         if "functions" in needs:
             terms = self._function_terms()
-            functions = Function.objects.filter(tenant__path__startswith=ctx.scope.path)
+            functions = Function.objects.filter(ctx.in_scope())
             functions = functions.filter(reduce(and_, terms)) if terms else functions.active_on(ctx.day)
             functions = functions.select_related("function_type", "tenant", "cancellation_reason").order_by(
                 "start_date", "pk"

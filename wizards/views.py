@@ -17,8 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from relations.exports import csv_stream, xlsx_file
-from relations.filters import NAME_ORDER, as_text
-from relations.paging import search_page
+from relations.filters import as_text
 from relations.services import custom_fields_for
 from tenants.access import environment_required, require_perm
 from tenants.models import Tenant
@@ -35,6 +34,7 @@ from .forms import (
 )
 from .models import ExportJob, Section, Wizard
 from .mutations import mutation_columns, mutation_list
+from .paging import grid_page
 from .runs import RunParameters, WizardRun
 
 PAGE_SIZE = 50
@@ -130,7 +130,7 @@ def _parameters(form: WizardRunForm, wizard: Wizard) -> RunParameters | None:
 def _query_string(request) -> str:
     params = QueryDict(mutable=True)
     for key in request.GET:
-        if key not in ("page", "output", "csrfmiddlewaretoken"):
+        if key not in ("page", "output", "count", "csrfmiddlewaretoken"):
             params.setlist(key, request.GET.getlist(key))
     return params.urlencode()
 
@@ -138,7 +138,7 @@ def _query_string(request) -> str:
 def _export_params(request, form: WizardRunForm, wizard: Wizard) -> list[tuple[str, str]]:
     """The run's parameters as the download forms send them again."""
     if form.is_bound:
-        return [(key, value) for key in request.GET if key not in ("page", "output")
+        return [(key, value) for key in request.GET if key not in ("page", "output", "count")
                 for value in request.GET.getlist(key)]
     params = [("day", datetime.date.today().isoformat())]
     return params + ([("include_inactive", "on")] if wizard.include_inactive else [])
@@ -182,12 +182,13 @@ def _result(request, run: WizardRun, output: str) -> dict:
         count = len(rows)
         page = None
     else:
-        result = search_page(run.matches(), ordering=list(NAME_ORDER), page_number=request.GET.get("page"),
-                             per_page=PAGE_SIZE, prepare=run.prepare)
-        page = result.page
-        rows = list(page.object_list)
-        truncated = result.capped
-        count = result.count
+        page = grid_page(run.matches(), page_number=request.GET.get("page"), per_page=PAGE_SIZE, prepare=run.prepare)
+        rows = page.rows
+        truncated = page.capped
+        count = page.count
+        if count is None and request.GET.get("count") == "1":
+            # Asked for: the exact number of a large selection (one full count).
+            count = run.matches().count()
     for relation in rows:
         relation.cells = [as_text(column.value(relation)) for column in columns]
     return {"columns": columns, "rows": rows, "page": page, "count": count, "truncated": truncated,
