@@ -102,6 +102,9 @@ class CatalogueField:
     needs: str = ""  # "tenant", "memberships" or "functions": what the column's value reads
     # An empty single value means the reference date (e.g. "member on date").
     blank_is_day: bool = False
+    # The relation's fields the column's value reads (None: unknown, load them all); exports of
+    # 100,000 rows load only these.
+    reads: tuple[str, ...] | None = ()
 
     @property
     def modes(self) -> tuple[str, ...]:
@@ -312,8 +315,9 @@ def _function_values(attribute: Callable[[Any], Any]) -> Callable[[Relation, Run
     return lambda relation, ctx: [attribute(f) for f in getattr(relation, "wizard_functions", [])]
 
 
-def _membership_names(relation: Relation, ctx: RunContext) -> list[str]:
-    return [f.tenant.name for f in getattr(relation, "current_memberships", [])]
+def _membership_names(relation: Relation, ctx: RunContext) -> str:
+    # WizardRun.prepare annotates the names, comma-separated.
+    return getattr(relation, "wizard_memberships", None) or ""
 
 
 def _province_name(relation: Relation, ctx: RunContext) -> str:
@@ -344,17 +348,18 @@ def catalogue_for(tenant: Tenant, custom_fields) -> dict[str, CatalogueField]:
     found["name"] = CatalogueField(
         "name", _("Name"), "relation", TEXT,
         relation_q=lambda flt, ctx: _name_q(flt), value=lambda r, ctx: name.value(r),
+        reads=("kind", "organisation_name", "first_name", "initials", "infix", "last_name"),
     )
     for key, sf in fields.items():
         path = f"extra__{sf.code}" if sf.is_custom else sf.path
         found[key] = CatalogueField(
             key, sf.label, "custom" if sf.is_custom else "relation",
             BOOLEAN if sf.kind == BOOLEAN else sf.kind, choices=sf.choices if sf.kind == CHOICE else (),
-            relation_q=_lookup_q(path), value=relation_value(key),
+            relation_q=_lookup_q(path), value=relation_value(key), reads=("extra",) if sf.is_custom else (sf.path,),
         )
     found["home"] = CatalogueField(
         "home", _("Home environment"), "relation", TEXT, relation_q=_lookup_q("tenant__name"),
-        value=lambda r, ctx: r.tenant.name, needs="tenant",
+        value=lambda r, ctx: r.tenant.name, needs="tenant", reads=("tenant__name",),
     )
 
     # Function fields.
@@ -371,18 +376,20 @@ def catalogue_for(tenant: Tenant, custom_fields) -> dict[str, CatalogueField]:
         (str(t.pk), t.name)
         for t in Tenant.objects.subtree(tenant).filter(kind=TenantKind.PROVINCE).only("pk", "name").order_by("name")
     )
+    # The function columns read names annotated by the prefetch of WizardRun.prepare.
+    category_labels = {code: str(label) for code, label in FunctionCategory.choices}
     function_fields = [
         ("function_type", _("Function"), CHOICE, types, _lookup_q("function_type__code"),
-         lambda f: f.function_type.name),
+         lambda f: f.type_name),
         ("function_category", _("Function category"), CHOICE, tuple(FunctionCategory.choices),
-         _lookup_q("function_type__category"), lambda f: f.function_type.get_category_display()),
-        ("function_tenant", _("Function held in"), CHOICE, subtree, _within_chosen_tenants, lambda f: f.tenant.name),
+         _lookup_q("function_type__category"), lambda f: category_labels.get(f.type_category, f.type_category)),
+        ("function_tenant", _("Function held in"), CHOICE, subtree, _within_chosen_tenants, lambda f: f.tenant_name),
         ("function_start", _("Function start date"), DATE, (), _lookup_q("start_date"), lambda f: f.start_date),
         ("function_end", _("Function end date"), DATE, (), _lookup_q("end_date"), lambda f: f.end_date),
         ("function_reason", _("Reason for ending"), CHOICE, reasons, _lookup_q("cancellation_reason_id"),
-         lambda f: f.cancellation_reason.name if f.cancellation_reason else ""),
+         lambda f: f.reason_name or ""),
         ("function_held_on", _("Function held on"), DATE, (), _held_on(memberships=False),
-         lambda f: f.tenant.name),
+         lambda f: f.tenant_name),
     ]
     for key, label, kind, choices, q, attribute in function_fields:
         found[key] = CatalogueField(
@@ -393,15 +400,16 @@ def catalogue_for(tenant: Tenant, custom_fields) -> dict[str, CatalogueField]:
     # Computed fields.
     computed = [
         CatalogueField("age", _("Age on the reference date"), "computed", NUMBER, relation_q=_age_q,
-                       value=lambda r, ctx: r.age_on(ctx.day)),
+                       value=lambda r, ctx: r.age_on(ctx.day), reads=("birth_date",)),
         CatalogueField("member_on", _("Member on date"), "computed", DATE, relation_q=_held_on(memberships=True),
                        value=_membership_names, needs="memberships", blank_is_day=True),
         CatalogueField("department", _("Department"), "computed", CHOICE, departments, relation_q=_departments_q,
                        value=_membership_names, needs="memberships"),
         CatalogueField("province", _("Province"), "computed", CHOICE, provinces, relation_q=_within_chosen_tenants,
-                       value=_province_name, needs="tenant"),
+                       value=_province_name, needs="tenant", reads=("tenant__path",)),
         CatalogueField("has_email", _("Has an e-mail address"), "computed", BOOLEAN,
-                       relation_q=_yes_no(_has_email), value=_yes_no_value(lambda r, ctx: bool(r.email))),
+                       relation_q=_yes_no(_has_email), value=_yes_no_value(lambda r, ctx: bool(r.email)),
+                       reads=("email",)),
         CatalogueField("has_department_membership", _("Has a department membership"), "computed", BOOLEAN,
                        relation_q=_yes_no(_has_department_membership),
                        value=lambda r, ctx: _("Yes") if _membership_names(r, ctx) else _("No"),
@@ -410,7 +418,8 @@ def catalogue_for(tenant: Tenant, custom_fields) -> dict[str, CatalogueField]:
                        "computed", BOOLEAN, relation_q=_yes_no(_function_in_wrong_kind)),
         CatalogueField("complete_personal_data", _("Birth date and address known"), "computed", BOOLEAN,
                        relation_q=_yes_no(_complete_personal_data),
-                       value=_yes_no_value(lambda r, ctx: bool(r.birth_date and r.postcode and r.house_number))),
+                       value=_yes_no_value(lambda r, ctx: bool(r.birth_date and r.postcode and r.house_number)),
+                       reads=("birth_date", "postcode", "house_number")),
         CatalogueField("magazine_shared", _("Shares the magazine address with another member"), "computed",
                        BOOLEAN, relation_q=_yes_no(_magazine_shared)),
     ]
