@@ -105,6 +105,9 @@ class CatalogueField:
     # The relation's fields the column's value reads (None: unknown, load them all); exports of
     # 100,000 rows load only these.
     reads: tuple[str, ...] | None = ()
+    # A yes/no condition the column shows, computed by the database as an annotation named
+    # `wizard_<key>` (see WizardRun.prepare).
+    flag: Callable[[RunContext], Q] | None = None
 
     @property
     def modes(self) -> tuple[str, ...]:
@@ -324,6 +327,10 @@ def _province_name(relation: Relation, ctx: RunContext) -> str:
     return ctx.province_names.get(relation.tenant.path[: 2 * Tenant.steplen], "")
 
 
+def _flag_value(key: str) -> Callable[[Relation, RunContext], str]:
+    return lambda relation, ctx: _("Yes") if getattr(relation, f"wizard_{key}", False) else _("No")
+
+
 def _yes_no_value(condition: Callable[[Relation, RunContext], bool]) -> Callable[[Relation, RunContext], str]:
     return lambda relation, ctx: _("Yes") if condition(relation, ctx) else _("No")
 
@@ -411,17 +418,18 @@ def catalogue_for(tenant: Tenant, custom_fields) -> dict[str, CatalogueField]:
                        relation_q=_yes_no(_has_email), value=_yes_no_value(lambda r, ctx: bool(r.email)),
                        reads=("email",)),
         CatalogueField("has_department_membership", _("Has a department membership"), "computed", BOOLEAN,
-                       relation_q=_yes_no(_has_department_membership),
-                       value=lambda r, ctx: _("Yes") if _membership_names(r, ctx) else _("No"),
-                       needs="memberships"),
+                       relation_q=_yes_no(_has_department_membership), value=_flag_value("has_department_membership"),
+                       flag=_has_department_membership),
         CatalogueField("function_in_wrong_kind", _("Has a function in the wrong kind of environment"),
-                       "computed", BOOLEAN, relation_q=_yes_no(_function_in_wrong_kind)),
+                       "computed", BOOLEAN, relation_q=_yes_no(_function_in_wrong_kind),
+                       value=_flag_value("function_in_wrong_kind"), flag=_function_in_wrong_kind),
         CatalogueField("complete_personal_data", _("Birth date and address known"), "computed", BOOLEAN,
                        relation_q=_yes_no(_complete_personal_data),
                        value=_yes_no_value(lambda r, ctx: bool(r.birth_date and r.postcode and r.house_number)),
                        reads=("birth_date", "postcode", "house_number")),
         CatalogueField("magazine_shared", _("Shares the magazine address with another member"), "computed",
-                       BOOLEAN, relation_q=_yes_no(_magazine_shared)),
+                       BOOLEAN, relation_q=_yes_no(_magazine_shared), value=_flag_value("magazine_shared"),
+                       flag=_magazine_shared),
     ]
     for cf in computed:
         found[cf.key] = cf

@@ -15,7 +15,19 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connections
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, StringAgg, Subquery, Value
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    StringAgg,
+    Subquery,
+    Value,
+)
 from django.utils.translation import gettext as _
 
 from relations.filters import NAME_ORDER, Column
@@ -192,6 +204,12 @@ class WizardRun:
                 .values("names")
             )
             queryset = queryset.annotate(wizard_memberships=Subquery(names))
+        for wf in self.fields:
+            cf = self.catalogue[wf.field_key]
+            if wf.shown and cf.flag is not None:
+                queryset = queryset.annotate(
+                    **{f"wizard_{cf.key}": ExpressionWrapper(cf.flag(ctx), output_field=BooleanField())}
+                )
         if "functions" in needs:
             terms = self._function_terms()
             functions = Function.objects.filter(ctx.in_scope())

@@ -190,3 +190,15 @@ def test_it_runs_the_mutation_checks(federation):
     assert complete.number not in check("check_incomplete_card")
     assert check("check_no_department_membership") == {board_only.number}
     assert check("check_function_wrong_kind") == {misplaced.number}
+
+
+def test_it_shows_the_checks_as_yes_no_columns(federation):
+    user, tenant = federation.national_sb, federation.national
+    board_only = make_relation(federation.department12, last_name="Alleen bestuur", function_code="department_chair")
+    member = make_relation(federation.department11, last_name="Lid")
+    wizard = make_wizard(None, {"field_key": "number"}, {"field_key": "has_department_membership"},
+                         {"field_key": "function_in_wrong_kind"}, {"field_key": "magazine_shared"})
+    run = WizardRun(wizard, user=user, tenant=tenant, params=RunParameters())
+    cells = {r.number: [c.value(r) for c in run.columns] for r in run.rows()}
+    assert cells[board_only.number][1:] == ["Nee", "Nee", "Nee"]
+    assert cells[member.number][1] == "Ja"
