@@ -176,9 +176,10 @@ def _result(request, run: WizardRun, output: str) -> dict:
         (wf.label or cf.label, services.filter_description(cf, flt)) for wf, cf, flt in run.filters()
     ]
     if output == "report":
-        rows = list(run.rows()[: REPORT_LIMIT + 1])
-        truncated = len(rows) > REPORT_LIMIT
-        rows = rows[:REPORT_LIMIT]
+        # The same walk as the grid, with one long page.
+        report = grid_page(run.matches(), page_number=1, per_page=REPORT_LIMIT, prepare=run.prepare)
+        rows = report.rows
+        truncated = report.has_next
         count = len(rows)
         page = None
     else:
