@@ -253,11 +253,17 @@ def export_job_run(job_id: str) -> ExportJob:
         root.mkdir(parents=True, exist_ok=True)
         final = root / f"{job.pk}.{job.format}"
         partial = root / f"{job.pk}.{job.format}.part"
-        if job.format == "csv":
-            with open(partial, "w", encoding="utf-8", newline="") as output:
-                count = csv_write(output, rows, run.columns, progress)
-        else:
-            count = xlsx_write(str(partial), rows, run.columns, title=job.what, progress=progress)
+        try:
+            if job.format == "csv":
+                with open(partial, "w", encoding="utf-8", newline="") as output:
+                    count = csv_write(output, rows, run.columns, progress)
+            else:
+                count = xlsx_write(str(partial), rows, run.columns, title=job.what, progress=progress)
+        except Exception:
+            # The page must not show progress for ever; the error itself goes to the worker's log.
+            partial.unlink(missing_ok=True)
+            _job_fail(job, _("The file could not be made; run the wizard again."))
+            raise
         os.replace(partial, final)
     now = timezone.now()
     with transaction.atomic():

@@ -120,3 +120,23 @@ def test_it_exports_through_a_real_worker(celery_worker, federation, province_me
     assert "wizards.export_job_run" in celery_worker.log()
     download = client.get(reverse("export_job_download", args=[job.pk]))
     assert _csv_numbers(b"".join(download.streaming_content)) == province_members
+
+
+@pytest.mark.django_db
+def test_it_marks_a_job_failed_when_the_file_cannot_be_made(federation, province_members, login, settings, monkeypatch):
+    from relations import exports
+
+    settings.WIZARD_EXPORT_SYNC_ROWS = 2
+    login(federation.province_sb).post(reverse("wizard_export", args=[Wizard.objects.get(code="member_list").pk, "csv"]),
+                                       {"day": TODAY.isoformat()})
+    job = ExportJob.objects.get()
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(exports, "csv_write", broken)
+    with pytest.raises(OSError):
+        export_job_run(str(job.pk))
+    job.refresh_from_db()
+    assert job.status == ExportJob.Status.FAILED and job.message
+    assert not list(export_root().iterdir())
