@@ -258,7 +258,19 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 # Longer than the longest task, so Redis never hands a running task to a second worker.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 4 * 3600)}
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "wizards-remove-expired-exports": {
+        "task": "wizards.export_files_remove_expired",
+        "schedule": 3600.0,
+    },
+}
+
+# Selection wizards: a download of more rows than this runs in the background (Celery); its file
+# is kept this many hours for the person who asked for it, in WIZARD_EXPORT_ROOT (default
+# MEDIA_ROOT/exports; never serve that directory directly).
+WIZARD_EXPORT_SYNC_ROWS = envint("WIZARD_EXPORT_SYNC_ROWS", 3000)
+WIZARD_EXPORT_EXPIRY_HOURS = envint("WIZARD_EXPORT_EXPIRY_HOURS", 24)
+WIZARD_EXPORT_ROOT = env("WIZARD_EXPORT_ROOT")
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include(notice_rule_urls)),
     path("", include("memberships.urls_intake")),
     path("", include("notifications.urls")),
+    path("", include("wizards.urls")),
     path("language/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]

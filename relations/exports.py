@@ -5,7 +5,9 @@ dates dd-mm-jjjj, and a cell that starts with `=`, `+`, `-`, `@`, a tab or a car
 leading `'` so a spreadsheet never runs it as a formula. In XLSX every text is written as a text
 cell, which Excel never evaluates, so the value stays as it was typed; dates are real dates shown
 dd-mm-jjjj. Both read the rows in chunks of 2,000, so a large export never holds the whole result
-in memory. Every export of personal data is logged (who, environment, rows).
+in memory. Every export of personal data is logged (who, environment, what, rows) through
+`wizards.services.export_log_record`. The `*_write` functions write to a file and report progress,
+for the background exports of the selection wizards.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ import datetime
 import decimal
 import logging
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -70,17 +73,23 @@ def current_memberships_prefetch(tenant: Tenant, day: datetime.date | None = Non
     return Prefetch("functions", queryset=memberships, to_attr="current_memberships")
 
 
-def _rows(queryset: QuerySet[Relation], columns: list[Column]) -> Iterator[list[Any]]:
-    for relation in queryset.iterator(chunk_size=CHUNK_SIZE):
-        yield [column.value(relation) for column in columns]
+def _rows(rows: QuerySet | Iterable, columns: list[Column]) -> Iterator[list[Any]]:
+    """The cells of every row; a queryset is read in chunks (with its prefetches per chunk)."""
+    objects = rows.iterator(chunk_size=CHUNK_SIZE) if isinstance(rows, QuerySet) else rows
+    for obj in objects:
+        yield [column.value(obj) for column in columns]
 
 
-def _log(*, actor: User, tenant: Tenant, fmt: str, rows: int) -> None:
+def _log(*, actor: User, tenant: Tenant, fmt: str, rows: int, what: str | None = None) -> None:
+    from wizards.services import export_log_record
+
+    what = what or gettext("Relation search")
     logger.info(
-        "%s exported %d relations as %s from %s",
-        actor.username, rows, fmt, tenant.name,
+        "%s exported %d relations as %s from %s (%s)",
+        actor.username, rows, fmt, tenant.name, what,
         extra={"user_id": actor.pk, "username": actor.username, "tenant_id": tenant.pk, "format": fmt, "rows": rows},
     )
+    export_log_record(user=actor, tenant=tenant, what=what, fmt=fmt, rows=rows)
 
 
 class _Echo:
@@ -90,11 +99,16 @@ class _Echo:
         return value
 
 
+def _csv_writer(output) -> Any:
+    return csv.writer(output, delimiter=";", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+
+
 def csv_stream(
-    queryset: QuerySet[Relation], columns: list[Column], *, actor: User, tenant: Tenant
+    queryset: QuerySet[Relation] | Iterable, columns: list[Column], *, actor: User, tenant: Tenant,
+    what: str | None = None,
 ) -> Iterator[bytes]:
     """The export as CSV, produced row by row for a StreamingHttpResponse."""
-    writer = csv.writer(_Echo(), delimiter=";", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer = _csv_writer(_Echo())
     count = 0
     try:
         yield (BOM + writer.writerow([csv_cell(c.label) for c in columns])).encode("utf-8")
@@ -103,36 +117,63 @@ def csv_stream(
             count += 1
     finally:
         # Logged when the download ends, also when it was broken off: what left the building.
-        _log(actor=actor, tenant=tenant, fmt="csv", rows=count)
+        _log(actor=actor, tenant=tenant, fmt="csv", rows=count, what=what)
+
+
+def csv_write(
+    output: IO[str], queryset: QuerySet | Iterable, columns: list[Column],
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """The export as CSV into a text file opened with newline=""; returns the number of rows.
+    `progress` hears the count every CHUNK_SIZE rows."""
+    writer = _csv_writer(output)
+    output.write(BOM)
+    writer.writerow([csv_cell(c.label) for c in columns])
+    count = 0
+    for row in _rows(queryset, columns):
+        writer.writerow([csv_cell(v) for v in row])
+        count += 1
+        if progress and count % CHUNK_SIZE == 0:
+            progress(count)
+    return count
 
 
 def _xlsx_cell(sheet, value: Any, *, date_format: str = "DD-MM-YYYY"):
+    """A value for a write-only sheet: plain where openpyxl writes it as it is (most cells: a
+    plain value costs a third less than a cell object), a cell where it needs a format or must
+    not become a formula."""
     if isinstance(value, datetime.date):
         cell = WriteOnlyCell(sheet, value)
         cell.number_format = date_format
         return cell
     if isinstance(value, bool) or value is None:
-        return WriteOnlyCell(sheet, as_text(value))
+        return as_text(value)
     if isinstance(value, int | float | decimal.Decimal):
-        return WriteOnlyCell(sheet, value)
-    text = ILLEGAL_CHARACTERS_RE.sub("", as_text(value))
-    cell = WriteOnlyCell(sheet, text)
-    # openpyxl takes text starting with "=" for a formula; a text cell is never evaluated.
-    cell.data_type = "s"
-    return cell
+        return value
+    text = as_text(value)
+    if ILLEGAL_CHARACTERS_RE.search(text):
+        text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    if text.startswith("="):
+        # openpyxl takes text starting with "=" for a formula; a text cell is never evaluated.
+        cell = WriteOnlyCell(sheet, text)
+        cell.data_type = "s"
+        return cell
+    return text
 
 
-def xlsx_file(
-    queryset: QuerySet[Relation], columns: list[Column], *, actor: User, tenant: Tenant,
-    title: str = "Relaties",
-) -> IO[bytes]:
-    """The export as an XLSX workbook (openpyxl write-only mode) in a temporary file, rewound."""
+def xlsx_write(
+    output: IO[bytes] | str, queryset: QuerySet | Iterable, columns: list[Column], *, title: str = "Relaties",
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """The export as an XLSX workbook (openpyxl write-only mode, rows streamed to a temporary
+    file) saved to `output`; returns the number of rows."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
     bold = Font(bold=True)
     header = []
     for column in columns:
-        cell = _xlsx_cell(sheet, column.label)
+        cell = WriteOnlyCell(sheet, ILLEGAL_CHARACTERS_RE.sub("", as_text(column.label)))
+        cell.data_type = "s"
         cell.font = bold
         header.append(cell)
     sheet.append(header)
@@ -140,9 +181,20 @@ def xlsx_file(
     for row in _rows(queryset, columns):
         sheet.append([_xlsx_cell(sheet, v) for v in row])
         count += 1
-    output = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115 (the response closes it)
+        if progress and count % CHUNK_SIZE == 0:
+            progress(count)
     workbook.save(output)
+    return count
+
+
+def xlsx_file(
+    queryset: QuerySet[Relation] | Iterable, columns: list[Column], *, actor: User, tenant: Tenant,
+    title: str = "Relaties", what: str | None = None,
+) -> IO[bytes]:
+    """The export as an XLSX workbook in a temporary file, rewound."""
+    output = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115 (the response closes it)
+    count = xlsx_write(output, queryset, columns, title=title)
     output.seek(0)
-    _log(actor=actor, tenant=tenant, fmt="xlsx", rows=count)
+    _log(actor=actor, tenant=tenant, fmt="xlsx", rows=count, what=what)
     return output
 

@@ -45,6 +45,8 @@ def environment(request) -> dict:
         "registrations": can("memberships.view_registration") or can("memberships.add_registration"),
         "intake_forms": can("memberships.view_intakeform"),
         "mail_templates": can("notifications.view_mailtemplate"),
+        "wizards": can("wizards.view_wizard") or can("wizards.run_ledenmodule_wizard"),
+        "mutation_list": can("wizards.view_mutation_list"),
     }
 
     # The dropdown holds the user's own environments and the ones directly below them; the

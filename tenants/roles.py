@@ -28,6 +28,7 @@ NATIONAL_ONLY = frozenset(
         "memberships.change_noticerule",
         "memberships.delete_noticerule",
         "tenants.look_along",
+        "wizards.change_ledenmodule_wizard",
     }
 )
 
@@ -51,6 +52,9 @@ MEMBER_ADMINISTRATION = (
     "memberships.change_registration",
     "notifications.view_mailtemplate",
     "notifications.send_document",
+    "wizards.view_wizard",
+    "wizards.run_ledenmodule_wizard",
+    "wizards.view_mutation_list",
 )
 
 # The department administrator's ledenmodule: their department's members only.
@@ -65,6 +69,7 @@ DEPARTMENT_ADMINISTRATION = (
     "memberships.change_function",
     "tenants.use_ledenmodule",
     "memberships.add_registration",
+    "wizards.run_ledenmodule_wizard",
 )
 
 SYSTEM_ADMINISTRATION = (
@@ -88,6 +93,9 @@ SYSTEM_ADMINISTRATION = (
     "memberships.change_intakeform",
     "notifications.add_mailtemplate",
     "notifications.change_mailtemplate",
+    "wizards.add_wizard",
+    "wizards.change_wizard",
+    "wizards.delete_wizard",
 )
 
 

@@ -133,3 +133,18 @@ def make_mail_template(tenant: Tenant, *, name: str = "Nieuw lid (inschrijving)"
     }
     defaults.update(fields)
     return mail_template_save(template=MailTemplate(tenant=tenant, name=name, **defaults))
+
+
+# --- selection wizards ---------------------------------------------------------------------------
+
+
+def make_wizard(tenant: Tenant | None, *fields: dict, name: str = "Testwizard", section: str = "other",
+                include_inactive: bool = False):
+    """A wizard owned by `tenant` with `fields`, each a dict of WizardField values (at least
+    `field_key`); the order follows the arguments."""
+    from wizards.models import Wizard, WizardField
+
+    wizard = Wizard.objects.create(tenant=tenant, name=name, section=section, include_inactive=include_inactive)
+    for index, values in enumerate(fields):
+        WizardField.objects.create(wizard=wizard, order=(index + 1) * 10, **values)
+    return wizard

@@ -1,7 +1,14 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
 class WizardsConfig(AppConfig):
     name = "wizards"
     verbose_name = _("Selection wizards")
+
+    def ready(self) -> None:
+        from .standard import standard_wizards_ensure_after_migrate
+
+        # Like the function catalogue, the shipped wizards are there after every migrate.
+        post_migrate.connect(standard_wizards_ensure_after_migrate, dispatch_uid="wizards.standard")

@@ -479,8 +479,12 @@ def _all_matrices() -> dict:
     from ..memberships.test_access_matrix_intake import MATRIX as INTAKE_MATRIX
     from ..notifications.test_access_matrix import MATRIX as NOTIFICATIONS_MATRIX
     from ..relations.test_access_matrix import MATRIX as RELATIONS_MATRIX
+    from ..wizards.test_access_matrix import MATRIX as WIZARDS_MATRIX
 
-    return {**MATRIX, **RELATIONS_MATRIX, **LEDENMODULE_MATRIX, **INTAKE_MATRIX, **NOTIFICATIONS_MATRIX}
+    return {
+        **MATRIX, **RELATIONS_MATRIX, **LEDENMODULE_MATRIX, **INTAKE_MATRIX, **NOTIFICATIONS_MATRIX,
+        **WIZARDS_MATRIX,
+    }
 
 
 def test_it_knows_every_url_pattern():
