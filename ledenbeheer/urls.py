@@ -5,6 +5,7 @@ from django.views.i18n import set_language
 urlpatterns = [
     path("", include("tenants.urls")),
     path("", include("relations.urls")),
+    path("quality/", include("notifications.quality_urls")),
     path("language/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]

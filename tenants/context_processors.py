@@ -37,6 +37,9 @@ def environment(request) -> dict:
         "custom_fields": can("relations.change_customfield"),
         "communication_types": can("relations.change_communicationtype"),
         "cancellation_reasons": can("memberships.change_cancellationreason"),
+        "quality_problems": can("notifications.view_dataproblem"),
+        "quality_recipients": can("notifications.view_errorreportrecipient"),
+        "quality_rules": can("notifications.change_qualityrulesetting"),
     }
 
     # The dropdown holds the user's own environments and the ones directly below them; the

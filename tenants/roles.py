@@ -23,6 +23,7 @@ NATIONAL_ONLY = frozenset(
         "memberships.transfer_member_across_provinces",
         "memberships.add_cancellationreason",
         "memberships.change_cancellationreason",
+        "notifications.change_qualityrulesetting",
     }
 )
 
@@ -41,6 +42,11 @@ MEMBER_ADMINISTRATION = (
     "memberships.add_function",
     "memberships.change_function",
     "memberships.transfer_member",
+    "notifications.view_dataproblem",
+    "notifications.view_errorreportrecipient",
+    "notifications.add_errorreportrecipient",
+    "notifications.change_errorreportrecipient",
+    "notifications.delete_errorreportrecipient",
 )
 
 # The department administrator's ledenmodule: their department's members only.
