@@ -448,9 +448,10 @@ def _pattern_names(patterns, prefix: str = ""):
 
 def _all_matrices() -> dict:
     """This module's MATRIX and those of the other apps' access-matrix tests."""
+    from ..notifications.test_access_matrix_quality import MATRIX as QUALITY_MATRIX
     from ..relations.test_access_matrix import MATRIX as RELATIONS_MATRIX
 
-    return {**MATRIX, **RELATIONS_MATRIX}
+    return {**MATRIX, **RELATIONS_MATRIX, **QUALITY_MATRIX}
 
 
 def test_it_knows_every_url_pattern():
