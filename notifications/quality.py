@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -266,6 +266,11 @@ def checks_run(day: datetime.date) -> dict:
     totals = {
         key: sum(c[key] for c in counts.values()) for key in ("opened", "still_open", "closed")
     }
+    if connection.vendor == "postgresql" and totals["opened"] + totals["closed"]:
+        # Fresh statistics after a large change, so the morning's queries are planned on the
+        # real number of open problems, not on yesterday's.
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {DataProblem._meta.db_table}")
     return {"rules": counts, **totals, "errors": errors}
 
 
@@ -326,13 +331,22 @@ def open_problems(codes: Iterable[str] | None = None) -> QuerySet[DataProblem]:
 def in_environment(problems: QuerySet[DataProblem], tenant: Tenant, day: datetime.date) -> QuerySet[DataProblem]:
     """Problems of relations an environment holds: homed in its subtree or holding a current
     function there — the rule of `Relation.objects.visible_to`, for jobs that act for nobody in
-    particular (the morning digest)."""
+    particular (the morning digest).
+
+    The relations with a current function here but homed elsewhere ("guests") are looked up
+    first, as a short list: an OR with a correlated EXISTS per problem made a province's digest
+    take seconds per query at a million relations (docs/benchmarks.md)."""
     if tenant.is_root():
         return problems
-    current_here = _functions().active_on(day).filter(
-        relation=OuterRef("relation_id"), tenant__path__startswith=tenant.path
+    tenant_ids = list(Tenant.objects.subtree(tenant).values_list("pk", flat=True))
+    guests = list(
+        _functions().active_on(day)
+        .filter(tenant_id__in=tenant_ids)
+        .exclude(relation__tenant_id__in=tenant_ids)
+        .values_list("relation_id", flat=True)
+        .distinct()
     )
-    return problems.filter(Q(relation__tenant__path__startswith=tenant.path) | Exists(current_here))
+    return problems.filter(Q(relation__tenant_id__in=tenant_ids) | Q(relation_id__in=guests))
 
 
 def in_department(problems: QuerySet[DataProblem], department: Tenant, day: datetime.date) -> QuerySet[DataProblem]:
