@@ -21,8 +21,13 @@ from django.test import override_settings
 from django.utils import timezone
 
 from notifications import jobs, quality
-from notifications.models import DataProblem, ErrorReportRecipient, ReportDelivery
-from relations.models import Relation
+from notifications.models import (
+    DataProblem,
+    ErrorReportRecipient,
+    QualityRuleSetting,
+    ReportDelivery,
+)
+from relations.models import CustomField, Relation
 from tenants.models import Tenant, TenantKind
 
 STATUS = Path("/proc/self/status")
@@ -54,6 +59,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--keep", action="store_true", help="keep the problems found (default: start empty)")
         parser.add_argument("--recheck-samples", type=int, default=200)
+        parser.add_argument(
+            "--all-rules", action="store_true",
+            help="switch every rule on and make every custom field required for the run (restored afterwards)",
+        )
 
     def _phase(self, label: str, work):
         resettable = _reset_peak()
@@ -65,7 +74,26 @@ class Command(BaseCommand):
         self.stdout.write(f"{label}: {seconds:.1f} s, peak RSS {peak:.0f} MB{note}")
         return result, seconds, peak
 
-    def handle(self, *args, keep: bool = False, recheck_samples: int = 200, **options):
+    def handle(self, *args, all_rules: bool = False, **options):
+        if not all_rules:
+            return self._run(**options)
+        saved_rules = quality.rule_states()
+        saved_required = dict(CustomField.objects.values_list("pk", "required"))
+        QualityRuleSetting.objects.all().delete()
+        QualityRuleSetting.objects.bulk_create(QualityRuleSetting(code=rule.code, active=True) for rule in quality.RULES)
+        CustomField.objects.update(required=True)
+        self.stdout.write("Every rule on, every custom field required, for this run.")
+        try:
+            self._run(**options)
+        finally:
+            QualityRuleSetting.objects.all().delete()
+            QualityRuleSetting.objects.bulk_create(
+                QualityRuleSetting(code=code, active=active) for code, active in saved_rules.items()
+            )
+            for pk, required in saved_required.items():
+                CustomField.objects.filter(pk=pk).update(required=required)
+
+    def _run(self, *, keep: bool = False, recheck_samples: int = 200, **options):
         if connection.vendor != "postgresql":
             self.stderr.write("Note: the targets are for PostgreSQL; this database is " + connection.vendor)
         total = Relation.objects.count()
