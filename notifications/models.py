@@ -66,6 +66,9 @@ class DataProblem(models.Model):
         indexes = [
             models.Index(fields=["rule", "closed_on"]),
             models.Index(fields=["relation", "closed_on"]),
+            # The digest's first rows of an environment, by rule and card, without a sort.
+            models.Index(fields=["rule", "relation"], condition=Q(closed_on__isnull=True), name="data_problem_open_by_rule"),
+            models.Index(fields=["first_seen"], condition=Q(closed_on__isnull=True), name="data_problem_open_by_day"),
         ]
 
     def __str__(self) -> str:

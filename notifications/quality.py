@@ -328,7 +328,21 @@ def open_problems(codes: Iterable[str] | None = None) -> QuerySet[DataProblem]:
     return DataProblem.objects.filter(closed_on__isnull=True, rule__in=codes)
 
 
-def in_environment(problems: QuerySet[DataProblem], tenant: Tenant, day: datetime.date) -> QuerySet[DataProblem]:
+def environment_guests(tenant: Tenant, day: datetime.date, tenant_ids: list[int]) -> list[int]:
+    """Relations holding a current function in the environment (`tenant_ids`: its subtree) but
+    homed elsewhere — few, so a plain list."""
+    return list(
+        _functions().active_on(day)
+        .filter(tenant_id__in=tenant_ids)
+        .exclude(relation__tenant_id__in=tenant_ids)
+        .values_list("relation_id", flat=True)
+        .distinct()
+    )
+
+
+def in_environment(
+    problems: QuerySet[DataProblem], tenant: Tenant, day: datetime.date, *, guests: list[int] | None = None
+) -> QuerySet[DataProblem]:
     """Problems of relations an environment holds: homed in its subtree or holding a current
     function there — the rule of `Relation.objects.visible_to`, for jobs that act for nobody in
     particular (the morning digest).
@@ -339,13 +353,8 @@ def in_environment(problems: QuerySet[DataProblem], tenant: Tenant, day: datetim
     if tenant.is_root():
         return problems
     tenant_ids = list(Tenant.objects.subtree(tenant).values_list("pk", flat=True))
-    guests = list(
-        _functions().active_on(day)
-        .filter(tenant_id__in=tenant_ids)
-        .exclude(relation__tenant_id__in=tenant_ids)
-        .values_list("relation_id", flat=True)
-        .distinct()
-    )
+    if guests is None:
+        guests = environment_guests(tenant, day, tenant_ids)
     return problems.filter(Q(relation__tenant_id__in=tenant_ids) | Q(relation_id__in=guests))
 
 

@@ -118,8 +118,13 @@ class Command(BaseCommand):
                                             lambda: quality.checks_run(tomorrow))
         self.stdout.write(self._counts(warm))
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
-            digest, digest_s, digest_mb = self._phase("Digest, all environments", lambda: jobs.error_digest(tomorrow))
-        self.stdout.write(f"  {digest}")
+            first, first_s, first_mb = self._phase("Digest, all environments, first morning (all new)",
+                                                   lambda: jobs.error_digest(today))
+            self.stdout.write(f"  {first}")
+            digest, digest_s, digest_mb = self._phase("Digest, all environments, next morning (still open)",
+                                                      lambda: jobs.error_digest(tomorrow))
+            self.stdout.write(f"  {digest}")
+        digest_s = max(first_s, digest_s)
 
         ids = list(Relation.objects.order_by("?").values_list("pk", flat=True)[:recheck_samples])
         timings = []
