@@ -251,3 +251,12 @@ def test_it_does_not_mail_a_relation_outside_the_environment_of_the_recipients(f
     (message,) = mail.outbox
     assert f"/relations/{inside.pk}/" in message.body
     assert f"/relations/{outside.pk}/" not in message.body
+
+
+def test_it_sends_a_catch_up_when_beat_starts(monkeypatch):
+    from ledenbeheer import celery as celery_module
+
+    sent = []
+    monkeypatch.setattr(celery_module.app, "send_task", lambda name, *args, **kwargs: sent.append(name))
+    celery_module.catch_up_at_start(sender=None)
+    assert sent == ["notifications.tasks.catch_up"]

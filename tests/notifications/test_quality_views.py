@@ -180,3 +180,14 @@ def test_it_lets_national_switch_rules_on_and_off(cards, login, federation):
     assert {rule.code for rule in quality.active_rules()} == set(keep)
     # Nothing dropped from the cards themselves.
     assert Relation.objects.filter(email="").count() == 3
+
+
+def test_it_shows_the_recipient_pages_and_the_rules_in_few_queries(cards, login, federation,
+                                                                   django_assert_max_num_queries):
+    for key in ("national", "province1", "province2", "department11", "department21"):
+        ErrorReportRecipient.objects.create(tenant=federation.tenants[key], email=f"{key}@example.org")
+    client = login(federation.national_sb)
+    for name in ("quality_recipient_overview", "quality_recipient_list", "quality_rule_list"):
+        client.get(reverse(name))
+        with django_assert_max_num_queries(12):
+            assert client.get(reverse(name)).status_code == 200, name
