@@ -28,6 +28,14 @@ def check_function_tenant(form: forms.Form, cleaned: dict) -> None:
         )
 
 
+def check_function_start(form: forms.Form, cleaned: dict) -> None:
+    """A function that gives access (e.g. "Ledenadministratie afdeling") starts today or later:
+    access is never granted backdated ([000] "Kies geen datum in het verleden")."""
+    function_type, start = cleaned.get("function_type"), cleaned.get("start_date")
+    if function_type and start and function_type.grants_role_id and start < datetime.date.today():
+        form.add_error("start_date", _("This function gives access to Ledenbeheer: its start date is today or later, never in the past."))
+
+
 class FunctionForm(forms.Form):
     function_type = forms.ModelChoiceField(label=_("Function"), queryset=FunctionType.objects.none())
     tenant = forms.ModelChoiceField(label=_("Held in"), queryset=Tenant.objects.none())
@@ -49,6 +57,7 @@ class FunctionForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         check_function_tenant(self, cleaned)
+        check_function_start(self, cleaned)
         start, end = cleaned.get("start_date"), cleaned.get("end_date")
         if start and end and end < start:
             self.add_error("end_date", _("The end date cannot be before the start date."))

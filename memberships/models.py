@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from relations.models import Relation
+from tenants.history import OnBehalfOfHistory
 from tenants.models import Role, RoleAssignment, Tenant, TenantKind
 
 from .querysets import FunctionQuerySet
@@ -90,8 +91,12 @@ class Function(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+",
     )
+    # Held in an environment that is neither the relation's home nor above it: the row that lets
+    # another branch see the card (`Relation.objects.visible_to`). Derived from the two tenants
+    # and kept by `save()` and, when the home moves, by `member_transfer`.
+    outside_home = models.BooleanField(default=False, editable=False)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[OnBehalfOfHistory], excluded_fields=["outside_home"])
     objects = FunctionQuerySet.as_manager()
 
     class Meta:
@@ -115,16 +120,40 @@ class Function(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["tenant", "function_type", "start_date", "end_date"]),
+            # Covers "who held a membership here on day X" without reading the table (PostgreSQL).
+            models.Index(
+                fields=["tenant", "function_type", "start_date"], include=["end_date", "relation"],
+                name="function_held_on",
+            ),
             models.Index(fields=["relation", "end_date"]),
+            # The few rows that open a card to another branch, looked up on every relation list.
+            models.Index(
+                fields=["tenant", "start_date", "end_date", "relation"],
+                condition=Q(outside_home=True),
+                name="function_outside_home",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.function_type} — {self.tenant}"
 
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or {"relation", "tenant"} & set(update_fields):
+            self.outside_home = self.is_outside_home(self.relation.tenant, self.tenant)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "outside_home"}
+        super().save(*args, **kwargs)
+
     @property
     def access_tenant(self) -> Tenant:
         return self.tenant
+
+    @staticmethod
+    def is_outside_home(home: Tenant, tenant: Tenant) -> bool:
+        """Whether a function held in `tenant` lies outside home `home` and the tenants above
+        it: only then can it show the card somewhere the home does not."""
+        return not home.path.startswith(tenant.path)
 
     def is_active_on(self, day: datetime.date) -> bool:
         return self.start_date <= day and (self.end_date is None or self.end_date >= day)
@@ -132,3 +161,80 @@ class Function(models.Model):
     @property
     def is_membership(self) -> bool:
         return self.function_type.counts_as_membership
+
+
+# --- issue 7: end-of-membership notice rules (ledenmodule) --------------------------------------
+
+
+def _day_of_year_valid(month: int, day: int) -> bool:
+    try:
+        datetime.date(2000, month, day)  # a leap year, so 29 February is allowed
+    except ValueError:
+        return False
+    return True
+
+
+class NoticeRule(models.Model):
+    """A federation's notice rule for ending memberships, e.g. "cancellations received between
+    1 November and 1 January end on 1 January" (wish list 001). A cancellation received on a
+    day inside the window (both ends inclusive; a window may run over the new year) ends no
+    earlier than the next `ends on` day."""
+
+    tenant = models.ForeignKey(
+        Tenant, verbose_name=_("federation"), on_delete=models.CASCADE, related_name="notice_rules",
+    )
+    name = models.CharField(_("name"), max_length=120)
+    received_from_month = models.PositiveSmallIntegerField(_("received from (month)"))
+    received_from_day = models.PositiveSmallIntegerField(_("received from (day)"))
+    received_until_month = models.PositiveSmallIntegerField(_("received until (month)"))
+    received_until_day = models.PositiveSmallIntegerField(_("received until (day)"))
+    ends_on_month = models.PositiveSmallIntegerField(_("ends on (month)"))
+    ends_on_day = models.PositiveSmallIntegerField(_("ends on (day)"))
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("notice rule")
+        verbose_name_plural = _("notice rules")
+        ordering = ["received_from_month", "received_from_day", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def access_tenant(self) -> Tenant:
+        return self.tenant
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        errors = {}
+        for field, month, day in (
+            ("received_from_day", self.received_from_month, self.received_from_day),
+            ("received_until_day", self.received_until_month, self.received_until_day),
+            ("ends_on_day", self.ends_on_month, self.ends_on_day),
+        ):
+            if month is not None and day is not None and not _day_of_year_valid(month, day):
+                errors[field] = _("This day does not exist in that month.")
+        if errors:
+            raise ValidationError(errors)
+
+    def covers(self, day: datetime.date) -> bool:
+        """Whether a cancellation received on `day` falls inside the window."""
+        start = (self.received_from_month, self.received_from_day)
+        end = (self.received_until_month, self.received_until_day)
+        here = (day.month, day.day)
+        if start <= end:
+            return start <= here <= end
+        return here >= start or here <= end  # the window runs over the new year
+
+    def end_date_for(self, received: datetime.date) -> datetime.date:
+        """The first `ends on` day on or after `received` (29 February becomes 1 March in a
+        year without it)."""
+        for year in (received.year, received.year + 1, received.year + 2):
+            try:
+                candidate = datetime.date(year, self.ends_on_month, self.ends_on_day)
+            except ValueError:
+                candidate = datetime.date(year, 3, 1)
+            if candidate >= received:
+                return candidate
+        raise AssertionError("unreachable: a day of the year comes round within two years")

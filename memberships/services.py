@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from relations.models import Relation
 from tenants.models import RoleAssignment, Tenant, TenantKind, User
 
-from .models import CancellationReason, Function, FunctionType
+from .models import CancellationReason, Function, FunctionType, NoticeRule
 
 
 def _lock_relation(relation: Relation) -> Relation:
@@ -141,6 +141,15 @@ def _end_one(*, actor: User, function: Function, end_date: datetime.date,
         assignment.save(update_fields=["end_date"])
 
 
+def notice_end_date(*, tenant: Tenant, received: datetime.date, requested: datetime.date) -> datetime.date:
+    """The end date of a membership cancelled on `received`: the requested date, or later when
+    one of the federation's notice rules covers that day (e.g. cancellations received between
+    1 November and 1 January end on 1 January)."""
+    rules = NoticeRule.objects.filter(tenant__path=tenant.path[: Tenant.steplen], active=True)
+    dates = [rule.end_date_for(received) for rule in rules if rule.covers(received)]
+    return max([requested, *dates])
+
+
 @transaction.atomic
 def function_end(
     *,
@@ -150,8 +159,9 @@ def function_end(
     reason: CancellationReason | None = None,
     note: str = "",
 ) -> list[Function]:
-    """End a function. Ending a membership ends every open function of the relation (SPEC R4).
-    Returns the functions that were ended."""
+    """End a function. Ending a membership ends every open function of the relation (SPEC R4),
+    no earlier than the federation's notice rules allow (`notice_end_date`). Returns the
+    functions that were ended."""
     _lock_relation(function.relation)
     function = Function.objects.select_related("function_type", "role_assignment").get(pk=function.pk)
     if end_date < datetime.date.today():
@@ -160,6 +170,8 @@ def function_end(
         raise ValidationError({"end_date": _("The end date cannot be before the start date.")})
     if function.end_date is not None and function.end_date < datetime.date.today():
         raise ValidationError({"end_date": _("This function has already ended.")})
+    if function.function_type.counts_as_membership:
+        end_date = notice_end_date(tenant=function.tenant, received=datetime.date.today(), requested=end_date)
     ended = [function]
     _end_one(actor=actor, function=function, end_date=end_date, reason=reason, note=note)
     if function.function_type.counts_as_membership:
@@ -269,4 +281,14 @@ def member_transfer(
     relation.tenant = to_department
     relation._history_user = actor
     relation.save(update_fields=["tenant"])
+    _outside_home_refresh(relation)
+    new.refresh_from_db(fields=["outside_home"])
     return new
+
+
+def _outside_home_refresh(relation: Relation) -> None:
+    """Recompute `Function.outside_home` of all the relation's functions after its home moved."""
+    rows = Function.objects.filter(relation=relation).values_list("pk", "tenant__path")
+    outside = {pk for pk, path in rows if not relation.tenant.path.startswith(path)}
+    Function.objects.filter(relation=relation).exclude(pk__in=outside).update(outside_home=False)
+    Function.objects.filter(pk__in=outside).update(outside_home=True)

@@ -115,7 +115,7 @@ def function_end(request, pk: int, function_pk: int):
         else:
             messages.success(
                 request, ngettext("%(count)s function ends on %(date)s.", "%(count)s functions end on %(date)s.", len(ended))
-                % {"count": len(ended), "date": date_format(data["end_date"], "SHORT_DATE_FORMAT")},
+                % {"count": len(ended), "date": date_format(ended[0].end_date, "SHORT_DATE_FORMAT")},
             )
             return redirect("function_list", pk=relation.pk)
     others = []

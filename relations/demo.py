@@ -51,6 +51,7 @@ SHARED_ADDRESS_SHARE = 0.05  # lives at the address of another relation (brother
 EMAIL_SHARE = 0.85
 ASPIRANT_FIRST_SHARE = 0.45  # members who were aspirant member first: the older row stays, ended
 TRANSFERRED_SHARE = 0.05     # members who came from another department
+GUEST_BOARD_SHARE = 0.15     # board members who sit on another department's board ("guests")
 
 INFIXES = (
     "van der", "van den", "van de", "van 't", "in 't", "uit de", "op de", "van", "de", "den",
@@ -433,7 +434,14 @@ class _Generator:
             membership["cancellation_note"] = rng.choice(CANCELLATION_NOTES)
         elif rng.random() < BOARD_SHARE / (1 - ASPIRANT_SHARE - ENDED_SHARE):
             board_start = self._date_between(start, yesterday)
-            rows.append(self._row(rng.choice(BOARD_CODES), department_id, board_start))
+            board = department_id
+            if rng.random() < GUEST_BOARD_SHARE:
+                board = rng.choice(self.department_ids)
+            rows.append(self._row(rng.choice(BOARD_CODES), board, board_start))
+        # Every row is held in a department, and departments have no children: a row is held
+        # outside the home exactly when its department is not the home (Function.outside_home).
+        for row in rows:
+            row["outside_home"] = row["tenant_id"] != department_id
         return rows
 
     def _row(self, code: str, tenant_id: int, start: datetime.date, *, end: datetime.date | None = None,

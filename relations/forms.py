@@ -11,7 +11,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from ledenbeheer.addresses import clean_postcode
-from memberships.forms import check_function_tenant
+from memberships.forms import check_function_start, check_function_tenant
 from memberships.models import FunctionType
 from tenants.forms import DateInput, tenant_choice_label
 from tenants.models import Tenant
@@ -167,6 +167,7 @@ class RelationCreateForm(RelationForm):
     def clean(self):
         cleaned = super().clean()
         check_function_tenant(self, cleaned)
+        check_function_start(self, cleaned)
         return cleaned
 
 

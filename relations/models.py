@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from tenants.history import OnBehalfOfHistory
 from tenants.models import Language, Tenant
 
 from .querysets import RelationQuerySet
@@ -83,7 +84,7 @@ class Relation(models.Model):
     search_text = models.TextField(editable=False, default="")
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["search_text"])
+    history = HistoricalRecords(excluded_fields=["search_text"], bases=[OnBehalfOfHistory])
     objects = RelationQuerySet.as_manager()
 
     class Meta:

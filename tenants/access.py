@@ -173,3 +173,33 @@ def environment_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+# --- the ledenmodule and looking along (SPEC L1, T7) -------------------------------------------
+
+LEDENMODULE_PERM = "tenants.use_ledenmodule"
+LOOK_ALONG_PERM = "tenants.look_along"
+
+
+def ledenmodule_departments(user: User) -> list[Tenant]:
+    """The departments whose ledenmodule `user` works in today: where a current role carries
+    the ledenmodule power (the function "Ledenadministratie afdeling" grants one), by name."""
+    from .models import Tenant, TenantKind
+
+    cached = getattr(user, "_ledenmodule_departments", None)
+    grants = grants_for(user)
+    if cached is not None and cached[0] is grants:
+        return cached[1]
+    ids = {g.tenant_id for g in grants.grants if LEDENMODULE_PERM in g.permissions}
+    departments = list(Tenant.objects.filter(pk__in=ids, kind=TenantKind.DEPARTMENT).order_by("name")) if ids else []
+    user._ledenmodule_departments = (grants, departments)
+    return departments
+
+
+def may_look_along(actor: User, target: User) -> bool:
+    """A national administrator may look along with a department administrator in their
+    ledenmodule; province administrators may not (SPEC T7)."""
+    if not actor.is_authenticated or not actor.is_active or not target.is_active or actor.pk == target.pk:
+        return False
+    departments = ledenmodule_departments(target)
+    return bool(departments) and all(actor.has_perm(LOOK_ALONG_PERM, d) for d in departments)

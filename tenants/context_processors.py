@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
 
 from .access import grants_for
@@ -16,6 +18,7 @@ def environment(request) -> dict:
         "environment_banner": name if name and name.lower() != "production" else "",
         "current_tenant": tenant,
         "looking_along": getattr(request, "looking_along", False),
+        "looked_along_user": getattr(request, "looked_along_user", None),
         "switcher_tenants": [],
         "own_environment": None,
         "nav": {},
@@ -37,24 +40,35 @@ def environment(request) -> dict:
         "custom_fields": can("relations.change_customfield"),
         "communication_types": can("relations.change_communicationtype"),
         "cancellation_reasons": can("memberships.change_cancellationreason"),
+        "notice_rules": can("memberships.change_noticerule"),
+        "ledenmodule": can("tenants.use_ledenmodule"),
         "quality_problems": can("notifications.view_dataproblem"),
         "quality_recipients": can("notifications.view_errorreportrecipient"),
         "quality_rules": can("notifications.change_qualityrulesetting"),
     }
 
     # The dropdown holds the user's own environments and the ones directly below them; the
-    # switcher page lists every environment with a search box.
-    switcher = list(
-        Tenant.objects.enterable_by(user)
-        .filter(depth__lte=min((len(p) // Tenant.steplen for p in grants.root_paths), default=1) + 1)
-        .only("pk", "name", "depth", "path")
-        .order_by("path")
-    )
-    top = min((t.depth for t in switcher), default=1)
-    for t in switcher:
-        t.relative_depth = t.depth - top + 1
-    context["switcher_tenants"] = switcher if len(switcher) > 1 else []
+    # switcher page lists every environment with a search box. Loaded only when a template asks
+    # (the ledenmodule's slimmer header does not), so those pages save the query.
+    @functools.cache
+    def switcher() -> list[Tenant]:
+        tenants = list(
+            Tenant.objects.enterable_by(user)
+            .filter(depth__lte=min((len(p) // Tenant.steplen for p in grants.root_paths), default=1) + 1)
+            .only("pk", "name", "depth", "path")
+            .order_by("path")
+        )
+        top = min((t.depth for t in tenants), default=1)
+        for t in tenants:
+            t.relative_depth = t.depth - top + 1
+        return tenants if len(tenants) > 1 else []
+
+    @functools.cache
+    def own_environment() -> Tenant | None:
+        own = [t for t in switcher() if t.path in grants.root_paths]
+        return own[0] if own else None
+
+    context["switcher_tenants"] = switcher
     if context["looking_along"]:
-        own = [t for t in switcher if t.path in grants.root_paths]
-        context["own_environment"] = own[0] if own else None
+        context["own_environment"] = own_environment
     return context

@@ -7,10 +7,22 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
 
-from .access import can_enter, grants_for, is_looking_along
-from .models import Tenant
+from .access import (
+    can_enter,
+    grants_for,
+    is_looking_along,
+    ledenmodule_departments,
+    may_look_along,
+)
+from .events import audit_record
+from .history import acting_on_behalf_of
+from .models import AuditEvent, Tenant, User
 
 SESSION_TENANT_KEY = "tenant_id"
+# The department administrator a national administrator looks along with (SPEC T7).
+SESSION_LOOK_ALONG_KEY = "look_along_user_id"
+# Where the national administrator was before looking along: {"tenant": pk}.
+SESSION_LOOK_ALONG_RETURN_KEY = "look_along_return"
 
 
 class PreferredLanguageMiddleware:
@@ -62,7 +74,11 @@ def default_tenant(user) -> Tenant | None:
 
 class CurrentTenantMiddleware:
     """Sets `request.tenant`, the environment the user works in (kept in the session), and
-    `request.looking_along` when that environment lies below the user's own."""
+    `request.looking_along` when that environment lies below the user's own.
+
+    While a national administrator looks along with a department administrator,
+    `request.looked_along_user` is that person, the environment is one of their departments, and
+    history written during the request records them as the one on whose behalf it was done."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -70,11 +86,17 @@ class CurrentTenantMiddleware:
     def __call__(self, request):
         request.tenant = None
         request.looking_along = False
+        request.looked_along_user = None
         user = request.user
         if user.is_authenticated:
+            target = self._looked_along_user(request)
             tenant = None
             tenant_id = request.session.get(SESSION_TENANT_KEY)
-            if tenant_id is not None:
+            if target is not None:
+                departments = ledenmodule_departments(target)
+                tenant = next((d for d in departments if d.pk == tenant_id), departments[0])
+                request.session[SESSION_TENANT_KEY] = tenant.pk
+            elif tenant_id is not None:
                 tenant = Tenant.objects.filter(pk=tenant_id).first()
                 if tenant is not None and not can_enter(user, tenant):
                     tenant = None
@@ -85,5 +107,25 @@ class CurrentTenantMiddleware:
                 else:
                     request.session.pop(SESSION_TENANT_KEY, None)
             request.tenant = tenant
-            request.looking_along = is_looking_along(user, tenant)
+            request.looked_along_user = target
+            request.looking_along = target is not None or is_looking_along(user, tenant)
+            if target is not None:
+                with acting_on_behalf_of(target):
+                    return self.get_response(request)
         return self.get_response(request)
+
+    @staticmethod
+    def _looked_along_user(request) -> User | None:
+        target_id = request.session.get(SESSION_LOOK_ALONG_KEY)
+        if target_id is None:
+            return None
+        target = User.objects.filter(pk=target_id).first()
+        if target is None or not may_look_along(request.user, target):
+            # The power or the other person's function has ended: back to one's own screens, and
+            # the stop is logged like one by the button.
+            request.session.pop(SESSION_LOOK_ALONG_KEY, None)
+            audit_record(actor=request.user, action=AuditEvent.Action.LOOK_ALONG_STOPPED, target_user=target)
+            back = request.session.pop(SESSION_LOOK_ALONG_RETURN_KEY, None) or {}
+            request.session[SESSION_TENANT_KEY] = back.get("tenant")
+            return None
+        return target

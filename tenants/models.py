@@ -131,7 +131,13 @@ class User(AbstractUser):
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
-        permissions = [("unblock_user", _("Can unblock users"))]
+        permissions = [
+            ("unblock_user", _("Can unblock users")),
+            # The ledenmodule is for department administrators only (SPEC L1); looking along
+            # with one of them is a national power (SPEC T7).
+            ("use_ledenmodule", _("Can work in the ledenmodule")),
+            ("look_along", _("Can look along with a department administrator")),
+        ]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
         ]
@@ -228,6 +234,8 @@ class AuditEvent(models.Model):
         ROLE_GIVEN = "role_given", _("Gave a role")
         ROLE_ENDED = "role_ended", _("Took away a role")
         TENANT_CHANGED = "tenant_changed", _("Changed environment details")
+        LOOK_ALONG_STARTED = "look_along_started", _("Started looking along with a department administrator")
+        LOOK_ALONG_STOPPED = "look_along_stopped", _("Stopped looking along with a department administrator")
 
     created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(

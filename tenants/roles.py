@@ -23,6 +23,11 @@ NATIONAL_ONLY = frozenset(
         "memberships.transfer_member_across_provinces",
         "memberships.add_cancellationreason",
         "memberships.change_cancellationreason",
+        "memberships.view_noticerule",
+        "memberships.add_noticerule",
+        "memberships.change_noticerule",
+        "memberships.delete_noticerule",
+        "tenants.look_along",
         "notifications.change_qualityrulesetting",
     }
 )
@@ -59,6 +64,7 @@ DEPARTMENT_ADMINISTRATION = (
     "memberships.view_function",
     "memberships.add_function",
     "memberships.change_function",
+    "tenants.use_ledenmodule",
 )
 
 SYSTEM_ADMINISTRATION = (

@@ -220,7 +220,11 @@ def _extra_changes(labels: dict[str, str], new: dict, old: dict) -> list[History
 
 
 def _who(record) -> str:
-    return record.history_user.username if record.history_user_id and record.history_user else "—"
+    who = record.history_user.username if record.history_user_id and record.history_user else "—"
+    if record.history_on_behalf_of_id and record.history_on_behalf_of:
+        # Looking along (SPEC T7): the person who really acted, for the one whose ledenmodule it was.
+        return _("%(actor)s on behalf of %(user)s") % {"actor": who, "user": record.history_on_behalf_of.username}
+    return who
 
 
 def relation_history_events(relation: Relation) -> list[HistoryEvent]:
@@ -229,7 +233,7 @@ def relation_history_events(relation: Relation) -> list[HistoryEvent]:
     events: list[HistoryEvent] = []
     labels = {f.code: f.label for f in services.custom_fields_for(relation.tenant)}
     records = list(
-        Relation.history.filter(id=relation.pk).select_related("history_user", "tenant")
+        Relation.history.filter(id=relation.pk).select_related("history_user", "history_on_behalf_of", "tenant")
         .order_by("history_date", "history_id")
     )
     previous = None
@@ -247,7 +251,7 @@ def relation_history_events(relation: Relation) -> list[HistoryEvent]:
 
     function_records = list(
         Function.history.filter(relation_id=relation.pk)
-        .select_related("history_user", "function_type", "tenant", "cancellation_reason")
+        .select_related("history_user", "history_on_behalf_of", "function_type", "tenant", "cancellation_reason")
         .order_by("history_date", "history_id")
     )
     last_by_function: dict[int, Any] = {}

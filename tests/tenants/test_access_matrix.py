@@ -64,7 +64,8 @@ ACTORS = (
 #
 #                                                    out  n_sb  n_la  p_sb  p_la  d_la  p2sb  d21  n_sb@p1
 MATRIX: dict[tuple[str, str, str], tuple[int, ...]] = {
-    ("GET", "home", "-"):                           (200, 200, 200, 200, 200, 200, 200, 200, 200),
+    # Department administrators have the ledenmodule as their home (issue 7).
+    ("GET", "home", "-"):                           (200, 200, 200, 200, 200, 302, 200, 302, 200),
     ("GET", "password_change", "-"):                (200, 200, 200, 200, 200, 200, 200, 200, 200),
     # An empty form only shows its errors: nobody's password changes here.
     ("POST", "password_change", "-"):               (200, 200, 200, 200, 200, 200, 200, 200, 200),
@@ -346,6 +347,30 @@ def _request(client: Client, method: str, url: str, data: dict, state=None):
     return _outcome(response), changed
 
 
+def matrix_failures(method: str, url_name: str, matrix: dict, federation, *, url, data, request,
+                    success_without_change=frozenset()) -> list[str]:
+    """Run the rows of `matrix` for one (method, URL name) for every actor, the way the matrix
+    tests of the apps do: `url(url_name, probe)` and `data(url_name, probe)` build the request,
+    `request(client, method, url, data)` answers (outcome, changed)."""
+    clients = {actor: _client_for(federation, actor) for actor in ("anonymous", *ACTORS)}
+    failures = []
+    rows = [(probe, row) for (m, u, probe), row in matrix.items() if (m, u) == (method, url_name)]
+    for index, (probe, row) in enumerate(rows):
+        target = url(url_name, probe)
+        payload = data(url_name, probe) if method == "POST" else {}
+        anonymous = (("anonymous", "login"),) if index == 0 else ()
+        for actor, expected in (*anonymous, *zip(ACTORS, row, strict=True)):
+            got, changed = request(clients[actor], method, target, payload)
+            where = f"{actor} {method} {target} ({url_name}, {probe})"
+            if got != expected:
+                failures.append(f"{where}: expected {expected}, got {got}")
+            elif method == "POST" and expected != 302 and changed:
+                failures.append(f"{where}: answered {got} but changed data")
+            elif method == "POST" and expected == 302 and not changed and url_name not in success_without_change:
+                failures.append(f"{where}: answered 302 but changed nothing")
+    return failures
+
+
 def _rows_for(method: str, url_name: str):
     return [(probe, row) for (m, u, probe), row in MATRIX.items() if (m, u) == (method, url_name)]
 
@@ -448,10 +473,11 @@ def _pattern_names(patterns, prefix: str = ""):
 
 def _all_matrices() -> dict:
     """This module's MATRIX and those of the other apps' access-matrix tests."""
+    from ..ledenmodule.test_access_matrix import MATRIX as LEDENMODULE_MATRIX
     from ..notifications.test_access_matrix_quality import MATRIX as QUALITY_MATRIX
     from ..relations.test_access_matrix import MATRIX as RELATIONS_MATRIX
 
-    return {**MATRIX, **RELATIONS_MATRIX, **QUALITY_MATRIX}
+    return {**MATRIX, **RELATIONS_MATRIX, **LEDENMODULE_MATRIX, **QUALITY_MATRIX}
 
 
 def test_it_knows_every_url_pattern():

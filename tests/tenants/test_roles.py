@@ -120,7 +120,7 @@ def test_it_still_grants_on_the_last_day_of_an_assignment(federation, login):
 
     assert user.has_perm("tenants.view_tenant", federation.department11)
     assert can_enter(user, federation.department11)
-    home = login(user).get("/")
+    home = login(user).get("/", follow=True)
     assert home.wsgi_request.tenant == federation.department11
     assert b'data-testid="current-environment">Afdeling 1.1<' in home.content
 

@@ -103,8 +103,34 @@ class Command(BaseCommand):
                 RoleAssignment.objects.create(
                     user=user, tenant=tenant, role=role, start_date=today - datetime.timedelta(days=365)
                 )
+            if role_code == "department_member_administrator":
+                self._administrator_card(user, tenant, role)
 
         return tenants
+
+    def _administrator_card(self, user: User, department: Tenant, role: Role) -> None:
+        """The department administrator's relation card, holding the function that gives the
+        ledenmodule (SPEC T5), so the demo shows the card and "Meekijken" on it."""
+        from memberships.models import Function, FunctionType
+        from relations.models import Relation
+        from relations.services import relation_create
+
+        if Relation.objects.filter(user=user).exists():
+            return
+        assignment = RoleAssignment.objects.filter(user=user, tenant=department, role=role).order_by("start_date").first()
+        relation = relation_create(
+            actor=None, tenant=department,
+            data={"kind": "person", "first_name": user.first_name, "last_name": user.last_name, "email": user.email},
+            function_type=FunctionType.objects.get(code="department_member"), function_tenant=department,
+            start_date=assignment.start_date,
+        )
+        # The login and its role exist already: the function is linked to them, not made anew.
+        Function.objects.create(
+            relation=relation, tenant=department, start_date=assignment.start_date, role_assignment=assignment,
+            function_type=FunctionType.objects.get(code="department_member_administration"),
+        )
+        relation.user = user
+        relation.save(update_fields=["user"])
 
     def _print_users(self, tenants: dict, password: str) -> None:
         """The demo logins, last, so they are what the terminal shows when the seed is done."""

@@ -1,0 +1,88 @@
+"""Forms of the ledenmodule and of the notice rules. Forms validate; services decide."""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from relations.forms import RelationCreateForm
+from tenants.forms import DateInput
+from tenants.models import Tenant
+
+from .ledenmodule import membership_types
+from .models import FunctionType, NoticeRule
+
+
+class KnownPersonSearchForm(forms.Form):
+    """Before registering someone new: is this person known in the federation already?"""
+
+    last_name = forms.CharField(label=_("Surname"), max_length=100, required=False)
+    birth_date = forms.DateField(label=_("Birth date"), widget=DateInput, required=False)
+    email = forms.EmailField(label=_("E-mail address"), required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        if not cleaned.get("email") and not (cleaned.get("last_name", "").strip() and cleaned.get("birth_date")):
+            raise forms.ValidationError(_("Fill in the surname and the birth date, or the e-mail address."))
+        return cleaned
+
+
+class MemberEnrolForm(forms.Form):
+    """Register a person the federation knows as a member of the department."""
+
+    function_type = forms.ModelChoiceField(label=_("Membership"), queryset=FunctionType.objects.none())
+    start_date = forms.DateField(label=_("Start date"), widget=DateInput, initial=datetime.date.today)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        types = membership_types()
+        self.fields["function_type"].queryset = types
+        self.fields["function_type"].initial = types.first()
+
+
+class MemberRegistrationForm(RelationCreateForm):
+    """"+ Relatie" of the ledenmodule: the card with a membership of the administrator's own
+    department, the only place it can be held."""
+
+    def __init__(self, *args, department: Tenant, **kwargs):
+        super().__init__(*args, tenants=Tenant.objects.filter(pk=department.pk), **kwargs)
+        types = membership_types()
+        self.fields["function_type"].queryset = types
+        self.fields["function_type"].label = _("Membership")
+        self.fields["function_type"].initial = types.first()
+        self.fields["tenant"] = forms.Field(required=False, widget=forms.HiddenInput())
+        self.department = department
+
+    def clean_tenant(self):
+        # Whatever was posted: a member registered here is a member of this department.
+        return self.department
+
+
+class NoticeRuleForm(forms.ModelForm):
+    class Meta:
+        model = NoticeRule
+        fields = [
+            "name", "received_from_day", "received_from_month", "received_until_day", "received_until_month",
+            "ends_on_day", "ends_on_month", "active",
+        ]
+        widgets = {
+            name: forms.NumberInput(attrs={"min": 1, "max": 12 if name.endswith("month") else 31})
+            for name in (
+                "received_from_day", "received_from_month", "received_until_day", "received_until_month",
+                "ends_on_day", "ends_on_month",
+            )
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        for prefix in ("received_from", "received_until", "ends_on"):
+            month, day = cleaned.get(f"{prefix}_month"), cleaned.get(f"{prefix}_day")
+            if month is not None and not 1 <= month <= 12:
+                self.add_error(f"{prefix}_month", _("A month is a number from 1 to 12."))
+            if day is not None and not 1 <= day <= 31:
+                self.add_error(f"{prefix}_day", _("A day is a number from 1 to 31."))
+        return cleaned

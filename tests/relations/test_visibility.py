@@ -1,0 +1,148 @@
+"""Which relations an environment shows (ARCHITECTURE "Tenancy and access"): relations homed in
+its subtree and "guests" — relations homed elsewhere with a current function in it. Guests are
+found through `Function.outside_home`, a flag derived from the function's and the home's tenant;
+these tests hold the flag to its definition wherever it is written, and the lists to an oracle
+computed from the functions themselves."""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+
+import pytest
+from django.db import connection
+
+from memberships.models import Function, FunctionType
+from memberships.services import function_end, member_transfer
+from relations import demo
+from relations.models import Relation
+
+from ..factories import give_function, make_relation
+
+pytestmark = pytest.mark.django_db
+
+TODAY = datetime.date.today()
+MARK_OUTSIDE_HOME = importlib.import_module("memberships.migrations.0003_function_outside_home").MARK_OUTSIDE_HOME
+
+
+def flags() -> dict[int, bool]:
+    return dict(Function.objects.values_list("pk", "outside_home"))
+
+
+def oracle_flags() -> dict[int, bool]:
+    """The definition: held outside the home and every tenant above it."""
+    return {
+        f.pk: not f.relation.tenant.path.startswith(f.tenant.path)
+        for f in Function.objects.select_related("relation__tenant", "tenant")
+    }
+
+
+def oracle_visible(environment) -> set[int]:
+    """Relations homed in the environment's subtree or with a function there running today."""
+    def inside(tenant) -> bool:
+        return tenant.path.startswith(environment.path)
+
+    shown = set()
+    for relation in Relation.objects.select_related("tenant").prefetch_related("functions__tenant"):
+        if inside(relation.tenant) or any(inside(f.tenant) and f.is_active_on(TODAY) for f in relation.functions.all()):
+            shown.add(relation.pk)
+    return shown
+
+
+@pytest.fixture
+def world(federation):
+    """Members in every department; guests across a department, across provinces, and one whose
+    function in another branch has ended; a province board member (held above the home)."""
+    f = federation
+    found = {key: make_relation(f.tenants[key]) for key in ("department11", "department12", "department21")}
+    found["guest_d12"] = make_relation(f.department11, last_name="Buurman")
+    give_function(found["guest_d12"], f.department12, "department_board_member")
+    found["guest_p2"] = make_relation(f.department11, last_name="Verre")
+    give_function(found["guest_p2"], f.department21, "department_secretary")
+    found["former"] = make_relation(f.department21, last_name="Vroeger")
+    Function.objects.create(
+        relation=found["former"], tenant=f.department11, function_type=FunctionType.objects.get(code="department_chair"),
+        start_date=TODAY - datetime.timedelta(days=300), end_date=TODAY - datetime.timedelta(days=1),
+    )
+    found["province_board"] = make_relation(f.department12, last_name="Bestuur")
+    give_function(found["province_board"], f.province1, "province_board_member")
+    return found
+
+
+def test_it_marks_only_functions_held_outside_the_home_and_above_it(federation, world):
+    assert flags() == oracle_flags()
+    marked = Function.objects.filter(outside_home=True)
+    assert set(marked.values_list("relation__last_name", flat=True)) == {"Buurman", "Verre", "Vroeger"}
+
+
+def test_it_marks_functions_again_when_the_home_moves(federation, world):
+    guest = world["guest_d12"]
+    membership = guest.functions.get(function_type__code="department_member")
+
+    member_transfer(actor=federation.national_sb, function=membership, to_department=federation.department12, date=TODAY)
+
+    assert flags() == oracle_flags()
+    board = guest.functions.get(function_type__code="department_board_member")
+    old = guest.functions.get(pk=membership.pk)
+    assert (board.outside_home, old.outside_home) == (False, True)
+
+
+def test_it_keeps_the_mark_when_a_function_is_ended_or_saved_with_some_fields(federation, world):
+    board = Function.objects.get(relation=world["guest_p2"], function_type__code="department_secretary")
+    function_end(actor=federation.national_sb, function=board, end_date=TODAY)
+    board.refresh_from_db()
+    board.cancellation_note = "Verhuisd"
+    board.save(update_fields=["cancellation_note"])
+
+    assert flags() == oracle_flags()
+
+
+def test_its_migration_marks_existing_rows_as_the_definition_says(federation, world):
+    Function.objects.update(outside_home=False)
+
+    with connection.cursor() as cursor:
+        cursor.execute(MARK_OUTSIDE_HOME)
+
+    assert flags() == oracle_flags()
+
+
+def test_the_demo_loader_marks_its_rows_as_the_definition_says(federation):
+    demo.populate(300, rng_seed=11, national=federation.national)
+
+    assert flags() == oracle_flags()
+    assert Function.objects.filter(outside_home=True, end_date__isnull=True).exists()  # current guests
+
+
+@pytest.mark.parametrize("environment", ["province1", "province2", "department11", "department12", "department21"])
+def test_it_shows_an_environment_the_relations_of_the_oracle(federation, world, environment):
+    tenant = federation.tenants[environment]
+    user = federation.national_sb
+
+    shown = set(Relation.objects.visible_to(user, tenant).values_list("pk", flat=True))
+
+    assert shown == oracle_visible(tenant)
+
+
+def test_it_shows_guests_in_the_branch_where_they_hold_the_function(federation, world):
+    department12 = set(Relation.objects.visible_to(federation.national_sb, federation.department12))
+    province2 = set(Relation.objects.visible_to(federation.province2_sb, federation.province2))
+
+    assert world["guest_d12"] in department12
+    assert world["guest_p2"] in province2
+    assert world["former"] not in set(Relation.objects.visible_to(federation.province_sb, federation.province1))
+    assert world["province_board"] not in province2
+
+
+def test_it_finds_the_same_members_on_a_date_with_and_without_the_environment_just_read(federation, world):
+    tenant = federation.province1
+    day = TODAY - datetime.timedelta(days=10)
+    cold = set(Relation.objects.members_on(day, federation.tenants["province1"]).values_list("pk", flat=True))
+    visible = Relation.objects.visible_to(federation.province_sb, tenant)  # reads the subtree
+    warm = set((visible & Relation.objects.members_on(day, tenant)).values_list("pk", flat=True))
+
+    expected = {
+        f.relation_id for f in Function.objects.select_related("tenant", "function_type")
+        if f.function_type.counts_as_membership and f.is_active_on(day) and f.tenant.path.startswith(tenant.path)
+    }
+    assert cold == expected
+    assert warm == expected & set(visible.values_list("pk", flat=True))
