@@ -340,6 +340,17 @@ def environment_guests(tenant: Tenant, day: datetime.date, tenant_ids: list[int]
     )
 
 
+def relation_problems(relation_id: int) -> list[dict]:
+    """The open problems of one card (active rules), for the card itself: what to complete."""
+    rules = {rule.code: rule for rule in active_rules()}
+    return [
+        {"rule": rules[code], "first_seen": first_seen}
+        for code, first_seen in DataProblem.objects.filter(
+            relation_id=relation_id, closed_on__isnull=True, rule__in=list(rules)
+        ).order_by("rule").values_list("rule", "first_seen")
+    ]
+
+
 def in_environment(
     problems: QuerySet[DataProblem], tenant: Tenant, day: datetime.date, *, guests: list[int] | None = None
 ) -> QuerySet[DataProblem]:

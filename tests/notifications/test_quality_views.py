@@ -191,3 +191,14 @@ def test_it_shows_the_recipient_pages_and_the_rules_in_few_queries(cards, login,
         client.get(reverse(name))
         with django_assert_max_num_queries(12):
             assert client.get(reverse(name)).status_code == 200, name
+
+
+def test_it_shows_the_open_problems_on_the_card(cards, login, federation):
+    client = login(federation.province_la)
+    page = client.get(reverse("relation_detail", kwargs={"pk": cards["d12"].pk})).content.decode()
+    assert 'data-testid="data-problems"' in page
+    assert "E-mailadres ontbreekt" in page and "Geboortedatum ontbreekt" in page
+    relation = cards["d11"]
+    DataProblem.objects.filter(relation=relation).update(closed_on=TODAY, closed_by="check")
+    page = client.get(reverse("relation_detail", kwargs={"pk": relation.pk})).content.decode()
+    assert 'data-testid="data-problems"' not in page
