@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -258,10 +259,33 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 # Longer than the longest task, so Redis never hands a running task to a second worker.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 4 * 3600)}
+# The nightly and yearly jobs (docs/jobs.md), in CELERY_TIMEZONE. Exactly one beat process sends
+# them; each job's run record makes a second delivery harmless, and the hourly catch-up (also sent
+# when beat starts) runs a job whose time passed while the installation was down.
 CELERY_BEAT_SCHEDULE: dict = {
+    "quality-checks": {
+        "task": "notifications.tasks.run_job", "args": ("quality_checks",),
+        "schedule": crontab(minute=0, hour=5),
+    },
+    "error-digest": {
+        "task": "notifications.tasks.run_job", "args": ("error_digest",),
+        "schedule": crontab(minute=0, hour=6),
+    },
+    "administrators-list": {
+        "task": "notifications.tasks.run_job", "args": ("administrators_list",),
+        "schedule": crontab(minute=0, hour=7, day_of_month=2, month_of_year=1),
+    },
+    "aspirants-list": {
+        "task": "notifications.tasks.run_job", "args": ("aspirants_list",),
+        "schedule": crontab(minute=0, hour=7, day_of_month=1, month_of_year=12),
+    },
     "wizards-remove-expired-exports": {
         "task": "wizards.export_files_remove_expired",
         "schedule": 3600.0,
+    },
+    "catch-up": {
+        "task": "notifications.tasks.catch_up",
+        "schedule": crontab(minute=30),
     },
 }
 

@@ -152,6 +152,7 @@ def relation_create(
         actor=actor, relation=relation, function_type=function_type, tenant=function_tenant,
         start_date=start_date,
     )
+    _quality_recheck(relation)
     return relation
 
 
@@ -172,7 +173,16 @@ def relation_update(
         _sync_login_email(relation)
     relation._history_user = actor
     relation.save()
+    _quality_recheck(relation)
     return relation
+
+
+def _quality_recheck(relation: Relation) -> None:
+    """Open and close the card's data-quality problems at once (SPEC N2), in the same
+    transaction as the save."""
+    from notifications.quality import relation_recheck
+
+    relation_recheck(relation_id=relation.pk)
 
 
 def _sync_login_email(relation: Relation) -> None:

@@ -47,6 +47,9 @@ def environment(request) -> dict:
         "mail_templates": can("notifications.view_mailtemplate"),
         "wizards": can("wizards.view_wizard") or can("wizards.run_ledenmodule_wizard"),
         "mutation_list": can("wizards.view_mutation_list"),
+        "quality_problems": can("notifications.view_dataproblem"),
+        "quality_recipients": can("notifications.view_errorreportrecipient"),
+        "quality_rules": can("notifications.change_qualityrulesetting"),
     }
 
     # The dropdown holds the user's own environments and the ones directly below them; the

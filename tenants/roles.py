@@ -29,6 +29,7 @@ NATIONAL_ONLY = frozenset(
         "memberships.delete_noticerule",
         "tenants.look_along",
         "wizards.change_ledenmodule_wizard",
+        "notifications.change_qualityrulesetting",
     }
 )
 
@@ -55,6 +56,11 @@ MEMBER_ADMINISTRATION = (
     "wizards.view_wizard",
     "wizards.run_ledenmodule_wizard",
     "wizards.view_mutation_list",
+    "notifications.view_dataproblem",
+    "notifications.view_errorreportrecipient",
+    "notifications.add_errorreportrecipient",
+    "notifications.change_errorreportrecipient",
+    "notifications.delete_errorreportrecipient",
 )
 
 # The department administrator's ledenmodule: their department's members only.

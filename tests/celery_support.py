@@ -1,77 +1,73 @@
-"""A real Celery worker for tests that must go through the broker ("through a real worker").
+"""A real Celery worker for tests that must see tasks go through Redis (ARCHITECTURE "Jobs and
+mail"): `celery -A ledenbeheer worker` as a subprocess, connected to the pytest test database and
+to a Redis broker, listening on a queue of its own so parallel test processes never take each
+other's tasks.
 
-Use the `celery_worker` fixture in a test that also uses `transactional_db` (the worker is another
-process: it only sees committed rows):
+Make the fixtures known in the conftest.py of a test folder (or import them in the module):
 
-    from tests.celery_support import celery_worker, celery_worker_env  # noqa: F401 (fixtures)
+    from tests.celery_support import celery_worker, celery_worker_process  # noqa: F401 (fixtures)
 
-    def test_it_runs_in_the_worker(transactional_db, celery_worker):
-        my_task.delay(...)            # sent to Redis, run by `celery -A ledenbeheer worker`
-        celery_worker.wait_for(lambda: ..., timeout=30)
+and use them in a test:
 
-The worker is started as a subprocess with DATABASE_URL pointing at the pytest test database and
-CELERY_BROKER_URL at CELERY_TEST_BROKER_URL (default redis://127.0.0.1:6379/0), listening on a
-queue of its own so that other workers on the same Redis never take its tasks. MEDIA_ROOT follows
-the test's settings; a test module can add variables by overriding the `celery_worker_env`
-fixture. Without Redis or PostgreSQL the tests are skipped — unless CI is set, where that is a
-failure.
+    def test_it_runs_through_a_worker(celery_worker):
+        result = celery_worker.call("notifications.tasks.run_job", "quality_checks")  # by name
+        some_task.delay(...)                    # or the way the application sends it
+        celery_worker.wait_for(lambda: ..., timeout=60)
+
+`celery_worker` brings `transactional_db` with it (the worker is another process and only sees
+committed rows) and, for the length of the test, points the project's Celery app at the worker's
+queue instead of running tasks eagerly, and MEDIA_ROOT at the worker's media folder, so files
+either side writes are found by the other. The broker is CELERY_TEST_BROKER_URL (.ci/run sets
+it; default redis://127.0.0.1:6379/15). Without Redis or PostgreSQL the tests are skipped —
+unless CI is set, then they fail. Mail the worker sends goes to files (Django's file backend);
+`celery_worker.sent_mail()` reads them back.
 """
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from celery import Celery
+from django.conf import settings
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-READY_TIMEOUT = 60
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"A real Celery worker is required in CI: {reason}")
-    pytest.skip(reason)
-
-
-def _database_url() -> str:
-    from django.db import connection
-
-    settings = connection.settings_dict
-    user = quote(settings.get("USER") or "")
-    password = quote(settings.get("PASSWORD") or "")
-    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = settings.get("HOST") or "127.0.0.1"
-    port = settings.get("PORT") or 5432
-    return f"postgres://{credentials}{host}:{port}/{settings['NAME']}"
-
-
-def _forget_connections(app) -> None:
-    """Drop the app's cached broker connections so the next send uses the current broker_url."""
-    if app._pool is not None:
-        app._pool.force_close_all()
-    app._pool = None
-    app.amqp._producer_pool = None
+DEFAULT_BROKER = "redis://127.0.0.1:6379/15"
+READY_TIMEOUT = 90
 
 
 @dataclass
 class CeleryWorker:
-    process: subprocess.Popen
-    queue: str
     broker_url: str
+    queue: str
+    name: str
+    mail_dir: Path
+    media_root: Path
     log_path: Path
+    process: subprocess.Popen
+    app: Celery = field(repr=False)
+
+    def send(self, task_name: str, *args, task_id: str | None = None, **kwargs):
+        """Put a task on the worker's queue; returns its AsyncResult."""
+        return self.app.send_task(task_name, args=args, kwargs=kwargs, queue=self.queue, task_id=task_id)
+
+    def call(self, task_name: str, *args, timeout: float = 120, **kwargs):
+        """Run a task on the worker and return its result (raises what the task raised)."""
+        return self.send(task_name, *args, **kwargs).get(timeout=timeout)
 
     def log(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
+        return self.log_path.read_text(errors="replace")
 
-    def wait_for(self, condition: Callable[[], bool], timeout: float = 30, interval: float = 0.2) -> None:
+    def wait_for(self, condition: Callable[[], bool], timeout: float = 60, interval: float = 0.2) -> None:
         """Wait until `condition()` is true; fail with the worker's log when it never is."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -82,67 +78,135 @@ class CeleryWorker:
             time.sleep(interval)
         pytest.fail(f"The condition was not met within {timeout} s. Worker log:\n{self.log()[-4000:]}")
 
+    def wait_for_log(self, text: str, *, count: int = 1, timeout: float = 60) -> None:
+        self.wait_for(lambda: self.log().count(text) >= count, timeout=timeout)
 
-@pytest.fixture
-def celery_worker_env() -> dict[str, str]:
-    """Extra environment variables for the worker process (override in a test module)."""
-    return {}
+    def sent_mail(self) -> list[email.message.EmailMessage]:
+        messages = []
+        for path in sorted(self.mail_dir.glob("*.log")):
+            # The file backend writes each message followed by a line of dashes.
+            for chunk in path.read_bytes().split(b"\n" + b"-" * 79 + b"\n"):
+                if chunk.strip():
+                    messages.append(email.message_from_bytes(chunk.strip(), policy=email.policy.default))
+        return messages
 
 
-@pytest.fixture
-def celery_worker(transactional_db, settings, tmp_path, celery_worker_env) -> Iterator[CeleryWorker]:
+def _unavailable(reason: str):
+    if os.environ.get("CI"):
+        pytest.fail(f"A real Celery worker is required in CI: {reason}")
+    pytest.skip(reason)
+
+
+def _database_url() -> str:
     from django.db import connection
 
+    if connection.vendor != "postgresql":
+        _unavailable("a real worker needs the PostgreSQL test database (set DATABASE_URL)")
+    db = connection.settings_dict
+    user = quote(db.get("USER") or "", safe="")
+    password = quote(db.get("PASSWORD") or "", safe="")
+    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = db.get("HOST") or "127.0.0.1"
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgres://{credentials}{host}{port}/{quote(db['NAME'], safe='')}"
+
+
+def _redis_answers(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
+def _forget_connections(app) -> None:
+    """Make the app's next send use the current broker_url and default queue."""
+    # The queues follow task_default_queue when amqp is rebuilt. The pools themselves are kombu's,
+    # shared per broker address: forgetting them is enough, closing them would break later sends.
+    amqp = app.__dict__.pop("amqp", None)
+    if amqp is not None:
+        amqp._producer_pool = None
+    app._pool = None
+
+
+@pytest.fixture
+def celery_worker(transactional_db, celery_worker_process, settings):
+    """The session's worker, with the mail of earlier tests cleared, and this process sending
+    the application's tasks to it."""
     from ledenbeheer.celery import app
 
-    if connection.vendor != "postgresql":
-        _unavailable("the worker needs the test database on PostgreSQL (set DATABASE_URL)")
-    broker_url = os.environ.get("CELERY_TEST_BROKER_URL", "redis://127.0.0.1:6379/0")
-    try:
-        import redis
-
-        redis.Redis.from_url(broker_url, socket_connect_timeout=2).ping()
-    except Exception as error:  # noqa: BLE001 (any failure means: no usable Redis)
-        _unavailable(f"Redis at {broker_url} is not reachable ({error})")
-
-    queue = f"test-{uuid.uuid4().hex[:12]}"
-    log_path = tmp_path / "celery-worker.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "ledenbeheer.settings",
-        "DATABASE_URL": _database_url(),
-        "CELERY_BROKER_URL": broker_url,
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        **celery_worker_env,
-    }
-    env.pop("CELERY_RESULT_BACKEND", None)
-    command = [
-        sys.executable, "-m", "celery", "-A", "ledenbeheer", "worker", "--pool=solo", "--loglevel=INFO",
-        "--without-gossip", "--without-mingle", "--without-heartbeat", "-Q", queue, "-n", f"{queue}@%h",
-    ]
-    with open(log_path, "w", encoding="utf-8") as log:
-        process = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
-    worker = CeleryWorker(process, queue, broker_url, log_path)
-
-    # This process sends to the same broker and queue instead of running tasks eagerly.
+    worker = celery_worker_process
+    for path in worker.mail_dir.glob("*"):
+        path.unlink()
+    settings.MEDIA_ROOT = worker.media_root
     previous = {key: app.conf.get(key) for key in ("broker_url", "task_always_eager", "task_default_queue")}
-    app.conf.update(broker_url=broker_url, task_always_eager=False, task_default_queue=queue)
+    app.conf.update(broker_url=worker.broker_url, task_always_eager=False, task_default_queue=worker.queue)
     _forget_connections(app)
     try:
-        worker.wait_for(lambda: " ready." in worker.log(), timeout=READY_TIMEOUT)
         yield worker
     finally:
         app.conf.update(previous)
         _forget_connections(app)
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
+    """One worker per test session (per xdist process), on a queue of its own."""
+    broker = os.environ.get("CELERY_TEST_BROKER_URL", DEFAULT_BROKER)
+    if not _redis_answers(broker):
+        _unavailable(f"Redis does not answer at {broker}")
+    with django_db_blocker.unblock():
+        database_url = _database_url()
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    name = f"{queue}@%h"
+    directory = tmp_path_factory.mktemp("celery-worker")
+    mail_dir = directory / "mail"
+    mail_dir.mkdir()
+    media_root = directory / "media"
+    media_root.mkdir()
+    log_path = directory / "worker.log"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "ledenbeheer.settings",
+        "DATABASE_URL": database_url,
+        "CELERY_BROKER_URL": broker,
+        "CELERY_RESULT_BACKEND": broker,
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(mail_dir),
+        "MEDIA_ROOT": str(media_root),
+        "SITE_URL": "http://testserver",
+        "ADDRESS_LOOKUP": "ledenbeheer.addresses.NoLookup",
+    }
+    command = [
+        sys.executable, "-m", "celery", "-A", "ledenbeheer", "worker", "-l", "info", "-Q", queue, "-n", name,
+        "--concurrency", "2", "--without-gossip", "--without-mingle",
+    ]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(  # noqa: S603 (our own command line)
+            command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    # Not the current app: the application's shared tasks must keep sending through its own app.
+    app = Celery("ledenbeheer-tests", broker=broker, backend=broker, set_as_current=False)
+    worker = CeleryWorker(broker, queue, name, mail_dir, media_root, log_path, process, app)
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT
+        while "ready." not in worker.log():
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"The Celery worker did not start:\n{worker.log()[-4000:]}")
+            time.sleep(0.2)
+        yield worker
+    finally:
         process.terminate()
         try:
-            process.wait(timeout=15)
+            process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        app.close()
         try:
             import redis
 
-            redis.Redis.from_url(broker_url).delete(queue)
-        except Exception:  # noqa: BLE001,S110 (clearing the queue is tidying up, not the test)
+            redis.Redis.from_url(broker).delete(queue)
+        except redis.RedisError:
             pass

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from ledenbeheer import addresses
 from memberships.models import Function
+from notifications.quality import relation_problems
 from tenants.access import environment_required, require_perm
 from tenants.models import Tenant, TenantKind
 
@@ -149,7 +150,10 @@ def relation_detail(request, pk: int):
         (custom_field.label, _custom_value_display(custom_field, extra.get(custom_field.code)))
         for custom_field in services.custom_fields_for(relation.tenant)
     ]
-    context = {**card_context(request, relation, "data"), "custom_values": custom_values}
+    context = {
+        **card_context(request, relation, "data"), "custom_values": custom_values,
+        "data_problems": relation_problems(relation.pk),
+    }
     return render(request, "relations/relation_detail.html", context)
 
 

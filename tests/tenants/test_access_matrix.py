@@ -478,12 +478,13 @@ def _all_matrices() -> dict:
     from ..ledenmodule.test_access_matrix import MATRIX as LEDENMODULE_MATRIX
     from ..memberships.test_access_matrix_intake import MATRIX as INTAKE_MATRIX
     from ..notifications.test_access_matrix import MATRIX as NOTIFICATIONS_MATRIX
+    from ..notifications.test_access_matrix_quality import MATRIX as QUALITY_MATRIX
     from ..relations.test_access_matrix import MATRIX as RELATIONS_MATRIX
     from ..wizards.test_access_matrix import MATRIX as WIZARDS_MATRIX
 
     return {
         **MATRIX, **RELATIONS_MATRIX, **LEDENMODULE_MATRIX, **INTAKE_MATRIX, **NOTIFICATIONS_MATRIX,
-        **WIZARDS_MATRIX,
+        **WIZARDS_MATRIX, **QUALITY_MATRIX,
     }
 
 
