@@ -95,7 +95,13 @@ class Relation(models.Model):
         indexes = [
             models.Index(fields=["tenant", "last_name"]),
             models.Index(fields=["postcode", "house_number"]),
-            models.Index(fields=["last_name", "first_name", "number"]),
+            # The list's name order. It carries what a search filters on, so for a search with
+            # many matches PostgreSQL finds the first page walking the index alone, without
+            # visiting the table row by row (docs/benchmarks.md, run 8).
+            models.Index(
+                fields=["last_name", "first_name", "number"], include=["search_text", "id", "tenant"],
+                name="relation_name_order",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -8,7 +8,9 @@ early for a common one:
 
 - at most CAP matches: the count is exact and the page is sorted from those ids alone;
 - more: the count is shown as "more than CAP" and the page comes from the name-ordered walk,
-  which finds a page quickly exactly because matches are common.
+  which finds a page quickly exactly because matches are common. The walk only picks the page's
+  ids (a subquery the covering name index answers on its own, `relation_name_order`); the rows
+  themselves are then fetched by primary key, in the same query.
 """
 
 from __future__ import annotations
@@ -45,13 +47,32 @@ def _unindexed(ordering: list[str], db: str) -> list:
     return sort
 
 
+class _WalkedPage:
+    """What the paginator slices for a search with many matches: the page's ids come from the
+    walk in `ordered`'s order (a subquery), the rows by primary key, sorted again."""
+
+    ordered = True
+
+    def __init__(self, ordered: QuerySet, sort: list, prepare):
+        self.walk, self.sort, self.prepare = ordered, sort, prepare
+
+    def __getitem__(self, window: slice) -> QuerySet:
+        page_ids = self.walk.values("pk")[window]
+        return self.prepare(self.walk.model.objects.filter(pk__in=page_ids).order_by(*self.sort))
+
+
+def _unchanged(rows):
+    return rows
+
+
 def search_page(matches: QuerySet, *, ordering: list[str], page_number, per_page: int, prepare) -> SearchPage:
     """The page `page_number` of `matches` sorted by `ordering`; `prepare` adds the joins and
     prefetches the page needs to an ordered queryset."""
     ids = list(matches.order_by().values_list("pk", flat=True)[: CAP + 1])
     capped = len(ids) > CAP
     if capped:
-        rows = matches.order_by(*ordering)
+        rows = _WalkedPage(matches.order_by(*ordering), _unindexed(ordering, matches.db), prepare)
+        prepare = _unchanged
     else:
         rows = matches.model.objects.filter(pk__in=ids).order_by(*_unindexed(ordering, matches.db))
     paginator = Paginator(prepare(rows), per_page)
