@@ -39,6 +39,7 @@ from tenants.middleware import (
     SESSION_TENANT_KEY,
 )
 from tenants.models import Tenant, User
+from wizards.models import Section, Wizard
 
 from . import intake, ledenmodule, services
 from .forms import FunctionEndForm
@@ -365,10 +366,12 @@ def organisation(request):
 
 @ledenmodule_required
 def reports(request):
-    """The ledenmodule reports. The department member list is downloadable here; the
-    ledenmodule wizards (issue 4, section "ledenmodule") are listed here once they exist."""
+    """The ledenmodule reports: the department member list to download, and the ledenmodule
+    wizards (section "ledenmodule") the person may run in their department."""
+    lm = request.ledenmodule
     _require(request, "relations.export_relation")
-    return render(request, "ledenmodule/reports.html", {})
+    wizards = Wizard.objects.visible_to(lm.person, lm.department).filter(section=Section.LEDENMODULE)
+    return render(request, "ledenmodule/reports.html", {"wizards": wizards.order_by("name")})
 
 
 @ledenmodule_required

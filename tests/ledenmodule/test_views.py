@@ -299,3 +299,18 @@ def test_it_keeps_a_department_administrators_other_functions_out_of_their_reach
     give_function(members["other"], federation.department12, "department_chair")
 
     assert client.get(reverse("ledenmodule_member_detail", args=[members["other"].pk])).status_code == 404
+
+
+def test_it_lists_the_ledenmodule_wizards_among_the_reports_and_runs_them(department, federation):
+    members, client = department
+    from wizards.models import Wizard
+
+    response = client.get(reverse("ledenmodule_reports"))
+
+    listed = {wizard.code for wizard in response.context["wizards"]}
+    assert listed == set(Wizard.objects.filter(section="ledenmodule").values_list("code", flat=True))
+    assert {"ledenmodule_member_list", "ledenmodule_new_members"} <= listed
+    run = client.get(reverse("wizard_run", args=[Wizard.objects.get(code="ledenmodule_member_list").pk]))
+    assert run.status_code == 200
+    assert "Huidig" in run.content.decode()
+    assert "Anders" not in run.content.decode()  # a member of department 1.2
