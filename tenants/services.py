@@ -184,6 +184,22 @@ def set_password_mail_send(*, user: User) -> None:
     subject = render_to_string("tenants/email/set_password_subject.txt", context).strip()
     body = render_to_string("tenants/email/set_password.txt", context)
     EmailMultiAlternatives(subject, body, to=[user.email]).send()
+    invitation_log(user=user, subject=subject, body=body.replace(context["url"], _("[personal link, not kept]")))
+
+
+def invitation_log(*, user: User, subject: str, body: str) -> None:
+    """Write the invitation on the card of the person the login belongs to (SPEC I5: every mail
+    lands in the communication log), without the one-time link: the log is read by others."""
+    from relations.models import CommunicationEntry, Relation
+    from relations.services import communication_entry_add
+
+    relation = Relation.objects.filter(user=user).select_related("tenant").first()
+    if relation is None:
+        return
+    communication_entry_add(
+        actor=None, relation=relation, tenant=relation.tenant, subject=subject, body=body,
+        channel=CommunicationEntry.Channel.EMAIL,
+    )
 
 
 def user_block(*, actor: User, user: User) -> None:

@@ -346,6 +346,23 @@ def test_it_makes_a_login_for_a_role_granting_function(
     assert assignment.tenant == federation.department11
 
 
+def test_it_writes_the_invitation_on_the_card_without_its_link(
+    federation, mailoutbox, django_capture_on_commit_callbacks
+):
+    relation = make_relation(federation.department11, first_name="Femke", email="femke@example.org")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        give_function(relation, federation.department11, "department_member_administration",
+                      actor=federation.province_sb)
+
+    [mail] = mailoutbox
+    link = next(line for line in mail.body.splitlines() if "://" in line).strip()
+    [entry] = relation.communication.all()
+    assert (entry.channel, entry.subject, entry.tenant) == ("email", mail.subject, federation.department11)
+    assert link not in entry.body
+    assert entry.body == mail.body.replace(link, "[persoonlijke link, niet bewaard]")
+
+
 def test_it_sends_no_mail_before_the_transaction_commits(
     federation, mailoutbox, django_capture_on_commit_callbacks
 ):
