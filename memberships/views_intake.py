@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -194,6 +195,9 @@ def _registration_or_404(request, pk: int) -> Registration:
     )
 
 
+REGISTRATIONS_PER_PAGE = 50
+
+
 @environment_required
 def registration_list(request):
     """The registrations ("Inschrijvingen") and "+ Inschrijving". Department administrators may
@@ -209,7 +213,7 @@ def registration_list(request):
         registrations = registrations.filter(status=status)
     context = {
         "can_view": can_view,
-        "registrations": registrations[:500],
+        "page": Paginator(registrations, REGISTRATIONS_PER_PAGE).get_page(request.GET.get("page")),
         "status": status,
         "statuses": [*RegistrationStatus.choices, ("all", _("All"))],
         "fillable": list(fillable_forms(request)) if request.user.has_perm("memberships.add_registration", request.tenant) else [],

@@ -350,8 +350,8 @@ def test_it_lists_registrations_by_status(login, federation, intake_form, django
     client = login(federation.province_la)
     with django_assert_max_num_queries(12):
         response = client.get(reverse("registration_list"))
-    assert len(response.context["registrations"]) == 3
-    assert len(client.get(reverse("registration_list") + "?status=rejected").context["registrations"]) == 1
+    assert len(response.context["page"].object_list) == 3
+    assert len(client.get(reverse("registration_list") + "?status=rejected").context["page"].object_list) == 1
 
 
 def test_it_lets_a_department_administrator_enter_a_registration(login, federation):
@@ -454,3 +454,18 @@ def test_it_offers_a_department_administrator_the_forms_for_their_department_not
     assert [f.name for f in response.context["fillable"]] == [intake_form.name]
     assert not response.context["can_view"]
     assert "registration-row" not in response.content.decode()
+
+
+def test_it_pages_the_registrations(login, federation, intake_form, settings):
+    from memberships import views_intake
+
+    for n in range(views_intake.REGISTRATIONS_PER_PAGE + 2):
+        _registration(intake_form, federation.department11, email=f"p{n}@example.org")
+    client = login(federation.province_la)
+
+    first = client.get(reverse("registration_list"))
+    second = client.get(reverse("registration_list") + "?status=new&page=2")
+
+    assert len(first.context["page"].object_list) == views_intake.REGISTRATIONS_PER_PAGE
+    assert len(second.context["page"].object_list) == 2
+    assert "page=2" in first.content.decode()
