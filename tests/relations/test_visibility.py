@@ -146,3 +146,15 @@ def test_it_finds_the_same_members_on_a_date_with_and_without_the_environment_ju
     }
     assert cold == expected
     assert warm == expected & set(visible.values_list("pk", flat=True))
+
+
+@pytest.mark.parametrize("environment", ["province1", "department12", "department21"])
+def test_it_shows_the_same_relations_when_guests_are_too_many_to_list(federation, world, environment, monkeypatch):
+    from relations import querysets
+
+    monkeypatch.setattr(querysets, "GUEST_LIST_LIMIT", 0)  # look guests up in a subquery instead
+    tenant = federation.tenants[environment]
+
+    shown = set(Relation.objects.visible_to(federation.national_sb, tenant).values_list("pk", flat=True))
+
+    assert shown == oracle_visible(tenant)
