@@ -23,8 +23,7 @@ from memberships import intake
 from memberships.models import Function, FunctionType, IntakeForm, IntakeFormRow, Registration
 from relations.models import Relation
 from tests.factories import make_intake_form, make_relation
-from tests.matrix import matrix_failures
-from tests.tenants.test_access_matrix import ACTORS, MISSING_PK
+from tests.tenants.test_access_matrix import ACTORS, MISSING_PK, matrix_failures
 
 pytestmark = pytest.mark.django_db
 
@@ -147,9 +146,9 @@ def test_it_has_one_answer_per_actor_in_every_row():
 )
 def test_it_gives_every_user_the_answer_of_the_matrix(method, url_name, federation, objects):
     failures = matrix_failures(
-        MATRIX, method=method, url_name=url_name, federation=federation,
-        url_for=lambda probe: _url(url_name, probe, objects),
-        data_for=lambda probe: _post_data(url_name, probe, objects, federation), state=_state,
+        method, url_name, MATRIX, federation, state=_state,
+        url=lambda name, probe: _url(name, probe, objects),
+        data=lambda name, probe: _post_data(name, probe, objects, federation),
     )
     assert not failures, "\n".join(failures)
 

@@ -19,8 +19,7 @@ from notifications.models import MailTemplate, OutboundMail
 from notifications.services import template_mail_send, token_context_for
 from relations.models import CommunicationEntry
 from tests.factories import make_mail_template, make_relation
-from tests.matrix import matrix_failures
-from tests.tenants.test_access_matrix import ACTORS, MISSING_PK
+from tests.tenants.test_access_matrix import ACTORS, MISSING_PK, matrix_failures
 
 pytestmark = pytest.mark.django_db
 
@@ -122,9 +121,9 @@ def test_it_has_one_answer_per_actor_in_every_row():
 )
 def test_it_gives_every_user_the_answer_of_the_matrix(method, url_name, federation, objects):
     failures = matrix_failures(
-        MATRIX, method=method, url_name=url_name, federation=federation,
-        url_for=lambda probe: _url(url_name, probe, objects),
-        data_for=lambda probe: _post_data(url_name, probe, objects), state=_state,
+        method, url_name, MATRIX, federation, state=_state,
+        url=lambda name, probe: _url(name, probe, objects),
+        data=lambda name, probe: _post_data(name, probe, objects),
     )
     assert not failures, "\n".join(failures)
 

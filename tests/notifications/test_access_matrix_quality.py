@@ -20,8 +20,7 @@ from django.urls import reverse
 from notifications import quality
 from notifications.models import DataProblem, ErrorReportRecipient, QualityRuleSetting
 from tests.factories import make_relation
-from tests.tenants.test_access_matrix import ACTORS, MISSING_PK, _client_for
-from tests.tenants.test_access_matrix import _request as _tenants_request
+from tests.tenants.test_access_matrix import ACTORS, MISSING_PK, _client_for, matrix_failures
 
 pytestmark = pytest.mark.django_db
 
@@ -114,22 +113,11 @@ def test_it_has_one_answer_per_actor_in_every_row():
     ids=lambda value: value,
 )
 def test_it_gives_every_user_the_answer_of_the_matrix(method, url_name, federation, objects):
-    clients = {actor: _client_for(federation, actor) for actor in ("anonymous", *ACTORS)}
-    failures = []
-    rows = [(probe, row) for (m, u, probe), row in MATRIX.items() if (m, u) == (method, url_name)]
-    for index, (probe, row) in enumerate(rows):
-        url = _url(url_name, probe, objects)
-        data = _post_data(url_name) if method == "POST" else {}
-        anonymous = (("anonymous", "login"),) if index == 0 else ()
-        for actor, expected in (*anonymous, *zip(ACTORS, row, strict=True)):
-            got, changed = _tenants_request(clients[actor], method, url, data, state=_state)
-            where = f"{actor} {method} {url} ({url_name}, {probe})"
-            if got != expected:
-                failures.append(f"{where}: expected {expected}, got {got}")
-            elif method == "POST" and expected != 302 and changed:
-                failures.append(f"{where}: answered {got} but changed data")
-            elif method == "POST" and expected == 302 and not changed:
-                failures.append(f"{where}: answered 302 but changed nothing")
+    failures = matrix_failures(
+        method, url_name, MATRIX, federation, state=_state,
+        url=lambda name, probe: _url(name, probe, objects),
+        data=lambda name, probe: _post_data(name),
+    )
     assert not failures, "\n".join(failures)
 
 

@@ -31,7 +31,7 @@ from relations.models import (
     SavedSearch,
 )
 from tests.factories import give_function, make_relation
-from tests.tenants.test_access_matrix import ACTORS, MISSING_PK, _client_for
+from tests.tenants.test_access_matrix import ACTORS, MISSING_PK, _client_for, matrix_failures
 from tests.tenants.test_access_matrix import _request as _tenants_request
 
 pytestmark = pytest.mark.django_db
@@ -263,22 +263,13 @@ def test_it_has_one_answer_per_actor_in_every_row():
     ids=lambda value: value,
 )
 def test_it_gives_every_user_the_answer_of_the_matrix(method, url_name, federation, objects):
-    clients = {actor: _client_for(federation, actor) for actor in ("anonymous", *ACTORS)}
-    failures = []
-    rows = [(probe, row) for (m, u, probe), row in MATRIX.items() if (m, u) == (method, url_name)]
-    for index, (probe, row) in enumerate(rows):
-        url = _url(url_name, probe, objects)
-        data = _post_data(url_name, probe, objects, federation) if method == "POST" else {}
-        anonymous = (("anonymous", "login"),) if index == 0 else ()
-        for actor, expected in (*anonymous, *zip(ACTORS, row, strict=True)):
-            got, changed = _request(clients[actor], method, url, _for_actor(data, url_name, actor, objects))
-            where = f"{actor} {method} {url} ({url_name}, {probe})"
-            if got != expected:
-                failures.append(f"{where}: expected {expected}, got {got}")
-            elif method == "POST" and expected != 302 and changed:
-                failures.append(f"{where}: answered {got} but changed data")
-            elif method == "POST" and expected == 302 and not changed and url_name not in SUCCESS_WITHOUT_CHANGE:
-                failures.append(f"{where}: answered 302 but changed nothing")
+    failures = matrix_failures(
+        method, url_name, MATRIX, federation, request=_request,
+        url=lambda name, probe: _url(name, probe, objects),
+        data=lambda name, probe: _post_data(name, probe, objects, federation),
+        for_actor=lambda data, actor: _for_actor(data, url_name, actor, objects),
+        success_without_change=SUCCESS_WITHOUT_CHANGE,
+    )
     assert not failures, "\n".join(failures)
 
 
