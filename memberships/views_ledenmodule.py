@@ -18,7 +18,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
@@ -26,7 +26,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from relations.exports import csv_stream, with_column_data, xlsx_file
+from relations.exports import download_response, with_column_data
 from relations.filters import RelationSearch, export_columns
 from relations.forms import RelationForm, add_service_error
 from relations.models import Relation
@@ -389,17 +389,9 @@ def member_export(request, fmt: str):
         members = ledenmodule.department_members(lm.relations(), lm.department)
     columns = export_columns(search.columns)
     rows = with_column_data(members.order_by(*search.ordering()), columns, lm.department)
-    filename = f"leden-{slugify(lm.department.name)}-{datetime.date.today():%Y%m%d}.{fmt}"
-    if fmt == "csv":
-        response = StreamingHttpResponse(
-            csv_stream(rows, columns, actor=request.user, tenant=lm.department), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
-    return FileResponse(
-        xlsx_file(rows, columns, actor=request.user, tenant=lm.department, title=_("Members")),
-        as_attachment=True, filename=filename,
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return download_response(
+        rows, columns, fmt=fmt, actor=request.user, tenant=lm.department, title=_("Members"),
+        filename=f"leden-{slugify(lm.department.name)}-{datetime.date.today():%Y%m%d}",
     )
 
 

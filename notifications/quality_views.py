@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +18,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from relations.exports import csv_stream, xlsx_file
+from relations.exports import download_response
 from relations.filters import Column
 from relations.models import Relation
 from tenants.access import environment_required, require_perm
@@ -104,18 +104,9 @@ def problem_export(request, fmt: str):
         raise Http404
     problems, _form = _problems(request)
     columns = _export_columns()
-    filename = f"foutmeldingen-{slugify(request.tenant.name)}-{datetime.date.today():%Y%m%d}.{fmt}"
-    if fmt == "csv":
-        response = StreamingHttpResponse(
-            csv_stream(problems, columns, actor=request.user, tenant=request.tenant),
-            content_type="text/csv; charset=utf-8",
-        )
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
-    return FileResponse(
-        xlsx_file(problems, columns, actor=request.user, tenant=request.tenant, title=_("Error list")),
-        as_attachment=True, filename=filename,
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return download_response(
+        problems, columns, fmt=fmt, actor=request.user, tenant=request.tenant, title=_("Error list"),
+        filename=f"foutmeldingen-{slugify(request.tenant.name)}-{datetime.date.today():%Y%m%d}",
     )
 
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
 from django.db.models import Prefetch, QuerySet
+from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils.translation import gettext
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -198,3 +199,24 @@ def xlsx_file(
     _log(actor=actor, tenant=tenant, fmt="xlsx", rows=count, what=what)
     return output
 
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def download_response(
+    rows: QuerySet | Iterable, columns: list[Column], *, fmt: str, actor: User, tenant: Tenant, filename: str,
+    title: str, what: str | None = None,
+) -> HttpResponseBase:
+    """The download of an export as the browser gets it: CSV streamed row by row, XLSX as a
+    file; `filename` without its extension. Either way the export is logged."""
+    name = f"{filename}.{fmt}"
+    if fmt == "csv":
+        response = StreamingHttpResponse(
+            csv_stream(rows, columns, actor=actor, tenant=tenant, what=what), content_type="text/csv; charset=utf-8",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    return FileResponse(
+        xlsx_file(rows, columns, actor=actor, tenant=tenant, title=title, what=what),
+        as_attachment=True, filename=name, content_type=XLSX_CONTENT_TYPE,
+    )

@@ -9,14 +9,14 @@ import datetime
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, QueryDict, StreamingHttpResponse
+from django.http import FileResponse, Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from relations.exports import csv_stream, xlsx_file
+from relations.exports import XLSX_CONTENT_TYPE, download_response
 from relations.filters import as_text
 from relations.services import custom_fields_for
 from tenants.access import environment_required, require_perm
@@ -40,7 +40,6 @@ from .runs import RunParameters, WizardRun
 PAGE_SIZE = 50
 # The printable report shows at most this many rows; more is a download.
 REPORT_LIMIT = 2000
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def get_wizard_or_404(request, pk: int) -> Wizard:
@@ -63,17 +62,9 @@ def _catalogue(tenant: Tenant):
 
 
 def _file_response(rows, columns, *, request, name: str, fmt: str, what: str):
-    filename = f"{slugify(name) or 'selectie'}-{datetime.date.today():%Y%m%d}.{fmt}"
-    if fmt == "csv":
-        response = StreamingHttpResponse(
-            csv_stream(rows, columns, actor=request.user, tenant=request.tenant, what=what),
-            content_type="text/csv; charset=utf-8",
-        )
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
-    return FileResponse(
-        xlsx_file(rows, columns, actor=request.user, tenant=request.tenant, title=name, what=what),
-        as_attachment=True, filename=filename, content_type=XLSX,
+    return download_response(
+        rows, columns, fmt=fmt, actor=request.user, tenant=request.tenant, title=name, what=what,
+        filename=f"{slugify(name) or 'selectie'}-{datetime.date.today():%Y%m%d}",
     )
 
 
@@ -252,7 +243,7 @@ def export_job_download(request, pk):
     if path is None:
         return render(request, "wizards/export_job.html", {"job": job, "finished": True, "gone": True}, status=410)
     filename = f"{slugify(job.what) or 'selectie'}-{job.created_at:%Y%m%d}.{job.format}"
-    content_type = "text/csv; charset=utf-8" if job.format == "csv" else XLSX
+    content_type = "text/csv; charset=utf-8" if job.format == "csv" else XLSX_CONTENT_TYPE
     return FileResponse(open(path, "rb"), as_attachment=True, filename=filename, content_type=content_type)  # noqa: SIM115
 
 

@@ -8,7 +8,7 @@ import datetime
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse, QueryDict, StreamingHttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -23,7 +23,7 @@ from memberships.services import functions_bulk_end
 from tenants.access import environment_required, require_perm
 from tenants.models import Tenant
 
-from ..exports import csv_stream, with_column_data, xlsx_file
+from ..exports import download_response, with_column_data
 from ..filters import (
     BOOLEAN,
     CHOICE,
@@ -239,19 +239,9 @@ def relation_export(request, fmt: str):
     relations = search.active_only(search.filter(Relation.objects.visible_to(request.user, request.tenant)))
     columns = export_columns(search.columns)
     relations = with_column_data(relations.order_by(*search.ordering()), columns, request.tenant)
-    filename = f"relaties-{slugify(request.tenant.name)}-{datetime.date.today():%Y%m%d}.{fmt}"
-    if fmt == "csv":
-        response = StreamingHttpResponse(
-            csv_stream(relations, columns, actor=request.user, tenant=request.tenant),
-            content_type="text/csv; charset=utf-8",
-        )
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
-    return FileResponse(
-        xlsx_file(relations, columns, actor=request.user, tenant=request.tenant, title=_("Relations")),
-        as_attachment=True,
-        filename=filename,
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return download_response(
+        relations, columns, fmt=fmt, actor=request.user, tenant=request.tenant, title=_("Relations"),
+        filename=f"relaties-{slugify(request.tenant.name)}-{datetime.date.today():%Y%m%d}",
     )
 
 
