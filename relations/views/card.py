@@ -293,12 +293,6 @@ def relation_history(request, pk: int):
 # --- the Communication tab ---------------------------------------------------------------------
 
 
-def _without_page(query) -> str:
-    query = query.copy()
-    query.pop("page", None)
-    return query.urlencode()
-
-
 @environment_required
 @require_http_methods(["GET", "POST"])
 def relation_communication(request, pk: int):
@@ -333,7 +327,6 @@ def relation_communication(request, pk: int):
     context = {
         **card_context(request, relation, "communication"),
         "filter_form": filter_form, "entry_form": entry_form, "page": page,
-        "filter_query": _without_page(request.GET),
     }
     template = "relations/relation_communication.html"
     if request.htmx and request.method == "GET":
