@@ -11,8 +11,17 @@ from relations.forms import RelationCreateForm
 from tenants.forms import DateInput
 from tenants.models import Tenant
 
+from .forms import FunctionEndForm
 from .ledenmodule import membership_types
 from .models import FunctionType, NoticeRule
+
+
+class MembershipEndForm(FunctionEndForm):
+    """Ending a membership in the ledenmodule: the reason is required (wish list 001)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].required = True
 
 
 class KnownPersonSearchForm(forms.Form):

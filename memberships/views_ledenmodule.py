@@ -42,9 +42,13 @@ from tenants.models import Tenant, User
 from wizards.models import Section, Wizard
 
 from . import intake, ledenmodule, services
-from .forms import FunctionEndForm
 from .forms_intake import IntakeSubmissionForm, field_name
-from .forms_ledenmodule import KnownPersonSearchForm, MemberEnrolForm, MemberRegistrationForm
+from .forms_ledenmodule import (
+    KnownPersonSearchForm,
+    MemberEnrolForm,
+    MemberRegistrationForm,
+    MembershipEndForm,
+)
 from .models import Function
 
 PAGE_SIZE = 50
@@ -329,8 +333,7 @@ def member_end(request, pk: int):
     if not current:
         raise Http404
     function = current[0]
-    form = FunctionEndForm(request.POST or None)
-    form.fields["reason"].required = True
+    form = MembershipEndForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
