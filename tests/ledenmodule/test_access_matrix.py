@@ -27,7 +27,7 @@ from memberships.models import CancellationReason, Function, NoticeRule
 from relations.models import Relation
 from tenants.models import AuditEvent
 from tests.factories import make_relation
-from tests.tenants.test_access_matrix import ACTORS, MISSING_PK, _client_for, matrix_failures
+from tests.tenants.test_access_matrix import ACTORS, MISSING_PK, _as, _client_for, matrix_failures
 from tests.tenants.test_access_matrix import _request as _tenants_request
 
 pytestmark = pytest.mark.django_db
@@ -41,9 +41,6 @@ MEMBER_D21 = (403, 403, 403, 403, 403, 404, 403, 200, 403)
 NOBODY = (403, 403, 403, 403, 403, 404, 403, 404, 403)
 NATIONAL_SB_AT_HOME = (403, 200, 403, 403, 403, 403, 403, 403, 403)
 
-
-def _as(row: tuple, ok: int) -> tuple:
-    return tuple(ok if cell == 200 else cell for cell in row)
 
 
 MEMBER_PAGES = ("ledenmodule_member_detail", "ledenmodule_member_edit", "ledenmodule_member_end")

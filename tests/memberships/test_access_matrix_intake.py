@@ -23,7 +23,7 @@ from memberships import intake
 from memberships.models import Function, FunctionType, IntakeForm, IntakeFormRow, Registration
 from relations.models import Relation
 from tests.factories import make_intake_form, make_relation
-from tests.tenants.test_access_matrix import ACTORS, MISSING_PK, matrix_failures
+from tests.tenants.test_access_matrix import ACTORS, MISSING, MISSING_PK, _as, matrix_failures
 
 pytestmark = pytest.mark.django_db
 
@@ -34,11 +34,7 @@ SYSTEM_ADMINS = (403, 200, 403, 200, 403, 403, 200, 403, 200)
 MEMBER_ADMINS = (403, 200, 200, 200, 200, 403, 200, 403, 200)
 SEES_REG_P1 = (403, 200, 200, 200, 200, 404, 404, 404, 200)
 SEES_REG_NAT = (403, 200, 200, 404, 404, 404, 200, 404, 404)
-MISSING = (403, 404, 404, 404, 404, 404, 404, 404, 404)
 
-
-def _as(row: tuple, ok: int) -> tuple:
-    return tuple(ok if cell == 200 else cell for cell in row)
 
 
 MATRIX: dict[tuple[str, str, str], tuple[int, ...]] = {

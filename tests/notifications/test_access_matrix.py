@@ -19,22 +19,24 @@ from notifications.models import MailTemplate, OutboundMail
 from notifications.services import template_mail_send, token_context_for
 from relations.models import CommunicationEntry
 from tests.factories import make_mail_template, make_relation
-from tests.tenants.test_access_matrix import ACTORS, MISSING_PK, matrix_failures
+from tests.tenants.test_access_matrix import (
+    ACTORS,
+    EVERY_ROLE,
+    MISSING,
+    MISSING_PK,
+    _as,
+    matrix_failures,
+)
 
 pytestmark = pytest.mark.django_db
 
 #                 out  n_sb  n_la  p_sb  p_la  d_la  p2sb  d21  n_sb@p1
 SYSTEM_ADMINS = (403, 200, 403, 200, 403, 403, 200, 403, 200)
 MEMBER_ADMINS = (403, 200, 200, 200, 200, 403, 200, 403, 200)
-EVERY_ROLE = (403, 200, 200, 200, 200, 200, 200, 200, 200)
-MISSING = (403, 404, 404, 404, 404, 404, 404, 404, 404)
 OWN_P1 = (403, 404, 403, 200, 403, 403, 404, 403, 200)
 OWN_NAT = (403, 200, 403, 404, 403, 403, 404, 403, 404)
 USES_P1 = (403, 404, 404, 200, 200, 403, 404, 403, 200)
 
-
-def _as(row: tuple, ok: int) -> tuple:
-    return tuple(ok if cell == 200 else cell for cell in row)
 
 
 MATRIX: dict[tuple[str, str, str], tuple[int, ...]] = {

@@ -20,7 +20,14 @@ from django.urls import reverse
 from notifications import quality
 from notifications.models import DataProblem, ErrorReportRecipient, QualityRuleSetting
 from tests.factories import make_relation
-from tests.tenants.test_access_matrix import ACTORS, MISSING_PK, _client_for, matrix_failures
+from tests.tenants.test_access_matrix import (
+    ACTORS,
+    MISSING,
+    MISSING_PK,
+    _as,
+    _client_for,
+    matrix_failures,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -30,11 +37,7 @@ NATIONAL_SB = (403, 200, 403, 403, 403, 403, 403, 403, 200)
 NOT_POST = (403, 405, 405, 405, 405, 405, 405, 405, 405)
 OWN_PROVINCE1 = (403, 404, 404, 302, 302, 404, 404, 404, 302)
 OWN_NATIONAL = (403, 302, 302, 404, 404, 404, 404, 404, 404)
-MISSING = (403, 404, 404, 404, 404, 404, 404, 404, 404)
 
-
-def _as(row: tuple, ok: int) -> tuple:
-    return tuple(ok if cell == 200 else cell for cell in row)
 
 
 MATRIX: dict[tuple[str, str, str], tuple[int, ...]] = {

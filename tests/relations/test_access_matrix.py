@@ -31,7 +31,15 @@ from relations.models import (
     SavedSearch,
 )
 from tests.factories import give_function, make_relation
-from tests.tenants.test_access_matrix import ACTORS, MISSING_PK, _client_for, matrix_failures
+from tests.tenants.test_access_matrix import (
+    ACTORS,
+    EVERY_ROLE,
+    MISSING,
+    MISSING_PK,
+    _as,
+    _client_for,
+    matrix_failures,
+)
 from tests.tenants.test_access_matrix import _request as _tenants_request
 
 pytestmark = pytest.mark.django_db
@@ -42,16 +50,10 @@ TODAY = datetime.date.today()
 SEES_D11 = (403, 200, 200, 200, 200, 200, 404, 404, 200)
 SEES_D21 = (403, 200, 200, 404, 404, 404, 200, 200, 404)
 SEES_NAT = (403, 200, 200, 404, 404, 404, 404, 404, 404)
-SEES_ALL = (403, 200, 200, 200, 200, 200, 200, 200, 200)
-MISSING = (403, 404, 404, 404, 404, 404, 404, 404, 404)
-EVERY_ROLE = SEES_ALL
+SEES_ALL = EVERY_ROLE
 SYSTEM_ADMINS = (403, 200, 403, 200, 403, 403, 200, 403, 200)
 NATIONAL_SB = (403, 200, 403, 403, 403, 403, 403, 403, 200)
 
-
-def _as(row: tuple, ok: int) -> tuple:
-    """The same row with success written as `ok` (302 for a POST that redirects)."""
-    return tuple(ok if cell == 200 else cell for cell in row)
 
 
 def _without_communication(row: tuple) -> tuple:

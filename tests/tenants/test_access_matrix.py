@@ -57,6 +57,17 @@ ACTORS = (
     "national_sb@province1",
 )
 
+# Rows the apps' matrices share.
+#            out  n_sb  n_la  p_sb  p_la  d_la  p2sb  d21  n_sb@p1
+EVERY_ROLE = (403, 200, 200, 200, 200, 200, 200, 200, 200)
+MISSING = (403, 404, 404, 404, 404, 404, 404, 404, 404)
+
+
+def _as(row: tuple, ok: int) -> tuple:
+    """The same row with success written as `ok` (302 for a POST that redirects)."""
+    return tuple(ok if cell == 200 else cell for cell in row)
+
+
 # One row per (method, URL name, probed object): the expected answer for each of ACTORS, in order.
 # Objects: tenants by their fixture name; u_<tenant> is a user homed there (u_province1_national
 # also holds the national system administrator role); a_<tenant> is a role assignment held in

@@ -23,7 +23,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import make_relation, make_wizard
-from tests.tenants.test_access_matrix import ACTORS, MISSING_PK, matrix_failures
+from tests.tenants.test_access_matrix import (
+    ACTORS,
+    EVERY_ROLE,
+    MISSING,
+    MISSING_PK,
+    _as,
+    matrix_failures,
+)
 from wizards.models import ExportJob, Wizard, WizardField
 from wizards.services import export_root
 
@@ -34,8 +41,6 @@ pytestmark = pytest.mark.django_db
 TODAY = datetime.date.today()
 
 # (out, n_sb, n_la, p_sb, p_la, d_la, p2sb, d21, n_sb@p1)
-EVERY_ROLE = (403, 200, 200, 200, 200, 200, 200, 200, 200)
-MISSING = (403, 404, 404, 404, 404, 404, 404, 404, 404)
 RUNS_STANDARD = (403, 200, 200, 200, 200, 404, 200, 404, 200)
 RUNS_PROVINCE1 = (403, 404, 404, 200, 200, 404, 404, 404, 200)
 RUNS_PROVINCE2 = (403, 404, 404, 404, 404, 404, 200, 404, 404)
@@ -47,9 +52,6 @@ COPIES_LEDENMODULE = (403, 200, 403, 200, 403, 403, 200, 403, 200)
 OWNER_ONLY = (403, 404, 404, 200, 404, 404, 404, 404, 404)
 MUTATIONS = (403, 200, 200, 200, 200, 403, 200, 403, 200)
 
-
-def _as(row: tuple, ok: int) -> tuple:
-    return tuple(ok if cell == 200 else cell for cell in row)
 
 
 MATRIX: dict[tuple[str, str, str], tuple[int, ...]] = {
