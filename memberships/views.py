@@ -30,11 +30,6 @@ def _get_function_or_404(relation: Relation, pk: int) -> Function:
     )
 
 
-def _require_function_perm(request, perm: str, function: Function) -> None:
-    if not request.user.has_perm(perm, function):
-        raise PermissionDenied
-
-
 @environment_required
 def function_list(request, pk: int):
     relation = get_relation_or_404(request, pk)
@@ -101,7 +96,7 @@ def function_add(request, pk: int):
 def function_end(request, pk: int, function_pk: int):
     relation = get_relation_or_404(request, pk)
     function = _get_function_or_404(relation, function_pk)
-    _require_function_perm(request, "memberships.change_function", function)
+    require_perm(request, "memberships.change_function", function)
     form = FunctionEndForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -133,7 +128,7 @@ def function_end(request, pk: int, function_pk: int):
 def function_delete(request, pk: int, function_pk: int):
     relation = get_relation_or_404(request, pk)
     function = _get_function_or_404(relation, function_pk)
-    _require_function_perm(request, "memberships.delete_function", function)
+    require_perm(request, "memberships.delete_function", function)
     if request.method == "POST":
         services.function_delete(actor=request.user, function=function)
         messages.success(request, _("The function %(function)s has been deleted.") % {"function": function})
@@ -156,7 +151,7 @@ def transfer_departments(request, function: Function):
 def member_transfer(request, pk: int, function_pk: int):
     relation = get_relation_or_404(request, pk)
     function = _get_function_or_404(relation, function_pk)
-    _require_function_perm(request, "memberships.transfer_member", function)
+    require_perm(request, "memberships.transfer_member", function)
     form = MemberTransferForm(request.POST or None, departments=transfer_departments(request, function))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
