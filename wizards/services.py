@@ -183,6 +183,14 @@ def wizard_field_add(*, wizard: Wizard, actor: User, catalogue: dict[str, Catalo
     return WizardField.objects.create(wizard=wizard, field_key=field_key, order=last + 10)
 
 
+def wizard_delete(*, wizard: Wizard, actor: User) -> None:
+    """Delete a wizard of one's own. The shipped wizards stay: they can be edited, and copied to
+    start something new."""
+    if wizard.code or not may_edit(actor, wizard):
+        raise PermissionDenied
+    wizard.delete()
+
+
 # --- background exports -----------------------------------------------------------------------------
 
 

@@ -329,11 +329,7 @@ def wizard_copy(request, pk: int):
 @environment_required
 @require_POST
 def wizard_delete(request, pk: int):
-    wizard = _editable_wizard(request, pk)
-    if wizard.code:
-        # The shipped wizards stay; they can be edited, and copied to start something new.
-        raise PermissionDenied
-    wizard.delete()
+    services.wizard_delete(wizard=_editable_wizard(request, pk), actor=request.user)
     messages.success(request, _("The wizard has been deleted."))
     return redirect("wizard_list")
 
