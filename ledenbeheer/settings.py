@@ -92,7 +92,9 @@ INSTALLED_APPS = [
     "memberships",
     "wizards",
     "billing",
+    "imports",
     "notifications",
+    "demo",
 ]
 
 MIDDLEWARE = [
