@@ -15,4 +15,4 @@ app.autodiscover_tasks()
 @beat_init.connect
 def catch_up_at_start(sender=None, **kwargs) -> None:
     """A night missed while beat was down is made up as soon as beat is back (docs/jobs.md)."""
-    app.send_task("notifications.tasks.catch_up")
+    app.send_task("quality.tasks.catch_up")

@@ -90,10 +90,13 @@ INSTALLED_APPS = [
     "tenants",
     "relations",
     "memberships",
+    "notifications",
+    "quality",
     "wizards",
     "billing",
     "imports",
-    "notifications",
+    "intake",
+    "ledenmodule",
     "demo",
 ]
 
@@ -269,19 +272,19 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILI
 # when beat starts) runs a job whose time passed while the installation was down.
 CELERY_BEAT_SCHEDULE: dict = {
     "quality-checks": {
-        "task": "notifications.tasks.run_job", "args": ("quality_checks",),
+        "task": "quality.tasks.run_job", "args": ("quality_checks",),
         "schedule": crontab(minute=0, hour=5),
     },
     "error-digest": {
-        "task": "notifications.tasks.run_job", "args": ("error_digest",),
+        "task": "quality.tasks.run_job", "args": ("error_digest",),
         "schedule": crontab(minute=0, hour=6),
     },
     "administrators-list": {
-        "task": "notifications.tasks.run_job", "args": ("administrators_list",),
+        "task": "quality.tasks.run_job", "args": ("administrators_list",),
         "schedule": crontab(minute=0, hour=7, day_of_month=2, month_of_year=1),
     },
     "aspirants-list": {
-        "task": "notifications.tasks.run_job", "args": ("aspirants_list",),
+        "task": "quality.tasks.run_job", "args": ("aspirants_list",),
         "schedule": crontab(minute=0, hour=7, day_of_month=1, month_of_year=12),
     },
     "wizards-remove-expired-exports": {
@@ -289,7 +292,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 3600.0,
     },
     "catch-up": {
-        "task": "notifications.tasks.catch_up",
+        "task": "quality.tasks.catch_up",
         "schedule": crontab(minute=30),
     },
 }

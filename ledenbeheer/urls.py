@@ -2,17 +2,15 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from memberships.urls_ledenmodule import settings_urlpatterns as notice_rule_urls
-
 urlpatterns = [
     path("", include("tenants.urls")),
     path("", include("relations.urls")),
-    path("ledenmodule/", include("memberships.urls_ledenmodule")),
-    path("", include(notice_rule_urls)),
-    path("", include("memberships.urls_intake")),
+    path("ledenmodule/", include("ledenmodule.urls")),
+    path("", include("memberships.urls")),
+    path("", include("intake.urls")),
     path("", include("notifications.urls")),
     path("", include("wizards.urls")),
-    path("quality/", include("notifications.quality_urls")),
+    path("quality/", include("quality.urls")),
     path("language/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]

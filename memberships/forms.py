@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from tenants.forms import DateInput, tenant_choice_label
 from tenants.models import Tenant, TenantKind
 
-from .models import CancellationReason, Function, FunctionType
+from .models import CancellationReason, Function, FunctionType, NoticeRule
 
 PAST_END_DATE = _("An end date is today or later, never in the past.")
 
@@ -108,3 +108,29 @@ class MemberTransferForm(forms.Form):
         if value < datetime.date.today():
             raise ValidationError(_("A transfer date is today or later, never in the past."))
         return value
+
+
+class NoticeRuleForm(forms.ModelForm):
+    class Meta:
+        model = NoticeRule
+        fields = [
+            "name", "received_from_day", "received_from_month", "received_until_day", "received_until_month",
+            "ends_on_day", "ends_on_month", "active",
+        ]
+        widgets = {
+            name: forms.NumberInput(attrs={"min": 1, "max": 12 if name.endswith("month") else 31})
+            for name in (
+                "received_from_day", "received_from_month", "received_until_day", "received_until_month",
+                "ends_on_day", "ends_on_month",
+            )
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        for prefix in ("received_from", "received_until", "ends_on"):
+            month, day = cleaned.get(f"{prefix}_month"), cleaned.get(f"{prefix}_day")
+            if month is not None and not 1 <= month <= 12:
+                self.add_error(f"{prefix}_month", _("A month is a number from 1 to 12."))
+            if day is not None and not 1 <= day <= 31:
+                self.add_error(f"{prefix}_day", _("A day is a number from 1 to 31."))
+        return cleaned

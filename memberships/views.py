@@ -1,4 +1,5 @@
-"""The card's "Functies" tab: list, add, end, delete (national only) and transfer (SPEC R3–R6)."""
+"""The card's "Functies" tab: list, add, end, delete (national only) and transfer (SPEC R3–R6);
+the federation's notice rules for ending memberships."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from relations.access import get_relation_or_404
 from relations.forms import add_service_error
@@ -20,8 +21,8 @@ from tenants.access import environment_required, require_perm
 from tenants.models import Tenant, TenantKind
 
 from . import services
-from .forms import FunctionEndForm, FunctionForm, MemberTransferForm
-from .models import Function
+from .forms import FunctionEndForm, FunctionForm, MemberTransferForm, NoticeRuleForm
+from .models import Function, NoticeRule
 
 
 def _get_function_or_404(relation: Relation, pk: int) -> Function:
@@ -173,3 +174,45 @@ def member_transfer(request, pk: int, function_pk: int):
             return redirect("function_list", pk=relation.pk)
     context = {**card_context(request, relation, "functions"), "form": form, "function": function}
     return render(request, "memberships/member_transfer.html", context)
+
+
+# --- the federation's notice rules for ending memberships: a national configuration screen ---
+
+
+def _federation_rules(request):
+    # The rules belong to the federation: configured in its own (national) environment.
+    if not request.tenant.is_root():
+        raise PermissionDenied
+    return NoticeRule.objects.filter(tenant=request.tenant)
+
+
+@environment_required
+def notice_rule_list(request):
+    require_perm(request, "memberships.view_noticerule")
+    rules = _federation_rules(request)
+    can_change = request.user.has_perm("memberships.change_noticerule", request.tenant)
+    return render(request, "memberships/notice_rule_list.html", {"rules": rules, "can_change": can_change})
+
+
+@environment_required
+@require_http_methods(["GET", "POST"])
+def notice_rule_edit(request, pk: int | None = None):
+    require_perm(request, "memberships.change_noticerule" if pk else "memberships.add_noticerule")
+    rules = _federation_rules(request)
+    rule = get_object_or_404(rules, pk=pk) if pk else NoticeRule(tenant=request.tenant)
+    form = NoticeRuleForm(request.POST or None, instance=rule)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("The notice rule “%(name)s” has been saved.") % {"name": rule.name})
+        return redirect("notice_rule_list")
+    return render(request, "memberships/notice_rule_form.html", {"form": form, "rule": rule})
+
+
+@environment_required
+@require_POST
+def notice_rule_delete(request, pk: int):
+    require_perm(request, "memberships.delete_noticerule")
+    rule = get_object_or_404(_federation_rules(request), pk=pk)
+    rule.delete()
+    messages.success(request, _("The notice rule “%(name)s” has been deleted.") % {"name": rule.name})
+    return redirect("notice_rule_list")

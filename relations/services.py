@@ -180,7 +180,7 @@ def relation_update(
 def _quality_recheck(relation: Relation) -> None:
     """Open and close the card's data-quality problems at once (SPEC N2), in the same
     transaction as the save."""
-    from notifications.quality import relation_recheck
+    from quality.services import relation_recheck
 
     relation_recheck(relation_id=relation.pk)
 

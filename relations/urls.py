@@ -1,7 +1,5 @@
 from django.urls import path
 
-from memberships import views as functions
-
 from .views import card, configuration, magazine, search
 
 urlpatterns = [
@@ -19,12 +17,6 @@ urlpatterns = [
     path("relations/<int:pk>/edit/", card.relation_edit, name="relation_edit"),
     path("relations/<int:pk>/history/", card.relation_history, name="relation_history"),
     path("relations/<int:pk>/communication/", card.relation_communication, name="relation_communication"),
-    # Functions on the card.
-    path("relations/<int:pk>/functions/", functions.function_list, name="function_list"),
-    path("relations/<int:pk>/functions/new/", functions.function_add, name="function_add"),
-    path("relations/<int:pk>/functions/<int:function_pk>/end/", functions.function_end, name="function_end"),
-    path("relations/<int:pk>/functions/<int:function_pk>/delete/", functions.function_delete, name="function_delete"),
-    path("relations/<int:pk>/functions/<int:function_pk>/transfer/", functions.member_transfer, name="member_transfer"),
     # Magazine ("BNDR") addresses.
     path("relations/magazine/", magazine.magazine_addresses, name="magazine_addresses"),
     path("relations/magazine/block/", magazine.magazine_block, name="magazine_block"),

@@ -42,14 +42,14 @@ def environment(request) -> dict:
         "cancellation_reasons": can("memberships.change_cancellationreason"),
         "notice_rules": can("memberships.change_noticerule"),
         "ledenmodule": can("tenants.use_ledenmodule"),
-        "registrations": can("memberships.view_registration") or can("memberships.add_registration"),
-        "intake_forms": can("memberships.view_intakeform"),
+        "registrations": can("intake.view_registration") or can("intake.add_registration"),
+        "intake_forms": can("intake.view_intakeform"),
         "mail_templates": can("notifications.view_mailtemplate"),
         "wizards": can("wizards.view_wizard") or can("wizards.run_ledenmodule_wizard"),
         "mutation_list": can("wizards.view_mutation_list"),
-        "quality_problems": can("notifications.view_dataproblem"),
-        "quality_recipients": can("notifications.view_errorreportrecipient"),
-        "quality_rules": can("notifications.change_qualityrulesetting"),
+        "quality_problems": can("quality.view_dataproblem"),
+        "quality_recipients": can("quality.view_errorreportrecipient"),
+        "quality_rules": can("quality.change_qualityrulesetting"),
     }
 
     # The dropdown holds the user's own environments and the ones directly below them; the

@@ -29,7 +29,7 @@ NATIONAL_ONLY = frozenset(
         "memberships.delete_noticerule",
         "tenants.look_along",
         "wizards.change_ledenmodule_wizard",
-        "notifications.change_qualityrulesetting",
+        "quality.change_qualityrulesetting",
     }
 )
 
@@ -48,19 +48,19 @@ MEMBER_ADMINISTRATION = (
     "memberships.add_function",
     "memberships.change_function",
     "memberships.transfer_member",
-    "memberships.view_registration",
-    "memberships.add_registration",
-    "memberships.change_registration",
+    "intake.view_registration",
+    "intake.add_registration",
+    "intake.change_registration",
     "notifications.view_mailtemplate",
     "notifications.send_document",
     "wizards.view_wizard",
     "wizards.run_ledenmodule_wizard",
     "wizards.view_mutation_list",
-    "notifications.view_dataproblem",
-    "notifications.view_errorreportrecipient",
-    "notifications.add_errorreportrecipient",
-    "notifications.change_errorreportrecipient",
-    "notifications.delete_errorreportrecipient",
+    "quality.view_dataproblem",
+    "quality.view_errorreportrecipient",
+    "quality.add_errorreportrecipient",
+    "quality.change_errorreportrecipient",
+    "quality.delete_errorreportrecipient",
 )
 
 # The department administrator's ledenmodule: their department's members only.
@@ -74,7 +74,7 @@ DEPARTMENT_ADMINISTRATION = (
     "memberships.add_function",
     "memberships.change_function",
     "tenants.use_ledenmodule",
-    "memberships.add_registration",
+    "intake.add_registration",
     "wizards.run_ledenmodule_wizard",
 )
 
@@ -94,9 +94,9 @@ SYSTEM_ADMINISTRATION = (
     "relations.delete_customfield",
     "relations.add_communicationtype",
     "relations.change_communicationtype",
-    "memberships.view_intakeform",
-    "memberships.add_intakeform",
-    "memberships.change_intakeform",
+    "intake.view_intakeform",
+    "intake.add_intakeform",
+    "intake.change_intakeform",
     "notifications.add_mailtemplate",
     "notifications.change_mailtemplate",
     "wizards.add_wizard",

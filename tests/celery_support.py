@@ -10,7 +10,7 @@ Make the fixtures known in the conftest.py of a test folder (or import them in t
 and use them in a test:
 
     def test_it_runs_through_a_worker(celery_worker):
-        result = celery_worker.call("notifications.tasks.run_job", "quality_checks")  # by name
+        result = celery_worker.call("quality.tasks.run_job", "quality_checks")  # by name
         some_task.delay(...)                    # or the way the application sends it
         celery_worker.wait_for(lambda: ..., timeout=60)
 

@@ -109,8 +109,9 @@ INTAKE_ROWS = [
 def make_intake_form(tenant: Tenant, *, name: str = "Inschrijfform_nieuw", kind: str = "public", rows=INTAKE_ROWS,
                      departments=(), **fields):
     """An intake form saved the way the settings page saves one."""
-    from memberships.intake import intake_form_save
-    from memberships.models import FunctionType, IntakeForm
+    from intake.models import IntakeForm
+    from intake.services import intake_form_save
+    from memberships.models import FunctionType
 
     intake_form = IntakeForm(
         tenant=tenant, name=name, kind=kind, privacy_statement="We gebruiken je gegevens alleen voor je lidmaatschap.",

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from ledenbeheer import addresses
 from memberships.models import Function
-from notifications.quality import relation_problems
+from quality.services import relation_problems
 from tenants.access import environment_required, require_perm
 from tenants.models import Tenant, TenantKind
 

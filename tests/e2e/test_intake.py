@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from memberships.models import Registration
+from intake.models import Registration
 from relations.models import CommunicationEntry, Relation
 from tests.factories import make_intake_form, make_mail_template
 

@@ -8,7 +8,7 @@ import datetime
 import pytest
 from playwright.sync_api import Page, expect
 
-from notifications import quality
+from quality import services as quality
 from tests.factories import make_relation
 
 from .test_login_and_environments import log_in

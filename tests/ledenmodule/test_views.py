@@ -11,7 +11,8 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from memberships.models import CancellationReason, Function, FunctionType, NoticeRule, Registration
+from intake.models import Registration
+from memberships.models import CancellationReason, Function, FunctionType, NoticeRule
 from relations.models import Relation
 from tests.factories import give_function, make_intake_form, make_relation
 

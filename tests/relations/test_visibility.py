@@ -12,9 +12,9 @@ import importlib
 import pytest
 from django.db import connection
 
+from demo import relations as demo
 from memberships.models import Function, FunctionType
 from memberships.services import function_end, member_transfer
-from relations import demo
 from relations.models import Relation
 
 from ..factories import give_function, make_relation

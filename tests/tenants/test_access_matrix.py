@@ -476,10 +476,10 @@ def _pattern_names(patterns, prefix: str = ""):
 
 def _all_matrices() -> dict:
     """This module's MATRIX and those of the other apps' access-matrix tests."""
+    from ..intake.test_access_matrix import MATRIX as INTAKE_MATRIX
     from ..ledenmodule.test_access_matrix import MATRIX as LEDENMODULE_MATRIX
-    from ..memberships.test_access_matrix_intake import MATRIX as INTAKE_MATRIX
     from ..notifications.test_access_matrix import MATRIX as NOTIFICATIONS_MATRIX
-    from ..notifications.test_access_matrix_quality import MATRIX as QUALITY_MATRIX
+    from ..quality.test_access_matrix import MATRIX as QUALITY_MATRIX
     from ..relations.test_access_matrix import MATRIX as RELATIONS_MATRIX
     from ..wizards.test_access_matrix import MATRIX as WIZARDS_MATRIX
 

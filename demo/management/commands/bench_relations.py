@@ -1,0 +1,250 @@
+"""Benchmark of the relation pages at federation scale (issue 3, "Performance"): loads demo
+relations when there are fewer than asked, then times the search, a column filter, "member on
+date X" and the relation card through Django's test client, as the national and a province
+system administrator. Results go into docs/benchmarks.md by hand."""
+
+from __future__ import annotations
+
+import datetime
+import math
+import random
+import statistics
+import time
+import warnings
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from demo.relations import populate
+from relations.models import Relation
+from tenants.middleware import SESSION_TENANT_KEY, default_tenant
+from tenants.models import Tenant, User
+
+DEMO_USERS = ("landelijk.sb", "provincie.sb")  # made by seed_demo: national and Gelderland
+SQLITE_LIMIT = 50_000
+SCENARIOS = ("search", "column filter", "member on date", "relation card")
+
+
+@dataclass
+class Measurement:
+    username: str
+    scenario: str
+    seconds: list[float] = field(default_factory=list)
+    queries: list[int] = field(default_factory=list)
+    sql_seconds: list[float] = field(default_factory=list)  # time spent in the database per request
+    slowest: tuple[float, str, str] = (0.0, "", "")  # (seconds of one SQL query, the SQL, the URL)
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.seconds)
+        return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.seconds) * 1000
+
+    @property
+    def p95_ms(self) -> float:
+        return self.percentile(0.95) * 1000
+
+    @property
+    def max_ms(self) -> float:
+        return max(self.seconds) * 1000
+
+    @property
+    def sql_median_ms(self) -> float:
+        return statistics.median(self.sql_seconds) * 1000
+
+    @property
+    def queries_text(self) -> str:
+        low, high = min(self.queries), max(self.queries)
+        return str(high) if low == high else f"{low}–{high}"
+
+
+class Command(BaseCommand):
+    help = (
+        "Time the relation search, a column filter, 'member on date X' and the relation card "
+        "(median and p95 server time, SQL queries per page) with --members demo relations. "
+        "PostgreSQL; SQLite only with --allow-sqlite and a small number."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--members", type=int, default=1_000_000,
+                            help="Relations the federation should hold; missing ones are loaded first.")
+        parser.add_argument("--requests", type=int, default=50, help="Timed requests per page and user (≥ 50 for the report).")
+        parser.add_argument("--warm-up", type=int, default=3, help="Untimed requests per page and user first.")
+        parser.add_argument("--seed", type=int, default=2026, help="Random seed of the demo data and the samples.")
+        parser.add_argument("--users", default=",".join(DEMO_USERS), help="Comma-separated demo usernames to log in as.")
+        parser.add_argument("--allow-sqlite", action="store_true", help=f"Run on SQLite (at most {SQLITE_LIMIT:,} members).")
+        parser.add_argument("--explain", action="store_true",
+                            help="Print EXPLAIN ANALYZE of the slowest SQL query of each page (PostgreSQL).")
+        parser.add_argument("--markdown", action="store_true", help="Also print the results as a Markdown table.")
+
+    def handle(self, *args, members: int, requests: int, warm_up: int, seed: int, users: str, allow_sqlite: bool,
+               explain: bool, markdown: bool, **options):
+        vendor = connection.vendor
+        if vendor != "postgresql":
+            if not allow_sqlite:
+                raise CommandError(f"bench_relations measures PostgreSQL; this database is {vendor}. "
+                                   "Set DATABASE_URL=postgres://… (or pass --allow-sqlite for a small trial).")
+            if members > SQLITE_LIMIT:
+                raise CommandError(f"On SQLite use at most --members {SQLITE_LIMIT:,}.")
+        if requests < 1 or warm_up < 0:
+            raise CommandError("--requests must be at least 1 and --warm-up at least 0.")
+        usernames = [u.strip() for u in users.split(",") if u.strip()]
+
+        accounts = self._demo_users(usernames)
+        started = time.perf_counter()
+        added = populate(members, rng_seed=seed, progress=self.stdout.write)
+        if added:
+            self.stdout.write(f"Loaded {added:,} relations in {time.perf_counter() - started:.0f} s.")
+        self._analyze()
+        self.stdout.write(
+            f"{Relation.objects.count():,} relations, {self._count('memberships_function'):,} functions; "
+            f"{requests} timed requests per page after {warm_up} warm-up requests."
+        )
+
+        rng = random.Random(seed)
+        results: list[Measurement] = []
+        # The test client's host, plain HTTP, and static URLs without collectstatic's manifest:
+        # none of these changes what a page costs to build.
+        plain_static = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+        with override_settings(ALLOWED_HOSTS=["testserver"], SECURE_SSL_REDIRECT=False, STORAGES=plain_static), \
+                warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
+            for user in accounts:
+                client = self._client(user)
+                tenant = default_tenant(user)
+                self._check_ready(client, user)
+                for scenario, urls in self._urls(user, tenant, rng, requests + warm_up).items():
+                    results.append(self._measure(client, user.username, scenario, urls, warm_up))
+        self._report(results, markdown=markdown)
+        if explain:
+            self._explain(results)
+
+    # --- setting up ---
+
+    def _demo_users(self, usernames: list[str]) -> list[User]:
+        if not User.objects.filter(username__in=usernames).exists():
+            self.stdout.write("Demo users missing: running seed_demo first.")
+            call_command("seed_demo", stdout=self.stdout)
+        found = {u.username: u for u in User.objects.filter(username__in=usernames)}
+        missing = [u for u in usernames if u not in found]
+        if missing:
+            raise CommandError(f"Unknown user(s) {', '.join(missing)}; seed_demo makes {', '.join(DEMO_USERS)}.")
+        return [found[u] for u in usernames]
+
+    def _analyze(self) -> None:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                for table in ("relations_relation", "memberships_function", "tenants_tenant",
+                              "tenants_roleassignment", "relations_customfield"):
+                    cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+            else:
+                cursor.execute("ANALYZE")
+
+    def _count(self, table: str) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM {connection.ops.quote_name(table)}")  # noqa: S608 (fixed names)
+            return cursor.fetchone()[0]
+
+    def _client(self, user: User) -> Client:
+        client = Client()
+        client.force_login(user, backend="tenants.backends.TenantRoleBackend")
+        return client
+
+    def _check_ready(self, client: Client, user: User) -> None:
+        """Fail clearly while the relation pages are not built yet."""
+        url = reverse("relation_list")
+        try:
+            response = client.get(url)
+        except Exception as error:  # noqa: BLE001 — any failure means the page is not ready
+            raise CommandError(f"{url} is not working yet for {user.username}: {type(error).__name__}: {error}") from error
+        if response.status_code != 200:
+            raise CommandError(f"{url} answered {response.status_code} for {user.username}; expected 200.")
+        if client.session.get(SESSION_TENANT_KEY) is None:
+            raise CommandError(f"{user.username} has no environment to work in.")
+
+    def _urls(self, user: User, tenant: Tenant, rng: random.Random, count: int) -> dict[str, list[str]]:
+        """The requests per page, from real data the user can see."""
+        visible = Relation.objects.visible_to(user, tenant)
+        sample = list(visible.order_by("?").values_list("pk", "last_name", "city")[:max(count, 200)])
+        if not sample:
+            raise CommandError(f"{user.username} sees no relations in {tenant}; load demo data first.")
+        list_url = reverse("relation_list")
+        today = datetime.date.today()
+        first_day = datetime.date(2008, 1, 1)
+        surnames = [name for _pk, name, _city in sample if len(name) >= 3]
+        cities = sorted({city for _pk, _name, city in sample if city})
+        urls: dict[str, list[str]] = {scenario: [] for scenario in SCENARIOS}
+        for i in range(count):
+            name = rng.choice(surnames)
+            start = rng.randrange(len(name) - 2)
+            urls["search"].append(f"{list_url}?q={name[start:start + 3].lower()}")
+            urls["column filter"].append(f"{list_url}?col_city={rng.choice(cities)}")
+            day = first_day + datetime.timedelta(days=rng.randrange((today - first_day).days))
+            urls["member on date"].append(f"{list_url}?member_on={day:%d-%m-%Y}")
+            urls["relation card"].append(reverse("relation_detail", args=[sample[i % len(sample)][0]]))
+        return urls
+
+    # --- measuring ---
+
+    def _measure(self, client: Client, username: str, scenario: str, urls: list[str], warm_up: int) -> Measurement:
+        measurement = Measurement(username, scenario)
+        for i, url in enumerate(urls):
+            with CaptureQueriesContext(connection) as captured:
+                began = time.perf_counter()
+                response = client.get(url)
+                seconds = time.perf_counter() - began
+            if response.status_code != 200:
+                raise CommandError(f"{url} answered {response.status_code} for {username}.")
+            if i < warm_up:
+                continue
+            measurement.seconds.append(seconds)
+            measurement.queries.append(len(captured.captured_queries))
+            sql_seconds = 0.0
+            for query in captured.captured_queries:
+                query_seconds = float(query.get("time") or 0)
+                sql_seconds += query_seconds
+                if query_seconds > measurement.slowest[0]:
+                    measurement.slowest = (query_seconds, query["sql"], url)
+            measurement.sql_seconds.append(sql_seconds)
+        return measurement
+
+    def _report(self, results: list[Measurement], *, markdown: bool) -> None:
+        self.stdout.write("")
+        header = (f"{'user':<14} {'page':<15} {'n':>4} {'median ms':>10} {'p95 ms':>8} {'max ms':>8} "
+                  f"{'SQL ms (median)':>16} {'queries':>8}")
+        self.stdout.write(header)
+        self.stdout.write("-" * len(header))
+        for m in results:
+            self.stdout.write(
+                f"{m.username:<14} {m.scenario:<15} {len(m.seconds):>4} {m.median_ms:>10.1f} {m.p95_ms:>8.1f} "
+                f"{m.max_ms:>8.1f} {m.sql_median_ms:>16.1f} {m.queries_text:>8}"
+            )
+        if markdown:
+            self.stdout.write("\n| user | page | requests | median ms | p95 ms | max ms | SQL ms (median) | SQL queries |")
+            self.stdout.write("|---|---|---:|---:|---:|---:|---:|---:|")
+            for m in results:
+                self.stdout.write(
+                    f"| {m.username} | {m.scenario} | {len(m.seconds)} | {m.median_ms:.1f} | {m.p95_ms:.1f} | "
+                    f"{m.max_ms:.1f} | {m.sql_median_ms:.1f} | {m.queries_text} |"
+                )
+
+    def _explain(self, results: list[Measurement]) -> None:
+        if connection.vendor != "postgresql":
+            self.stdout.write("EXPLAIN ANALYZE is printed on PostgreSQL only.")
+            return
+        for m in results:
+            seconds, sql, url = m.slowest
+            if not sql:
+                continue
+            self.stdout.write(f"\n== {m.username} / {m.scenario}: slowest query {seconds * 1000:.1f} ms ({url})\n{sql}\n")
+            with connection.cursor() as cursor:
+                cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+                self.stdout.write("\n".join(row[0] for row in cursor.fetchall()))

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class IntakeConfig(AppConfig):
+    """Intake forms, the public form, registrations and their decisions (SPEC I1–I3)."""
+
+    name = "intake"
+    verbose_name = _("Intake")

@@ -1,0 +1,20 @@
+"""Reads of registrations."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from tenants.access import can_enter
+
+
+class RegistrationQuerySet(models.QuerySet):
+    def visible_to(self, user, tenant) -> RegistrationQuerySet:
+        """The registrations ("Inschrijvingen") environment `tenant` shows to `user`: those of its
+        own forms and the forms below it, and those choosing a department below it (a national
+        form per province lands in the federation's list and in the province's)."""
+        if tenant is None or not can_enter(user, tenant) or not user.has_perm("intake.view_registration", tenant):
+            return self.none()
+        if tenant.is_root():
+            return self.all()
+        return self.filter(Q(tenant__path__startswith=tenant.path) | Q(department__path__startswith=tenant.path))

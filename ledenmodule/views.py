@@ -1,0 +1,461 @@
+"""The ledenmodule (SPEC L1): the department administrator's own, slimmer screens — member list,
+registering (after searching for known persons), updating, ending memberships, organisation
+data, reports and downloads, their own history — and looking along with them (SPEC T7).
+
+Every view works for `request.ledenmodule.person`: the department administrator, or the one a
+national administrator looks along with. Lists go through `visible_to(person, department)`;
+writes are made by `request.user`, the person who really acts.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from functools import wraps
+from itertools import chain
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from intake import services as intake
+from intake.forms import IntakeSubmissionForm, field_name
+from memberships import services
+from memberships.models import Function
+from relations.exports import download_response, with_column_data
+from relations.filters import RelationSearch, export_columns
+from relations.forms import RelationForm, add_service_error
+from relations.models import Relation
+from relations.services import custom_fields_for, relation_create, relation_update
+from relations.views.card import relation_history_events
+from tenants.access import environment_required, ledenmodule_departments, may_look_along
+from tenants.middleware import (
+    SESSION_LOOK_ALONG_KEY,
+    SESSION_LOOK_ALONG_RETURN_KEY,
+    SESSION_TENANT_KEY,
+)
+from tenants.models import Tenant, User
+from wizards.models import Section, Wizard
+
+from . import services as ledenmodule
+from .forms import (
+    KnownPersonSearchForm,
+    MemberEnrolForm,
+    MemberRegistrationForm,
+    MembershipEndForm,
+)
+
+PAGE_SIZE = 50
+
+
+@dataclass
+class Ledenmodule:
+    """Whose ledenmodule this request shows, and for which of their departments."""
+
+    person: User
+    department: Tenant
+    departments: list[Tenant]
+
+    def may(self, perm: str) -> bool:
+        return self.person.has_perm(perm, self.department)
+
+    def relations(self):
+        return Relation.objects.visible_to(self.person, self.department)
+
+
+def ledenmodule_required(view):
+    """Department administrators only (and whoever looks along with one): anyone else gets 403.
+    The current environment must be one of their departments; entering the ledenmodule from
+    another environment of theirs switches to their first department."""
+
+    @environment_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        person = request.looked_along_user or request.user
+        departments = ledenmodule_departments(person)
+        if not departments:
+            raise PermissionDenied
+        department = next((d for d in departments if d.pk == request.tenant.pk), None)
+        if department is None:
+            department = departments[0]
+            request.session[SESSION_TENANT_KEY] = department.pk
+            request.tenant = department
+        request.ledenmodule = Ledenmodule(person=person, department=department, departments=departments)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _member_or_404(request, pk: int) -> Relation:
+    return get_object_or_404(request.ledenmodule.relations().select_related("tenant"), pk=pk)
+
+
+def _require(request, perm: str) -> None:
+    if not request.ledenmodule.may(perm):
+        raise PermissionDenied
+
+
+# --- the member list ---------------------------------------------------------------------------
+
+
+@ledenmodule_required
+def member_list(request):
+    """Current members by default, former members on request; the search box narrows both."""
+    lm = request.ledenmodule
+    _require(request, "relations.view_relation")
+    former = request.GET.get("former") == "1"
+    search = RelationSearch(request.GET, tenant=lm.department)
+    members = ledenmodule.department_members(search.filter(lm.relations()), lm.department, former=former)
+    page = Paginator(members.order_by(*search.ordering()), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page, "former": former, "query": search.query,
+        "can_register": lm.may("relations.add_relation") and lm.may("memberships.add_function"),
+    }
+    return render(request, "ledenmodule/member_list.html", context)
+
+
+@ledenmodule_required
+@require_POST
+def department_switch(request):
+    """A person who administers several departments switches between them (SPEC T6)."""
+    try:
+        pk = int(request.POST.get("department", ""))
+    except ValueError:
+        raise Http404 from None
+    department = next((d for d in request.ledenmodule.departments if d.pk == pk), None)
+    if department is None:
+        raise Http404
+    request.session[SESSION_TENANT_KEY] = department.pk
+    return redirect("ledenmodule_member_list")
+
+
+# --- registering -------------------------------------------------------------------------------
+
+
+def _search_terms(form: KnownPersonSearchForm) -> dict:
+    data = form.cleaned_data
+    return {
+        "last_name": data.get("last_name", ""),
+        "birth_date": data.get("birth_date"),
+        "email": data.get("email", ""),
+    }
+
+
+def _search_query(form: KnownPersonSearchForm) -> str:
+    from django.http import QueryDict
+
+    query = QueryDict(mutable=True)
+    for key, value in _search_terms(form).items():
+        if value:
+            query[key] = value.isoformat() if isinstance(value, datetime.date) else value
+    return query.urlencode()
+
+
+@ledenmodule_required
+def member_search(request):
+    """Search the federation for the person first (wish list 001), then register: an existing
+    card gets the membership; only an unknown person gets a new card."""
+    lm = request.ledenmodule
+    _require(request, "memberships.add_function")
+    form = KnownPersonSearchForm(request.GET or None)
+    found = None
+    if form.is_bound and form.is_valid():
+        found = list(ledenmodule.known_persons(**_search_terms(form))[: ledenmodule.KNOWN_PERSONS_LIMIT])
+        members_here = set(
+            ledenmodule.department_members(lm.relations().filter(pk__in=[r.pk for r in found]), lm.department)
+            .values_list("pk", flat=True)
+        )
+        for relation in found:
+            relation.is_member_here = relation.pk in members_here
+    context = {"form": form, "found": found, "search_query": _search_query(form) if found is not None else ""}
+    return render(request, "ledenmodule/member_search.html", context)
+
+
+def registration_form(request, data=None):
+    """The relation form with a membership of the department: how a department administrator
+    registers a new member when the department has no intake form of its own."""
+    lm = request.ledenmodule
+    initial = {key: request.GET.get(key) for key in ("last_name", "birth_date", "email") if request.GET.get(key)}
+    return MemberRegistrationForm(
+        data, department=lm.department, custom_fields=custom_fields_for(lm.department), initial=initial,
+    )
+
+
+def _register_through_intake_form(request, intake_form):
+    """The department's intake form ("afdelingsformulier", SPEC I1): the registration lands in
+    "Inschrijvingen" of the form's environment, where the province accepts it."""
+    lm = request.ledenmodule
+    _require(request, "intake.add_registration")
+    departments = Tenant.objects.filter(pk=lm.department.pk)
+    # What the administrator searched for before registering, in the form's own field names.
+    initial = {field_name(key): request.GET[key] for key in ("last_name", "birth_date", "email") if request.GET.get(key)}
+    form = IntakeSubmissionForm(
+        request.POST or None, intake_form=intake_form, departments=departments, public=False, initial=initial,
+    )
+    del form.fields["department"]  # always the administrator's own department
+    if request.method == "POST" and form.is_valid():
+        try:
+            registration = intake.registration_submit(
+                intake_form=intake_form, values=form.values(), department=lm.department, actor=request.user,
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(
+                request, _("The registration of %(name)s has been received; %(environment)s will process it.")
+                % {"name": registration.display_name, "environment": intake_form.tenant.name},
+            )
+            return redirect("ledenmodule_member_list")
+    return render(request, "ledenmodule/member_register_intake.html", {"form": form, "intake_form": intake_form})
+
+
+@ledenmodule_required
+@require_http_methods(["GET", "POST"])
+def member_create(request):
+    lm = request.ledenmodule
+    intake_form = intake.department_intake_form(lm.department)
+    if intake_form is not None:
+        return _register_through_intake_form(request, intake_form)
+    _require(request, "relations.add_relation")
+    _require(request, "memberships.add_function")
+    form = registration_form(request, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            relation = relation_create(
+                actor=request.user, tenant=lm.department, data=form.relation_data, extra=form.extra_data,
+                function_type=data["function_type"], function_tenant=lm.department, start_date=data["start_date"],
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(
+                request, _("%(name)s has been registered as a member with relation number %(number)s.")
+                % {"name": relation.display_name, "number": relation.number},
+            )
+            return redirect("ledenmodule_member_detail", pk=relation.pk)
+    return render(request, "ledenmodule/member_form.html", {"form": form, "relation": None})
+
+
+@ledenmodule_required
+@require_http_methods(["GET", "POST"])
+def member_enrol(request, pk: int):
+    """A known person becomes a member of the department. The person must match the search
+    they were found with, so nobody can enrol (and so open) an arbitrary card by its number."""
+    lm = request.ledenmodule
+    _require(request, "memberships.add_function")
+    search = KnownPersonSearchForm(request.GET)
+    if not search.is_valid():
+        raise Http404
+    relation = get_object_or_404(ledenmodule.known_persons(**_search_terms(search)), pk=pk)
+    form = MemberEnrolForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ledenmodule.member_enrol(
+                actor=request.user, relation=relation, department=lm.department,
+                function_type=form.cleaned_data["function_type"], start_date=form.cleaned_data["start_date"],
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(
+                request, _("%(name)s has been registered as a member of %(department)s.")
+                % {"name": relation.display_name, "department": lm.department.name},
+            )
+            return redirect("ledenmodule_member_detail", pk=relation.pk)
+    context = {"form": form, "relation": relation, "search_query": _search_query(search)}
+    return render(request, "ledenmodule/member_enrol.html", context)
+
+
+# --- one member --------------------------------------------------------------------------------
+
+
+def _memberships_here(request, relation: Relation) -> list[Function]:
+    return list(
+        Function.objects.memberships().filter(relation=relation, tenant=request.ledenmodule.department)
+        .select_related("function_type", "cancellation_reason").order_by("-start_date", "pk")
+    )
+
+
+@ledenmodule_required
+def member_detail(request, pk: int):
+    """The member's data, their memberships of the department and the change history (wish
+    list 001: "which changes were made to a member")."""
+    lm = request.ledenmodule
+    relation = _member_or_404(request, pk)
+    today = datetime.date.today()
+    memberships = _memberships_here(request, relation)
+    for function in memberships:
+        function.is_current = function.end_date is None or function.end_date >= today
+    context = {
+        "relation": relation,
+        "memberships": memberships,
+        "events": relation_history_events(relation),
+        "can_edit": lm.may("relations.change_relation"),
+        "can_end": lm.may("memberships.change_function"),
+    }
+    return render(request, "ledenmodule/member_detail.html", context)
+
+
+@ledenmodule_required
+@require_http_methods(["GET", "POST"])
+def member_edit(request, pk: int):
+    relation = _member_or_404(request, pk)
+    _require(request, "relations.change_relation")
+    form = RelationForm(request.POST or None, instance=relation, custom_fields=custom_fields_for(relation.tenant))
+    if request.method == "POST" and form.is_valid():
+        try:
+            relation_update(actor=request.user, relation=relation, data=form.relation_data, extra=form.extra_data)
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _("The card has been saved."))
+            return redirect("ledenmodule_member_detail", pk=relation.pk)
+    return render(request, "ledenmodule/member_form.html", {"form": form, "relation": relation})
+
+
+@ledenmodule_required
+@require_http_methods(["GET", "POST"])
+def member_end(request, pk: int):
+    """End the membership with a date and a reason; the federation's notice rules may move the
+    date later (the confirmation says so)."""
+    lm = request.ledenmodule
+    relation = _member_or_404(request, pk)
+    _require(request, "memberships.change_function")
+    today = datetime.date.today()
+    current = [f for f in _memberships_here(request, relation) if f.end_date is None or f.end_date >= today]
+    if not current:
+        raise Http404
+    function = current[0]
+    form = MembershipEndForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            ended = services.function_end(
+                actor=request.user, function=function, end_date=data["end_date"], reason=data["reason"],
+                note=data["note"],
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            end_date = ended[0].end_date
+            message = _("The membership of %(name)s ends on %(date)s.") % {
+                "name": relation.display_name, "date": date_format(end_date, "SHORT_DATE_FORMAT"),
+            }
+            if end_date != data["end_date"]:
+                message += " " + _("The federation's notice period moved the date you chose.")
+            messages.success(request, message)
+            return redirect("ledenmodule_member_list")
+    notice_date = services.notice_end_date(tenant=lm.department, received=today, requested=today)
+    context = {"form": form, "relation": relation, "function": function,
+               "notice_date": notice_date if notice_date != today else None}
+    return render(request, "ledenmodule/member_end.html", context)
+
+
+# --- organisation, reports, own history --------------------------------------------------------
+
+
+@ledenmodule_required
+def organisation(request):
+    _require(request, "tenants.view_tenant")
+    return render(request, "ledenmodule/organisation.html", {"tenant": request.ledenmodule.department})
+
+
+@ledenmodule_required
+def reports(request):
+    """The ledenmodule reports: the department member list to download, and the ledenmodule
+    wizards (section "ledenmodule") the person may run in their department."""
+    lm = request.ledenmodule
+    _require(request, "relations.export_relation")
+    wizards = Wizard.objects.visible_to(lm.person, lm.department).filter(section=Section.LEDENMODULE)
+    return render(request, "ledenmodule/reports.html", {"wizards": wizards.order_by("name")})
+
+
+@ledenmodule_required
+def member_export(request, fmt: str):
+    """The department's members as CSV or Excel; former members only when asked (wish list
+    001: inactive members not in exports)."""
+    lm = request.ledenmodule
+    _require(request, "relations.export_relation")
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    search = RelationSearch(request.GET, tenant=lm.department)
+    if request.GET.get("former") == "1":
+        members = ledenmodule.department_members_ever(lm.relations(), lm.department)
+    else:
+        members = ledenmodule.department_members(lm.relations(), lm.department)
+    columns = export_columns(search.columns)
+    rows = with_column_data(members.order_by(*search.ordering()), columns, lm.department)
+    return download_response(
+        rows, columns, fmt=fmt, actor=request.user, tenant=lm.department, title=_("Members"),
+        filename=f"leden-{slugify(lm.department.name)}-{datetime.date.today():%Y%m%d}",
+    )
+
+
+HISTORY_LIMIT = 100
+
+
+@ledenmodule_required
+def my_history(request):
+    """The person's own log: who looked along with them, and what was changed on their behalf."""
+    person = request.ledenmodule.person
+    looked_along = list(ledenmodule.look_along_events(person)[:HISTORY_LIMIT])
+    relation_records = Relation.history.filter(history_on_behalf_of=person).select_related("history_user")
+    function_records = Function.history.filter(history_on_behalf_of=person).select_related(
+        "history_user", "function_type", "tenant", "relation"
+    )
+    changes = sorted(
+        chain(
+            ((r.history_date, r.history_user, f"{r.first_name or r.initials} {r.infix} {r.last_name}".replace("  ", " "))
+             for r in relation_records.order_by("-history_date")[:HISTORY_LIMIT]),
+            ((r.history_date, r.history_user, f"{r.relation.display_name}: {r.function_type} — {r.tenant}")
+             for r in function_records.order_by("-history_date")[:HISTORY_LIMIT]),
+        ),
+        key=lambda change: change[0], reverse=True,
+    )[:HISTORY_LIMIT]
+    return render(request, "ledenmodule/my_history.html", {"looked_along": looked_along, "changes": changes})
+
+
+# --- looking along (SPEC T7) ------------------------------------------------------------------
+
+
+@environment_required
+@require_POST
+def look_along_start(request, pk: int):
+    """A national administrator steps into a department administrator's ledenmodule. Anyone
+    else — province administrators included — learns nothing: 404."""
+    target = User.objects.filter(pk=pk).first()
+    if target is None or request.looked_along_user is not None or not may_look_along(request.user, target):
+        raise Http404
+    department = ledenmodule_departments(target)[0]
+    request.session[SESSION_LOOK_ALONG_RETURN_KEY] = {"tenant": request.tenant.pk}
+    request.session[SESSION_LOOK_ALONG_KEY] = target.pk
+    request.session[SESSION_TENANT_KEY] = department.pk
+    ledenmodule.look_along_start(actor=request.user, target=target, department=department)
+    return redirect("ledenmodule_member_list")
+
+
+@login_required
+@require_POST
+def look_along_stop(request):
+    target = request.looked_along_user
+    back = request.session.pop(SESSION_LOOK_ALONG_RETURN_KEY, None) or {}
+    request.session.pop(SESSION_LOOK_ALONG_KEY, None)
+    if target is None:
+        return redirect("home")
+    ledenmodule.look_along_stop(actor=request.user, target=target, department=request.tenant)
+    if back.get("tenant"):
+        request.session[SESSION_TENANT_KEY] = back["tenant"]
+    messages.success(request, _("You no longer look along with %(name)s.") % {"name": target.get_full_name() or target.username})
+    relation = Relation.objects.filter(user=target).only("pk").first()
+    if relation is not None:
+        return redirect(reverse("relation_detail", kwargs={"pk": relation.pk}))
+    return redirect("home")
