@@ -202,6 +202,8 @@ AXES_VERBOSE = False
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 LANGUAGE_CODE = "nl"
+# Our own short date format (d-m-Y) for the templates: ledenbeheer/formats/<language>/formats.py.
+FORMAT_MODULE_PATH = ["ledenbeheer.formats"]
 LANGUAGES = [("nl", _("Dutch")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Amsterdam"
