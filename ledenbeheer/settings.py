@@ -115,6 +115,8 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "tenants.middleware.PasswordChangeRequiredMiddleware",
     "tenants.middleware.CurrentTenantMiddleware",
+    # A NUL byte in the address or a GET parameter: a 400 page for every view (ledenbeheer/errors.py).
+    "ledenbeheer.errors.RejectNulBytesMiddleware",
     # django-axes wants to be last: it turns a lock-out into our lock-out page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -14,3 +14,6 @@ urlpatterns = [
     path("language/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]
+
+# Too large a body or too many fields: a page that says so (Django's own says only "Bad Request").
+handler400 = "ledenbeheer.errors.bad_request"

@@ -62,6 +62,18 @@ class LoginForm(auth_forms.AuthenticationForm):
         "inactive": _("This account is blocked. Ask your system administrator to unblock it."),
     }
 
+    # The longest login there can be: an e-mail address (RFC 5321). The lock-out table stores what
+    # was typed, so a longer one is refused here, before it is looked up or counted.
+    MAX_LOGIN_LENGTH = 254
+
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        if len(username) > self.MAX_LOGIN_LENGTH:
+            raise forms.ValidationError(
+                _("A username or e-mail address has at most %(count)s characters.") % {"count": self.MAX_LOGIN_LENGTH}
+            )
+        return username
+
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
     """Also reaches people who never set a password: a new department administrator logs in the
