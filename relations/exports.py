@@ -162,6 +162,17 @@ def _xlsx_cell(sheet, value: Any, *, date_format: str = "DD-MM-YYYY"):
     return text
 
 
+# Excel refuses these in a sheet's name, a name longer than 31 characters, and an apostrophe at
+# either end; a wizard's name may hold any of them.
+SHEET_TITLE_FORBIDDEN = str.maketrans("", "", "\\/?*[]:")
+
+
+def sheet_title(title: str) -> str:
+    """`title` as a name Excel accepts for a sheet; never empty."""
+    cleaned = ILLEGAL_CHARACTERS_RE.sub("", str(title)).translate(SHEET_TITLE_FORBIDDEN)
+    return cleaned.strip().strip("'")[:31].strip() or "Export"
+
+
 def xlsx_write(
     output: IO[bytes] | str, queryset: QuerySet | Iterable, columns: list[Column], *, title: str = "Relaties",
     progress: Callable[[int], None] | None = None,
@@ -169,7 +180,7 @@ def xlsx_write(
     """The export as an XLSX workbook (openpyxl write-only mode, rows streamed to a temporary
     file) saved to `output`; returns the number of rows."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
+    sheet = workbook.create_sheet(title=sheet_title(title))
     bold = Font(bold=True)
     header = []
     for column in columns:

@@ -311,3 +311,16 @@ def test_it_keeps_the_number_of_queries_of_the_pages_bounded(federation, members
                           {"day": TODAY.isoformat(), "output": "report"}).status_code == 200
     with django_assert_max_num_queries(25):
         assert client.get(reverse("wizard_edit", args=[Wizard.objects.get(code="sign_ups").pk])).status_code in (200, 403)
+
+
+@pytest.mark.parametrize("name", ["Leden 1/2 [oud]: wie*?", "'Leden'", "/[]:*?", "x" * 60])
+def test_it_exports_xlsx_whatever_the_wizard_is_named(name, federation, members, login):
+    client = login(federation.national_sb)
+    wizard = Wizard.objects.get(code="member_list")
+    wizard.name = name
+    wizard.save(update_fields=["name"])
+    response = client.post(reverse("wizard_export", args=[wizard.pk, "xlsx"]), {"day": TODAY.isoformat()})
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
+    title = workbook.active.title
+    assert title and len(title) <= 31 and not set(title) & set("\\/?*[]:") and not title.startswith("'")
