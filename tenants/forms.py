@@ -16,7 +16,8 @@ from ledenbeheer.addresses import clean_postcode
 
 from .models import Role, Tenant, User
 
-LOGO_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
+# The image formats a logo may have, with the file extension each is stored and served under.
+LOGO_FORMATS = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "WEBP": "webp"}
 
 
 def logo_clean(logo):
@@ -31,8 +32,12 @@ def logo_clean(logo):
             _("The logo is %(size)s; it may be at most %(max)s.")
             % {"size": filesizeformat(logo.size), "max": filesizeformat(settings.LOGO_MAX_BYTES)}
         )
-    if (image.format or "").upper() not in LOGO_FORMATS:
+    image_format = (image.format or "").upper()
+    if image_format not in LOGO_FORMATS:
         raise ValidationError(_("The logo must be a PNG, JPEG, GIF or WebP image."))
+    # The stored name (and so the type it is served with) follows the content, not the uploaded
+    # name: a PNG called "logo.pdf" is kept and served as a PNG.
+    logo.name = f"logo.{LOGO_FORMATS[image_format]}"
     return logo
 
 

@@ -155,6 +155,18 @@ def test_it_accepts_a_png_logo_and_serves_it(federation, login):
     assert b"".join(served.streaming_content) == content
 
 
+@pytest.mark.parametrize("upload_name", ["logo.pdf", "logo.jpg", "logo.gif"])
+def test_it_serves_a_logo_as_what_it_is_not_as_what_it_is_called(upload_name, federation, login):
+    tenant = federation.province1
+    client = login(federation.province_sb)
+    logo = SimpleUploadedFile(upload_name, png_bytes(), content_type="application/pdf")
+    assert client.post(edit_url(tenant), form_data(tenant, logo=logo)).status_code == 302
+    tenant.refresh_from_db()
+    assert tenant.logo.name.endswith(".png")
+    served = client.get(f"/environments/{tenant.pk}/logo/")
+    assert served["Content-Type"] == "image/png"
+
+
 def test_it_refuses_a_text_file_named_like_a_png(federation, login):
     tenant = federation.province1
     before = stored(tenant)
