@@ -7,3 +7,11 @@ class IntakeConfig(AppConfig):
 
     name = "intake"
     verbose_name = _("Intake")
+
+    def ready(self) -> None:
+        # Imported here, not at the top: Django loads apps.py before any model exists.
+        from relations.privacy import personal_data_register
+
+        from .privacy import REGISTRATIONS
+
+        personal_data_register(REGISTRATIONS)

@@ -8,7 +8,13 @@ class MembershipsConfig(AppConfig):
     verbose_name = _("Functions and memberships")
 
     def ready(self) -> None:
+        # Imported here, not at the top: Django loads apps.py before any model exists.
+        from relations.privacy import personal_data_register
+
         from .catalogue import catalogue_ensure_after_migrate
+        from .privacy import FUNCTIONS
+
+        personal_data_register(FUNCTIONS)
 
         # Like the built-in roles, the starting catalogue is there after every migrate.
         post_migrate.connect(catalogue_ensure_after_migrate, dispatch_uid="memberships.catalogue")

@@ -7,3 +7,11 @@ class QualityConfig(AppConfig):
 
     name = "quality"
     verbose_name = _("Data quality")
+
+    def ready(self) -> None:
+        # Imported here, not at the top: Django loads apps.py before any model exists.
+        from relations.privacy import personal_data_register
+
+        from .privacy import DATA_PROBLEMS
+
+        personal_data_register(DATA_PROBLEMS)

@@ -83,6 +83,9 @@ class Relation(models.Model):
     # box; PostgreSQL indexes it with trigrams (see the migration).
     search_text = models.TextField(editable=False, default="")
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    # Set when the person's data was erased on request (relations/privacy.py): the card keeps its
+    # number, home and functions for the statistics, nothing that names the person.
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True, editable=False)
 
     history = HistoricalRecords(excluded_fields=["search_text"], bases=[OnBehalfOfHistory])
     objects = RelationQuerySet.as_manager()
@@ -91,7 +94,11 @@ class Relation(models.Model):
         verbose_name = _("relation")
         verbose_name_plural = _("relations")
         ordering = ["last_name", "first_name", "number"]
-        permissions = [("export_relation", _("Can export relations"))]
+        permissions = [
+            ("export_relation", _("Can export relations")),
+            ("export_personal_data", _("Can export everything about a person (GDPR)")),
+            ("anonymise_relation", _("Can anonymise a relation on request (GDPR)")),
+        ]
         indexes = [
             models.Index(fields=["tenant", "last_name"]),
             models.Index(fields=["postcode", "house_number"]),
@@ -260,3 +267,20 @@ class ColumnPreference(models.Model):
 
     def __str__(self) -> str:
         return ", ".join(self.columns)
+
+
+class RelationView(models.Model):
+    """Who opened which relation card, one row per user, relation and day (GDPR view log)."""
+
+    relation = models.ForeignKey(Relation, verbose_name=_("relation"), on_delete=models.CASCADE, related_name="views")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(_("date"))
+
+    class Meta:
+        verbose_name = _("card view")
+        verbose_name_plural = _("card views")
+        ordering = ["-day", "user_id"]
+        constraints = [models.UniqueConstraint(fields=["relation", "user", "day"], name="relation_view_once_a_day")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.relation_id} ({self.day})"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import card, configuration, magazine, search
+from .views import card, configuration, magazine, privacy, search
 
 urlpatterns = [
     # Search ("Relaties beheren"), exports, saved searches, columns, bulk end.
@@ -17,6 +17,10 @@ urlpatterns = [
     path("relations/<int:pk>/edit/", card.relation_edit, name="relation_edit"),
     path("relations/<int:pk>/history/", card.relation_history, name="relation_history"),
     path("relations/<int:pk>/communication/", card.relation_communication, name="relation_communication"),
+    # The card's privacy tab (GDPR): export everything, the view log, erasure on request.
+    path("relations/<int:pk>/privacy/", privacy.relation_privacy, name="relation_privacy"),
+    path("relations/<int:pk>/privacy/export/", privacy.relation_personal_data, name="relation_personal_data"),
+    path("relations/<int:pk>/privacy/anonymise/", privacy.relation_anonymise, name="relation_anonymise"),
     # Magazine ("BNDR") addresses.
     path("relations/magazine/", magazine.magazine_addresses, name="magazine_addresses"),
     path("relations/magazine/block/", magazine.magazine_block, name="magazine_block"),

@@ -236,6 +236,8 @@ class AuditEvent(models.Model):
         TENANT_CHANGED = "tenant_changed", _("Changed environment details")
         LOOK_ALONG_STARTED = "look_along_started", _("Started looking along with a department administrator")
         LOOK_ALONG_STOPPED = "look_along_stopped", _("Stopped looking along with a department administrator")
+        PERSONAL_DATA_EXPORTED = "personal_data_exported", _("Exported everything about a person (GDPR)")
+        RELATION_ANONYMISED = "relation_anonymised", _("Anonymised a person on request (GDPR)")
 
     created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(

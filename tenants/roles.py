@@ -30,6 +30,9 @@ NATIONAL_ONLY = frozenset(
         "tenants.look_along",
         "wizards.change_ledenmodule_wizard",
         "quality.change_qualityrulesetting",
+        "relations.export_personal_data",
+        "relations.anonymise_relation",
+        "relations.view_relationview",
     }
 )
 

@@ -21,7 +21,7 @@ from quality.services import relation_problems
 from tenants.access import environment_required, require_perm
 from tenants.models import Tenant, TenantKind
 
-from .. import services
+from .. import privacy, services
 from ..access import get_relation_or_404
 from ..forms import (
     CommunicationEntryForm,
@@ -43,6 +43,7 @@ def card_context(request, relation: Relation, tab: str) -> dict[str, Any]:
         "tab": tab,
         "can_edit": user.has_perm("relations.change_relation", tenant),
         "can_view_communication": user.has_perm("relations.view_communicationentry", tenant),
+        "can_view_privacy": user.has_perm("relations.view_relationview", tenant),
     }
 
 
@@ -145,6 +146,7 @@ def _custom_value_display(custom_field, value):
 @environment_required
 def relation_detail(request, pk: int):
     relation = get_relation_or_404(request, pk)
+    privacy.card_view_record(user=request.user, relation=relation)
     extra = relation.extra or {}
     custom_values = [
         (custom_field.label, _custom_value_display(custom_field, extra.get(custom_field.code)))

@@ -53,6 +53,9 @@ SEES_NAT = (403, 200, 200, 404, 404, 404, 404, 404, 404)
 SEES_ALL = EVERY_ROLE
 SYSTEM_ADMINS = (403, 200, 403, 200, 403, 403, 200, 403, 200)
 NATIONAL_SB = (403, 200, 403, 403, 403, 403, 403, 403, 200)
+# The privacy tab (GDPR): national system administrators only; 404 where the card is not seen.
+NATIONAL_SB_D11 = (403, 200, 403, 403, 403, 403, 404, 404, 200)
+NATIONAL_SB_D21 = (403, 200, 403, 404, 404, 404, 403, 403, 404)
 
 
 
@@ -137,6 +140,16 @@ MATRIX: dict[tuple[str, str, str], tuple[int, ...]] = {
     ("POST", "cancellation_reason_list", "-"): _as(NATIONAL_SB, 302),
     ("GET", "cancellation_reason_edit", "cr"): NATIONAL_SB,
     ("POST", "cancellation_reason_edit", "cr"): _as(NATIONAL_SB, 302),
+    # --- the privacy tab (GDPR) -----------------------------------------------------------------
+    ("GET", "relation_privacy", "r_department11"): NATIONAL_SB_D11,
+    ("GET", "relation_privacy", "r_department21"): NATIONAL_SB_D21,
+    ("GET", "relation_privacy", "missing"): MISSING,
+    ("GET", "relation_personal_data", "r_department11"): NATIONAL_SB_D11,
+    ("GET", "relation_personal_data", "r_department21"): NATIONAL_SB_D21,
+    ("GET", "relation_personal_data", "missing"): MISSING,
+    # r_erasable holds no current function, so the erasure goes through.
+    ("POST", "relation_anonymise", "r_erasable"): _as(NATIONAL_SB_D11, 302),
+    ("POST", "relation_anonymise", "missing"): MISSING,
 }
 
 # Views whose success may legitimately change nothing (e.g. blocking when one magazine remains).
@@ -185,6 +198,11 @@ def objects(federation) -> dict:
     )
     found["ct_province1"] = CommunicationType.objects.create(tenant=federation.province1, code="tel", name="Telefoon")
     found["cr"] = CancellationReason.objects.get(name="Verhuisd")
+    erasable = make_relation(
+        federation.department11, last_name="Uitgeschreven", start_date=TODAY - datetime.timedelta(days=400)
+    )
+    Function.objects.filter(relation=erasable).update(end_date=TODAY - datetime.timedelta(days=10))
+    found["r_erasable"] = erasable
     return found
 
 
@@ -220,6 +238,7 @@ def _post_data(url_name: str, probe: str, objects: dict, federation) -> dict:
         "communication_type_edit": {"code": "tel", "name": "Telefoongesprek"},
         "cancellation_reason_list": {"name": "Studie", "order": 9, "active": "on"},
         "cancellation_reason_edit": {"name": "Verhuisd naar buitenland", "order": 1, "active": "on"},
+        "relation_anonymise": {"understood": "on", "number": str(objects["r_erasable"].number)},
     }.get(url_name, {})
     if url_name == "memberships_bulk_end":
         function = objects[probe]
@@ -282,7 +301,7 @@ def test_it_keeps_post_rows_for_every_state_changing_view():
         "relation_create", "relation_edit", "relation_communication", "function_add", "function_end",
         "function_delete", "member_transfer", "magazine_block", "custom_field_create",
         "custom_field_delete", "communication_type_list", "communication_type_edit",
-        "cancellation_reason_list", "cancellation_reason_edit",
+        "cancellation_reason_list", "cancellation_reason_edit", "relation_anonymise",
     }
     assert state_changing <= posted
 
