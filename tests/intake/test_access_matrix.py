@@ -24,6 +24,7 @@ from intake.models import IntakeForm, IntakeFormRow, Registration
 from memberships.models import Function, FunctionType
 from relations.models import Relation
 from tests.factories import make_intake_form, make_relation
+from tests.fuzz import hostile_get_failures
 from tests.tenants.test_access_matrix import ACTORS, MISSING, MISSING_PK, _as, matrix_failures
 
 pytestmark = pytest.mark.django_db
@@ -164,3 +165,8 @@ def test_it_lets_anyone_send_the_public_form_without_a_login(client, federation,
                                  "f_email": "kees@example.org", "department": federation.department12.pk, "privacy": "on"})
     assert response.status_code == 302
     assert Registration.objects.filter(department=federation.department12).count() == 1
+
+
+def test_it_answers_no_server_error_to_hostile_parameters_on_any_page(federation, objects):
+    failures = hostile_get_failures(MATRIX, federation, url=lambda name, probe: _url(name, probe, objects))
+    assert not failures, "\n".join(failures)

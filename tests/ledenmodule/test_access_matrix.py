@@ -27,6 +27,7 @@ from memberships.models import CancellationReason, Function, NoticeRule
 from relations.models import Relation
 from tenants.models import AuditEvent
 from tests.factories import make_relation
+from tests.fuzz import hostile_get_failures
 from tests.tenants.test_access_matrix import ACTORS, MISSING_PK, _as, _client_for, matrix_failures
 from tests.tenants.test_access_matrix import _request as _tenants_request
 
@@ -266,3 +267,8 @@ def test_it_answers_404_to_a_department_administrator_probing_other_environments
     for tenant in (federation.province1, federation.national, federation.department12):
         got, _ = _request(client, "POST", reverse("switch_environment"), {"tenant": tenant.pk})
         assert got == 404, tenant
+
+
+def test_it_answers_no_server_error_to_hostile_parameters_on_any_page(federation, objects):
+    failures = hostile_get_failures(MATRIX, federation, url=lambda name, probe: _url(name, probe, objects))
+    assert not failures, "\n".join(failures)

@@ -19,6 +19,7 @@ from notifications.models import MailTemplate, OutboundMail
 from notifications.services import template_mail_send, token_context_for
 from relations.models import CommunicationEntry
 from tests.factories import make_mail_template, make_relation
+from tests.fuzz import hostile_get_failures
 from tests.tenants.test_access_matrix import (
     ACTORS,
     EVERY_ROLE,
@@ -133,3 +134,8 @@ def test_it_gives_every_user_the_answer_of_the_matrix(method, url_name, federati
 def test_it_keeps_post_rows_for_every_state_changing_view():
     posted = {url_name for method, url_name, _probe in MATRIX if method == "POST"}
     assert {"mail_template_create", "mail_template_edit", "mail_template_copy", "documents_send"} <= posted
+
+
+def test_it_answers_no_server_error_to_hostile_parameters_on_any_page(federation, objects):
+    failures = hostile_get_failures(MATRIX, federation, url=lambda name, probe: _url(name, probe, objects))
+    assert not failures, "\n".join(failures)

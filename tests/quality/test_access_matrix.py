@@ -20,6 +20,7 @@ from django.urls import reverse
 from quality import services as quality
 from quality.models import DataProblem, ErrorReportRecipient, QualityRuleSetting
 from tests.factories import make_relation
+from tests.fuzz import hostile_get_failures
 from tests.tenants.test_access_matrix import (
     ACTORS,
     MISSING,
@@ -140,3 +141,8 @@ def test_it_never_lists_or_exports_another_provinces_problems(federation, object
     assert reverse("relation_detail", kwargs={"pk": d21}) not in page
     export = b"".join(client.get(reverse("quality_problem_export", kwargs={"fmt": "csv"})).streaming_content)
     assert b"Elf" in export and b"Eenentwintig" not in export
+
+
+def test_it_answers_no_server_error_to_hostile_parameters_on_any_page(federation, objects):
+    failures = hostile_get_failures(MATRIX, federation, url=lambda name, probe: _url(name, probe, objects))
+    assert not failures, "\n".join(failures)

@@ -31,6 +31,7 @@ from relations.models import (
     SavedSearch,
 )
 from tests.factories import give_function, make_relation
+from tests.fuzz import hostile_get_failures
 from tests.tenants.test_access_matrix import (
     ACTORS,
     EVERY_ROLE,
@@ -319,3 +320,8 @@ def test_it_never_lets_a_province_administrator_guess_another_provinces_relation
     for url in urls:
         assert _request(client, "GET", url, {})[0] == 404, url
         assert _request(client, "POST", url, {})[0] == 404, url
+
+
+def test_it_answers_no_server_error_to_hostile_parameters_on_any_page(federation, objects):
+    failures = hostile_get_failures(MATRIX, federation, url=lambda name, probe: _url(name, probe, objects))
+    assert not failures, "\n".join(failures)

@@ -555,3 +555,11 @@ def test_it_sends_our_users_from_the_admin_to_its_login(federation):
         response = _client_for(federation, actor).get(index)
         assert response.status_code == 302, actor
         assert response.url.startswith(f"{admin_login}?next="), actor
+
+
+def test_it_answers_no_server_error_to_hostile_parameters_on_any_page(federation, objects):
+    # tests/fuzz.py builds on this module's actors and clients, so it is imported here, not above.
+    from ..fuzz import hostile_get_failures
+
+    failures = hostile_get_failures(MATRIX, federation, url=lambda name, probe: _url(name, probe, objects))
+    assert not failures, "\n".join(failures)

@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import make_relation, make_wizard
+from tests.fuzz import hostile_get_failures
 from tests.tenants.test_access_matrix import (
     ACTORS,
     EVERY_ROLE,
@@ -183,3 +184,8 @@ def test_it_gives_every_user_the_answer_of_the_matrix(method, url_name, federati
 def test_it_keeps_post_rows_for_every_state_changing_view():
     posted = {url_name for method, url_name, _probe in MATRIX if method == "POST"}
     assert {"wizard_export", "wizard_edit", "wizard_field_add", "wizard_copy", "wizard_delete"} <= posted
+
+
+def test_it_answers_no_server_error_to_hostile_parameters_on_any_page(federation, objects):
+    failures = hostile_get_failures(MATRIX, federation, url=lambda name, probe: _url(name, probe, objects))
+    assert not failures, "\n".join(failures)
