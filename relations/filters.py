@@ -400,19 +400,31 @@ class _Flag(forms.Field):
         return value in TRUE_FLAGS
 
 
-class _Dates(forms.Field):
+class _Parsed(forms.Field):
+    """A field that reads what it can of its input and lists the errors of the rest (`parse`), so
+    a search with an error still shows what it understood."""
+
+    def parse(self, value) -> tuple[Any, list[ValidationError]]:
+        raise NotImplementedError
+
+    def clean(self, value) -> Any:
+        parsed, errors = self.parse(value)
+        if errors:
+            raise ValidationError(errors)
+        return parsed
+
+
+class _Dates(_Parsed):
     widget = _Repeated
 
-    def clean(self, value: list[str]) -> list[datetime.date]:
+    def parse(self, value: list[str]) -> tuple[list[datetime.date], list[ValidationError]]:
         days, errors = [], []
         for raw in value:
             try:
                 days.append(parse_date(raw))
             except ValueError:
                 errors.append(ValidationError(NOT_A_DATE, params={"value": raw}))
-        if errors:
-            raise ValidationError(errors)
-        return days
+        return days, errors
 
 
 @dataclass(frozen=True)
@@ -428,19 +440,19 @@ class _HeldFunctionInput(forms.Widget):
         return {"department": _values(data, "department"), "function_type": _values(data, "function_type")}
 
 
-class _HeldFunctionField(forms.Field):
+class _HeldFunctionField(_Parsed):
     widget = _HeldFunctionInput
 
-    def clean(self, value: dict[str, list[str]]) -> HeldFunction | None:
-        if not value["department"] and not value["function_type"]:
-            return None
-        departments = []
+    def parse(self, value: dict[str, list[str]]) -> tuple[HeldFunction | None, list[ValidationError]]:
+        departments, errors = [], []
         for raw in value["department"]:
             try:
                 departments.append(int(raw))
             except ValueError:
-                raise ValidationError(_("Choose a department from the list."), params={"key": "department"}) from None
-        return HeldFunction(departments, value["function_type"])
+                errors.append(ValidationError(_("Choose a department from the list."), params={"key": "department"}))
+        if not departments and not value["function_type"]:
+            return None, errors
+        return HeldFunction(departments, value["function_type"]), errors
 
 
 class _OperatorsInput(forms.Widget):
@@ -457,14 +469,14 @@ class _OperatorsInput(forms.Widget):
         return found
 
 
-class _FieldTermsField(forms.Field):
+class _FieldTermsField(_Parsed):
     def __init__(self, *, search_field: SearchField, **kwargs):
         self.search_field = search_field
         super().__init__(widget=_OperatorsInput(search_field.operators), **kwargs)
 
-    def clean(self, value: dict[str, list[str]]) -> FieldTerms | None:
+    def parse(self, value: dict[str, list[str]]) -> tuple[FieldTerms | None, list[ValidationError]]:
         if not value:
-            return None
+            return None, []
         sf = self.search_field
         terms = FieldTerms(sf, raw=value)
         errors: list[ValidationError] = []
@@ -495,9 +507,7 @@ class _FieldTermsField(forms.Field):
                 ))
                 continue
             terms.ranges.append((low, high))
-        if errors:
-            raise ValidationError(errors)
-        return terms
+        return terms, errors
 
 
 class _ColumnValueField(forms.CharField):
@@ -578,12 +588,16 @@ class RelationFilter(django_filters.FilterSet):
         self.fields = search_fields(custom_fields)
         self.columns = columns_for(self.fields)
         # The columns and fields depend on the environment's custom fields, so their filters are
-        # made here. In the order the conditions were always applied: words, column boxes,
-        # extended filters on fields, then on memberships and functions.
+        # made here. In the order the conditions were always applied (so the SQL stays the same):
+        # words, column boxes, extended filters on fields (both in the order of the query string),
+        # then on memberships and functions.
+        columns = {f"col_{c.key}": c for c in self.columns.values() if c.filterable}
+        fields = {key.rpartition("__")[0]: None for key in self.data if "__" in key}
+        fields.update(dict.fromkeys(self.fields))
         self.filters = {
             "q": self.filters["q"],
-            **{f"col_{c.key}": _ColumnFilter(c) for c in self.columns.values() if c.filterable},
-            **{f.key: _FieldTermsFilter(f) for f in self.fields.values()},
+            **{key: _ColumnFilter(columns[key]) for key in [*self.data, *columns] if key in columns},
+            **{key: _FieldTermsFilter(self.fields[key]) for key in fields if key in self.fields},
             "current_member": _Filter(field_class=_Flag, method="filter_current_member"),
             "member_on": _Filter(field_class=_Dates, method="filter_member_on"),
             "held_function": _Filter(field_class=_HeldFunctionField, method="filter_held_function"),
@@ -594,8 +608,10 @@ class RelationFilter(django_filters.FilterSet):
 
     # -- what the search says
 
-    def _cleaned(self, name: str, default: Any) -> Any:
-        value = self.form.cleaned_data.get(name)
+    def _parsed(self, name: str, default: Any) -> Any:
+        """What the search understood of filter `name`, also when part of it is wrong."""
+        bound = self.form[name]
+        value, _errors = bound.field.parse(bound.data)
         return default if value is None else value
 
     @property
@@ -610,28 +626,33 @@ class RelationFilter(django_filters.FilterSet):
 
     @property
     def query(self) -> str:
-        return self._cleaned("q", "")
+        return self.form.cleaned_data["q"]
 
     @property
     def current_member(self) -> bool:
-        return self._cleaned("current_member", False)
+        return self.form.cleaned_data["current_member"]
 
     @property
     def member_on(self) -> list[datetime.date]:
-        return self._cleaned("member_on", [])
+        return self._parsed("member_on", [])
 
     @property
     def departments(self) -> list[int]:
-        return self._cleaned("held_function", HeldFunction([], [])).departments
+        return self._parsed("held_function", HeldFunction([], [])).departments
 
     @property
     def function_types(self) -> list[str]:
-        return self._cleaned("held_function", HeldFunction([], [])).function_types
+        return self._parsed("held_function", HeldFunction([], [])).function_types
 
     @property
     def field_filters(self) -> dict[str, FieldTerms]:
-        return {key: value for key, value in self.form.cleaned_data.items()
-                if isinstance(value, FieldTerms)}
+        found = {}
+        for key, filter_ in self.filters.items():
+            if isinstance(filter_, _FieldTermsFilter):
+                terms = self._parsed(key, None)
+                if terms is not None:
+                    found[key] = terms
+        return found
 
     @property
     def include_inactive(self) -> bool:
