@@ -526,7 +526,7 @@ class _ColumnValueField(forms.CharField):
 
 
 class _Filter(django_filters.Filter):
-    """A filter whose value the form field has turned into what `filter` needs."""
+    """A filter given its form field class when made (django-filter fixes it per Filter class)."""
 
     def __init__(self, *args, field_class: type[forms.Field] = forms.Field, **kwargs):
         self.field_class = field_class
