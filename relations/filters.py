@@ -588,15 +588,16 @@ class RelationFilter(django_filters.FilterSet):
         self.fields = search_fields(custom_fields)
         self.columns = columns_for(self.fields)
         # The columns and fields depend on the environment's custom fields, so their filters are
-        # made here. In the order the conditions were always applied (so the SQL stays the same):
-        # words, column boxes, extended filters on fields (both in the order of the query string),
-        # then on memberships and functions.
+        # made here, and only for the boxes the query string fills: a form field for every column
+        # and field (some 50) would cost more time than the rest of the search. In the order the
+        # conditions were always applied (so the SQL stays the same): words, column boxes and
+        # extended filters on fields in the order of the query string, then on memberships and
+        # functions.
         columns = {f"col_{c.key}": c for c in self.columns.values() if c.filterable}
-        fields = {key.rpartition("__")[0]: None for key in self.data if "__" in key}
-        fields.update(dict.fromkeys(self.fields))
+        fields = dict.fromkeys(key.rpartition("__")[0] for key in self.data if "__" in key)
         self.filters = {
             "q": self.filters["q"],
-            **{key: _ColumnFilter(columns[key]) for key in [*self.data, *columns] if key in columns},
+            **{key: _ColumnFilter(columns[key]) for key in self.data if key in columns},
             **{key: _FieldTermsFilter(self.fields[key]) for key in fields if key in self.fields},
             "current_member": _Filter(field_class=_Flag, method="filter_current_member"),
             "member_on": _Filter(field_class=_Dates, method="filter_member_on"),
