@@ -81,7 +81,6 @@ INSTALLED_APPS = [
     "django.forms",
     "django_htmx",
     "django_filters",
-    "django_tables2",
     "treebeard",
     "guardian",
     "simple_history",
@@ -307,8 +306,6 @@ CELERY_BEAT_SCHEDULE: dict = {
 WIZARD_EXPORT_SYNC_ROWS = envint("WIZARD_EXPORT_SYNC_ROWS", 3000)
 WIZARD_EXPORT_EXPIRY_HOURS = envint("WIZARD_EXPORT_EXPIRY_HOURS", 24)
 WIZARD_EXPORT_ROOT = env("WIZARD_EXPORT_ROOT")
-
-DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
 
 # HTTPS hardening is on whenever DEBUG is off (`manage.py check --deploy` stays silent).
 _SECURE_DEFAULT = not DEBUG and not TESTING

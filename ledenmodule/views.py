@@ -31,7 +31,7 @@ from intake.forms import IntakeSubmissionForm, field_name
 from memberships import services
 from memberships.models import Function
 from relations.exports import download_response, with_column_data
-from relations.filters import RelationSearch, export_columns
+from relations.filters import RelationFilter, export_columns
 from relations.forms import RelationForm, add_service_error
 from relations.models import Relation
 from relations.services import custom_fields_for, relation_create, relation_update
@@ -112,8 +112,8 @@ def member_list(request):
     lm = request.ledenmodule
     _require(request, "relations.view_relation")
     former = request.GET.get("former") == "1"
-    search = RelationSearch(request.GET, tenant=lm.department)
-    members = ledenmodule.department_members(search.filter(lm.relations()), lm.department, former=former)
+    search = RelationFilter(request.GET, tenant=lm.department)
+    members = ledenmodule.department_members(search.filter_queryset(lm.relations()), lm.department, former=former)
     page = Paginator(members.order_by(*search.ordering()), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page, "former": former, "query": search.query,
@@ -387,7 +387,7 @@ def member_export(request, fmt: str):
     _require(request, "relations.export_relation")
     if fmt not in ("csv", "xlsx"):
         raise Http404
-    search = RelationSearch(request.GET, tenant=lm.department)
+    search = RelationFilter(request.GET, tenant=lm.department)
     if request.GET.get("former") == "1":
         members = ledenmodule.department_members_ever(lm.relations(), lm.department)
     else:

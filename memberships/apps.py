@@ -18,3 +18,15 @@ class MembershipsConfig(AppConfig):
 
         # Like the built-in roles, the starting catalogue is there after every migrate.
         post_migrate.connect(catalogue_ensure_after_migrate, dispatch_uid="memberships.catalogue")
+
+        # Imported here because selectors import models, which are not loaded when apps.py is.
+        from relations.filters import FunctionSearch, register_function_search
+
+        from . import selectors
+
+        # The relation search's filters on functions (relations may not import memberships).
+        register_function_search(FunctionSearch(
+            held=selectors.functions_held,
+            membership_in_named=selectors.memberships_held_in_named,
+            function_types=selectors.function_types_to_choose,
+        ))

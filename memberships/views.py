@@ -17,11 +17,18 @@ from relations.access import get_relation_or_404
 from relations.forms import add_service_error
 from relations.models import Relation
 from relations.views.card import card_context, function_tenants
+from relations.views.search import clean_query_string, list_url, selected_ids
 from tenants.access import environment_required, require_perm
 from tenants.models import Tenant, TenantKind
 
 from . import services
-from .forms import FunctionEndForm, FunctionForm, MemberTransferForm, NoticeRuleForm
+from .forms import (
+    FunctionEndForm,
+    FunctionForm,
+    MembershipsBulkEndForm,
+    MemberTransferForm,
+    NoticeRuleForm,
+)
 from .models import Function, NoticeRule
 
 
@@ -216,3 +223,66 @@ def notice_rule_delete(request, pk: int):
     rule.delete()
     messages.success(request, _("The notice rule “%(name)s” has been deleted.") % {"name": rule.name})
     return redirect("notice_rule_list")
+
+
+# --- ending the memberships of relations selected in the relation list -------------------------
+
+
+@environment_required
+@require_http_methods(["GET", "POST"])
+def memberships_bulk_end(request):
+    """End the current memberships of the relations selected in the relation list, all at once
+    (SPEC R4)."""
+    require_perm(request, "memberships.change_function")
+    data = request.POST if request.method == "POST" else request.GET
+    today = datetime.date.today()
+    relations = Relation.objects.visible_to(request.user, request.tenant).filter(
+        pk__in=selected_ids(data.getlist("relation"))
+    )
+    memberships = (
+        Function.objects.memberships()
+        .not_ended(today)
+        .filter(relation__in=relations, tenant__path__startswith=request.tenant.path)
+        .select_related("relation", "tenant", "function_type")
+        .order_by("relation__last_name", "relation__first_name", "relation__number", "start_date", "pk")
+    )
+    selected = list(memberships)
+    next_query = clean_query_string(data.get("next", ""))
+    form = MembershipsBulkEndForm(
+        request.POST or None,
+        memberships=memberships,
+        initial={"end_date": today, "functions": [f.pk for f in selected]},
+    )
+    if request.method == "POST" and form.is_valid():
+        chosen = list(form.cleaned_data["functions"])
+        try:
+            ended = services.functions_bulk_end(
+                actor=request.user, functions=chosen, end_date=form.cleaned_data["end_date"],
+                reason=form.cleaned_data["reason"], note=form.cleaned_data["note"],
+            )
+        except ValidationError as error:
+            # The service ends all or nothing; its reason is about the end date of one of them.
+            form.add_error("end_date", error)
+        else:
+            message = ngettext(
+                "%(count)d membership has been ended.", "%(count)d memberships have been ended.", len(chosen)
+            ) % {"count": len(chosen)}
+            if ended > len(chosen):
+                message += " " + ngettext(
+                    "%(count)d other function of these relations ended with them.",
+                    "%(count)d other functions of these relations ended with them.",
+                    ended - len(chosen),
+                ) % {"count": ended - len(chosen)}
+            messages.success(request, message)
+            return redirect(list_url(next_query))
+    selected_relation_ids = sorted({f.relation_id for f in selected})
+    context = {
+        "form": form,
+        "memberships": selected,
+        "relation_ids": selected_relation_ids,
+        "requested_count": len(set(selected_ids(data.getlist("relation")))),
+        "next_query": next_query,
+        "back_url": list_url(next_query),
+    }
+    return render(request, "memberships/memberships_bulk_end.html", context)
+

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from relations.access import get_relation_or_404
 from relations.forms import add_service_error
 from relations.models import CommunicationEntry, Relation
-from relations.views.search import _clean_query_string, _list_url, _selected_ids
+from relations.views.search import clean_query_string, list_url, selected_ids
 from tenants.access import environment_required, require_perm
 
 from . import services
@@ -162,10 +162,10 @@ def documents_send(request):
     data = request.POST if request.method == "POST" else request.GET
     relations = list(
         Relation.objects.visible_to(request.user, request.tenant)
-        .filter(pk__in=_selected_ids(data.getlist("relation")))
+        .filter(pk__in=selected_ids(data.getlist("relation")))
         .order_by("last_name", "first_name", "number")
     )
-    next_query = _clean_query_string(data.get("next", ""))
+    next_query = clean_query_string(data.get("next", ""))
     templates = services.templates_for(request.tenant).order_by("name")
     form = DocumentsForm(data if "template" in data else None, templates=templates)
     preview = None
@@ -188,8 +188,8 @@ def documents_send(request):
             preview = {"relation": chosen, "mail": mail_render(template, context), "letter": letter_parts(template, context)}
     context = {
         "form": form, "relations": relations, "preview": preview, "next_query": next_query,
-        "back_url": _list_url(next_query), "max": services.DOCUMENTS_MAX,
-        "requested_count": len(set(_selected_ids(data.getlist("relation")))),
+        "back_url": list_url(next_query), "max": services.DOCUMENTS_MAX,
+        "requested_count": len(set(selected_ids(data.getlist("relation")))),
         "pdf_url": reverse("mail_template_pdf", kwargs={"pk": form.cleaned_data["template"].pk})
         if preview else "",
     }
