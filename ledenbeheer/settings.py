@@ -290,6 +290,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "quality.tasks.run_job", "args": ("aspirants_list",),
         "schedule": crontab(minute=0, hour=7, day_of_month=1, month_of_year=12),
     },
+    # GDPR retention: does nothing until the federation sets a period (quality/retention.py).
+    "retention": {
+        "task": "quality.tasks.run_job", "args": ("retention",),
+        "schedule": crontab(minute=0, hour=4),
+    },
     "wizards-remove-expired-exports": {
         "task": "wizards.export_files_remove_expired",
         "schedule": 3600.0,

@@ -31,6 +31,7 @@ from tenants.models import RoleAssignment, Tenant, TenantKind
 
 from . import services as quality
 from .models import ErrorReportRecipient, JobRun, ReportDelivery
+from .retention import retention_run
 
 logger = logging.getLogger("ledenbeheer.jobs")
 
@@ -240,6 +241,7 @@ JOBS: dict[str, Job] = {
         Job("error_digest", error_digest, DAY),
         Job("administrators_list", administrators_list, MONTH),
         Job("aspirants_list", aspirants_list, MONTH),
+        Job("retention", retention_run, DAY),
     )
 }
 
