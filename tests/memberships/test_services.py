@@ -380,10 +380,10 @@ def test_it_grants_the_role_from_the_start_to_the_end_of_the_function(federation
     end_date = TODAY + datetime.timedelta(days=60)
 
     function = give_function(relation, federation.department11, "department_member_administration",
-                             start_date=TODAY - datetime.timedelta(days=5), end_date=end_date)
+                             start_date=TODAY, end_date=end_date)
 
     assignment = function.role_assignment
-    assert (assignment.start_date, assignment.end_date) == (TODAY - datetime.timedelta(days=5), end_date)
+    assert (assignment.start_date, assignment.end_date) == (TODAY, end_date)
     user = User.objects.get(relation=relation)
     assert user.has_perm("relations.view_relation", federation.department11)
     assert user.has_perm("relations.change_relation", federation.department11)
