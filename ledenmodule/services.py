@@ -1,6 +1,6 @@
 """Use cases and reads of the ledenmodule (SPEC L1): a department administrator's member list,
 finding a person the federation already knows before registering someone new, enrolling them,
-and a national administrator looking along (SPEC T7)."""
+and who looked along with a department administrator (SPEC T7)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from memberships.models import Function, FunctionType
 from memberships.services import function_start
 from relations.models import Relation, RelationKind
-from tenants.events import audit_record
 from tenants.models import AuditEvent, Tenant, TenantKind, User
 
 KNOWN_PERSONS_LIMIT = 10
@@ -89,21 +88,6 @@ def member_enrol(
 
 
 # --- looking along ---------------------------------------------------------------------------
-
-
-def look_along_start(*, actor: User, target: User, department: Tenant) -> None:
-    """Record that `actor` starts working in `target`'s ledenmodule (SPEC T7, GDPR X3)."""
-    audit_record(
-        actor=actor, action=AuditEvent.Action.LOOK_ALONG_STARTED, tenant=department, target_user=target,
-        detail=department.name,
-    )
-
-
-def look_along_stop(*, actor: User, target: User, department: Tenant | None) -> None:
-    audit_record(
-        actor=actor, action=AuditEvent.Action.LOOK_ALONG_STOPPED, tenant=department, target_user=target,
-        detail=department.name if department else "",
-    )
 
 
 def look_along_events(user: User) -> QuerySet[AuditEvent]:

@@ -36,15 +36,12 @@ from relations.forms import RelationForm, add_service_error
 from relations.models import Relation
 from relations.services import custom_fields_for, relation_create, relation_update
 from relations.views.card import relation_history_events
-from tenants.access import environment_required, ledenmodule_departments, may_look_along
-from tenants.middleware import (
-    SESSION_LOOK_ALONG_KEY,
-    SESSION_LOOK_ALONG_RETURN_KEY,
-    SESSION_TENANT_KEY,
-)
+from tenants.access import environment_required, ledenmodule_departments
+from tenants.middleware import environment_keep
 from tenants.models import Tenant, User
 from wizards.models import Section, Wizard
 
+from . import looking_along
 from . import services as ledenmodule
 from .forms import (
     KnownPersonSearchForm,
@@ -79,14 +76,14 @@ def ledenmodule_required(view):
     @environment_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        person = request.looked_along_user or request.user
+        person = looking_along.current(request) or request.user
         departments = ledenmodule_departments(person)
         if not departments:
             raise PermissionDenied
         department = next((d for d in departments if d.pk == request.tenant.pk), None)
         if department is None:
             department = departments[0]
-            request.session[SESSION_TENANT_KEY] = department.pk
+            environment_keep(request, department)
             request.tenant = department
         request.ledenmodule = Ledenmodule(person=person, department=department, departments=departments)
         return view(request, *args, **kwargs)
@@ -133,7 +130,7 @@ def department_switch(request):
     department = next((d for d in request.ledenmodule.departments if d.pk == pk), None)
     if department is None:
         raise Http404
-    request.session[SESSION_TENANT_KEY] = department.pk
+    environment_keep(request, department)
     return redirect("ledenmodule_member_list")
 
 
@@ -433,27 +430,17 @@ def look_along_start(request, pk: int):
     """A national administrator steps into a department administrator's ledenmodule. Anyone
     else — province administrators included — learns nothing: 404."""
     target = User.objects.filter(pk=pk).first()
-    if target is None or request.looked_along_user is not None or not may_look_along(request.user, target):
+    if target is None or looking_along.start(request, target=target) is None:
         raise Http404
-    department = ledenmodule_departments(target)[0]
-    request.session[SESSION_LOOK_ALONG_RETURN_KEY] = {"tenant": request.tenant.pk}
-    request.session[SESSION_LOOK_ALONG_KEY] = target.pk
-    request.session[SESSION_TENANT_KEY] = department.pk
-    ledenmodule.look_along_start(actor=request.user, target=target, department=department)
     return redirect("ledenmodule_member_list")
 
 
 @login_required
 @require_POST
 def look_along_stop(request):
-    target = request.looked_along_user
-    back = request.session.pop(SESSION_LOOK_ALONG_RETURN_KEY, None) or {}
-    request.session.pop(SESSION_LOOK_ALONG_KEY, None)
+    target = looking_along.stop(request)
     if target is None:
         return redirect("home")
-    ledenmodule.look_along_stop(actor=request.user, target=target, department=request.tenant)
-    if back.get("tenant"):
-        request.session[SESSION_TENANT_KEY] = back["tenant"]
     messages.success(request, _("You no longer look along with %(name)s.") % {"name": target.get_full_name() or target.username})
     relation = Relation.objects.filter(user=target).only("pk").first()
     if relation is not None:

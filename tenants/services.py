@@ -108,6 +108,23 @@ def environment_enter(*, user: User, tenant: Tenant) -> None:
         )
 
 
+def look_along_started(*, actor: User, target: User, department: Tenant) -> None:
+    """Record that `actor` starts working in `target`'s ledenmodule (SPEC T7, GDPR X3)."""
+    audit_record(
+        actor=actor, action=AuditEvent.Action.LOOK_ALONG_STARTED, tenant=department, target_user=target,
+        detail=department.name,
+    )
+
+
+def look_along_stopped(*, actor: User, target: User | None, department: Tenant | None) -> None:
+    """Record the end of looking along: by the button, or because the power or the other
+    person's function ended (`target` is None when that login is gone)."""
+    audit_record(
+        actor=actor, action=AuditEvent.Action.LOOK_ALONG_STOPPED, tenant=department, target_user=target,
+        detail=department.name if department else "",
+    )
+
+
 # --- users -------------------------------------------------------------------------------------
 
 
