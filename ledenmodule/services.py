@@ -5,6 +5,7 @@ and who looked along with a department administrator (SPEC T7)."""
 from __future__ import annotations
 
 import datetime
+from itertools import chain
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -58,6 +59,38 @@ def department_members_ever(relations: QuerySet[Relation], department: Tenant) -
     return relations.filter(Exists(started))
 
 
+def department_members_to_export(
+    relations: QuerySet[Relation], department: Tenant, *, with_former: bool
+) -> QuerySet[Relation]:
+    """The members a download holds: current ones, and former ones only when asked (wish list
+    001: inactive members not in exports)."""
+    if with_former:
+        return department_members_ever(relations, department)
+    return department_members(relations, department)
+
+
+def department_member_ids(relations: QuerySet[Relation], department: Tenant, *, among: list[int]) -> set[int]:
+    """Which of the relations `among` are current members of the department."""
+    return set(department_members(relations.filter(pk__in=among), department).values_list("pk", flat=True))
+
+
+def department_memberships(relation: Relation, department: Tenant) -> list[Function]:
+    """The relation's memberships of the department, newest first."""
+    return list(
+        Function.objects.memberships().filter(relation=relation, tenant=department)
+        .select_related("function_type", "cancellation_reason").order_by("-start_date", "pk")
+    )
+
+
+def membership_to_end(relation: Relation, department: Tenant) -> Function | None:
+    """The membership of the department that "end the membership" ends: the newest one that
+    has not ended; None when the relation is not a member here (any more)."""
+    today = datetime.date.today()
+    return next(
+        (f for f in department_memberships(relation, department) if f.end_date is None or f.end_date >= today), None
+    )
+
+
 def known_persons(*, last_name: str = "", birth_date: datetime.date | None = None, email: str = "") -> QuerySet[Relation]:
     """Persons anywhere in the federation matching a surname with a birth date, or an e-mail
     address, exactly (SPEC R10, wish list 001 "search for persons already known").
@@ -96,3 +129,21 @@ def look_along_events(user: User) -> QuerySet[AuditEvent]:
         target_user=user,
         action__in=[AuditEvent.Action.LOOK_ALONG_STARTED, AuditEvent.Action.LOOK_ALONG_STOPPED],
     ).select_related("actor", "tenant")
+
+
+def changes_on_behalf_of(person: User, *, limit: int) -> list[tuple[datetime.datetime, User | None, str]]:
+    """What others changed while looking along with `person`, newest first: (when, who, what)
+    for cards and for functions, at most `limit` in all."""
+    relation_records = Relation.history.filter(history_on_behalf_of=person).select_related("history_user")
+    function_records = Function.history.filter(history_on_behalf_of=person).select_related(
+        "history_user", "function_type", "tenant", "relation"
+    )
+    return sorted(
+        chain(
+            ((r.history_date, r.history_user, f"{r.first_name or r.initials} {r.infix} {r.last_name}".replace("  ", " "))
+             for r in relation_records.order_by("-history_date")[:limit]),
+            ((r.history_date, r.history_user, f"{r.relation.display_name}: {r.function_type} — {r.tenant}")
+             for r in function_records.order_by("-history_date")[:limit]),
+        ),
+        key=lambda change: change[0], reverse=True,
+    )[:limit]

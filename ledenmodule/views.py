@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from functools import wraps
-from itertools import chain
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -29,7 +28,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from intake import services as intake
 from intake.forms import IntakeSubmissionForm, field_name
 from memberships import services
-from memberships.models import Function
 from relations.exports import download_response, with_column_data
 from relations.filters import RelationSearch, export_columns
 from relations.forms import RelationForm, add_service_error
@@ -166,10 +164,7 @@ def member_search(request):
     found = None
     if form.is_bound and form.is_valid():
         found = list(ledenmodule.known_persons(**_search_terms(form))[: ledenmodule.KNOWN_PERSONS_LIMIT])
-        members_here = set(
-            ledenmodule.department_members(lm.relations().filter(pk__in=[r.pk for r in found]), lm.department)
-            .values_list("pk", flat=True)
-        )
+        members_here = ledenmodule.department_member_ids(lm.relations(), lm.department, among=[r.pk for r in found])
         for relation in found:
             relation.is_member_here = relation.pk in members_here
     context = {"form": form, "found": found, "search_query": _search_query(form) if found is not None else ""}
@@ -275,13 +270,6 @@ def member_enrol(request, pk: int):
 # --- one member --------------------------------------------------------------------------------
 
 
-def _memberships_here(request, relation: Relation) -> list[Function]:
-    return list(
-        Function.objects.memberships().filter(relation=relation, tenant=request.ledenmodule.department)
-        .select_related("function_type", "cancellation_reason").order_by("-start_date", "pk")
-    )
-
-
 @ledenmodule_required
 def member_detail(request, pk: int):
     """The member's data, their memberships of the department and the change history (wish
@@ -289,7 +277,7 @@ def member_detail(request, pk: int):
     lm = request.ledenmodule
     relation = _member_or_404(request, pk)
     today = datetime.date.today()
-    memberships = _memberships_here(request, relation)
+    memberships = ledenmodule.department_memberships(relation, lm.department)
     for function in memberships:
         function.is_current = function.end_date is None or function.end_date >= today
     context = {
@@ -327,11 +315,9 @@ def member_end(request, pk: int):
     lm = request.ledenmodule
     relation = _member_or_404(request, pk)
     _require(request, "memberships.change_function")
-    today = datetime.date.today()
-    current = [f for f in _memberships_here(request, relation) if f.end_date is None or f.end_date >= today]
-    if not current:
+    function = ledenmodule.membership_to_end(relation, lm.department)
+    if function is None:
         raise Http404
-    function = current[0]
     form = MembershipEndForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -351,6 +337,7 @@ def member_end(request, pk: int):
                 message += " " + _("The federation's notice period moved the date you chose.")
             messages.success(request, message)
             return redirect("ledenmodule_member_list")
+    today = datetime.date.today()
     notice_date = services.notice_end_date(tenant=lm.department, received=today, requested=today)
     context = {"form": form, "relation": relation, "function": function,
                "notice_date": notice_date if notice_date != today else None}
@@ -385,10 +372,9 @@ def member_export(request, fmt: str):
     if fmt not in ("csv", "xlsx"):
         raise Http404
     search = RelationSearch(request.GET, tenant=lm.department)
-    if request.GET.get("former") == "1":
-        members = ledenmodule.department_members_ever(lm.relations(), lm.department)
-    else:
-        members = ledenmodule.department_members(lm.relations(), lm.department)
+    members = ledenmodule.department_members_to_export(
+        lm.relations(), lm.department, with_former=request.GET.get("former") == "1"
+    )
     columns = export_columns(search.columns)
     rows = with_column_data(members.order_by(*search.ordering()), columns, lm.department)
     return download_response(
@@ -405,19 +391,7 @@ def my_history(request):
     """The person's own log: who looked along with them, and what was changed on their behalf."""
     person = request.ledenmodule.person
     looked_along = list(ledenmodule.look_along_events(person)[:HISTORY_LIMIT])
-    relation_records = Relation.history.filter(history_on_behalf_of=person).select_related("history_user")
-    function_records = Function.history.filter(history_on_behalf_of=person).select_related(
-        "history_user", "function_type", "tenant", "relation"
-    )
-    changes = sorted(
-        chain(
-            ((r.history_date, r.history_user, f"{r.first_name or r.initials} {r.infix} {r.last_name}".replace("  ", " "))
-             for r in relation_records.order_by("-history_date")[:HISTORY_LIMIT]),
-            ((r.history_date, r.history_user, f"{r.relation.display_name}: {r.function_type} — {r.tenant}")
-             for r in function_records.order_by("-history_date")[:HISTORY_LIMIT]),
-        ),
-        key=lambda change: change[0], reverse=True,
-    )[:HISTORY_LIMIT]
+    changes = ledenmodule.changes_on_behalf_of(person, limit=HISTORY_LIMIT)
     return render(request, "ledenmodule/my_history.html", {"looked_along": looked_along, "changes": changes})
 
 
