@@ -214,6 +214,8 @@ def set_password_url(user: User) -> str:
 
 def user_send_set_password_link(*, actor: User | None, user: User) -> None:
     """Mail the user a one-time link to set their password, once the transaction commits."""
+    # tasks.py runs set_password_mail_send below: imported at the top, the two would import
+    # each other (the pattern of every app's services and tasks).
     from .tasks import send_set_password_link
 
     if actor is not None:
