@@ -20,6 +20,12 @@ from tenants.models import AuditEvent, Tenant, TenantKind, User
 KNOWN_PERSONS_LIMIT = 10
 
 
+def ledenmodule_department(departments: list[Tenant], current: Tenant | None) -> Tenant:
+    """The department a ledenmodule page works in: the current environment when it is one of
+    the person's `departments`, otherwise their first (entering from another environment)."""
+    return next((d for d in departments if current is not None and d.pk == current.pk), departments[0])
+
+
 def membership_types() -> QuerySet[FunctionType]:
     """What a department administrator may register someone as: the department memberships."""
     return FunctionType.objects.filter(

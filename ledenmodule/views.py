@@ -78,9 +78,8 @@ def ledenmodule_required(view):
         departments = ledenmodule_departments(person)
         if not departments:
             raise PermissionDenied
-        department = next((d for d in departments if d.pk == request.tenant.pk), None)
-        if department is None:
-            department = departments[0]
+        department = ledenmodule.ledenmodule_department(departments, request.tenant)
+        if department != request.tenant:
             environment_keep(request, department)
             request.tenant = department
         request.ledenmodule = Ledenmodule(person=person, department=department, departments=departments)
