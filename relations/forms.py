@@ -11,7 +11,6 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from ledenbeheer.addresses import clean_postcode
-from memberships.forms import check_function_start, check_function_tenant
 from memberships.models import FunctionType
 from tenants.forms import DateInput, tenant_choice_label
 from tenants.models import Tenant
@@ -163,12 +162,6 @@ class RelationCreateForm(RelationForm):
         self.fields["function_type"].queryset = FunctionType.objects.filter(active=True)
         self.fields["tenant"].queryset = tenants
         self.fields["tenant"].label_from_instance = tenant_choice_label
-
-    def clean(self):
-        cleaned = super().clean()
-        check_function_tenant(self, cleaned)
-        check_function_start(self, cleaned)
-        return cleaned
 
 
 # --- communication log -------------------------------------------------------------------------
