@@ -153,7 +153,7 @@ class Function(models.Model):
     def is_outside_home(home: Tenant, tenant: Tenant) -> bool:
         """Whether a function held in `tenant` lies outside home `home` and the tenants above
         it: only then can it show the card somewhere the home does not."""
-        return not home.path.startswith(tenant.path)
+        return not home.is_within(tenant)
 
     def is_active_on(self, day: datetime.date) -> bool:
         return self.start_date <= day and (self.end_date is None or self.end_date >= day)

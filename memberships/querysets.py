@@ -20,4 +20,4 @@ class FunctionQuerySet(models.QuerySet):
         return self.filter(function_type__counts_as_membership=True)
 
     def in_subtree(self, tenant) -> FunctionQuerySet:
-        return self.filter(tenant__path__startswith=tenant.path)
+        return self.filter(tenant.subtree_filter("tenant"))

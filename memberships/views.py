@@ -143,8 +143,7 @@ def transfer_departments(request, function: Function):
     departments = Tenant.objects.enterable_by(request.user).filter(kind=TenantKind.DEPARTMENT).order_by("path")
     if request.user.has_perm("memberships.transfer_member_across_provinces", function):
         return departments
-    province_path = function.tenant.path[: -Tenant.steplen]
-    return departments.filter(path__startswith=province_path)
+    return departments.filter(Tenant.subtree_filter_at(function.tenant.parent_path))
 
 
 @environment_required

@@ -499,15 +499,13 @@ class RelationSearch:
     def _current_functions(self, departments: list[int], function_types: list[str]):
         from memberships.models import Function
 
-        functions = Function.objects.active_on(self.today).filter(
-            relation=OuterRef("pk"), tenant__path__startswith=self.tenant.path
-        )
+        functions = Function.objects.active_on(self.today).in_subtree(self.tenant).filter(relation=OuterRef("pk"))
         if function_types:
             functions = functions.filter(function_type__code__in=function_types)
         if departments:
             # Held in a chosen tenant or below it: the chosen tenant's path is a prefix of the
             # path of the tenant the function is held in.
-            chosen = Tenant.objects.filter(pk__in=departments, path__startswith=self.tenant.path).filter(
+            chosen = Tenant.objects.subtree(self.tenant).filter(pk__in=departments).filter(
                 path=Substr(OuterRef("tenant__path"), 1, Length("path"))
             )
             functions = functions.filter(Exists(chosen))
@@ -524,8 +522,7 @@ class RelationSearch:
             return Q(tenant__name__icontains=value)
         if column.key == "departments":
             held = Function.objects.memberships().active_on(self.today).filter(
-                relation=OuterRef("pk"), tenant__path__startswith=self.tenant.path,
-                tenant__name__icontains=value,
+                self.tenant.subtree_filter("tenant"), relation=OuterRef("pk"), tenant__name__icontains=value,
             )
             return Q(Exists(held))
         sf = column.field

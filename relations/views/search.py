@@ -317,7 +317,7 @@ def memberships_bulk_end(request):
     memberships = (
         Function.objects.memberships()
         .not_ended(today)
-        .filter(relation__in=relations, tenant__path__startswith=request.tenant.path)
+        .filter(request.tenant.subtree_filter("tenant"), relation__in=relations)
         .select_related("relation", "tenant", "function_type")
         .order_by("relation__last_name", "relation__first_name", "relation__number", "start_date", "pk")
     )
