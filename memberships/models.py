@@ -15,7 +15,7 @@ from relations.models import Relation
 from tenants.history import OnBehalfOfHistory
 from tenants.models import Role, RoleAssignment, Tenant, TenantKind
 
-from .querysets import FunctionQuerySet
+from .querysets import FunctionQuerySet, FunctionTypeQuerySet
 
 
 class FunctionCategory(models.TextChoices):
@@ -44,6 +44,8 @@ class FunctionType(models.Model):
     )
     active = models.BooleanField(_("active"), default=True)
     order = models.PositiveIntegerField(_("order"), default=0)
+
+    objects = FunctionTypeQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("function type")

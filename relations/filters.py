@@ -481,10 +481,11 @@ class RelationSearch:
             terms = self._field_terms(flt)
             if terms:
                 queryset = queryset.filter(reduce(or_, terms))
+        scope = queryset.environment_scope  # what visible_to read: reused, not read again
         if self.current_member:
-            queryset = queryset.members_on(self.today, self.tenant)
+            queryset = queryset.members_on(self.today, self.tenant, scope=scope)
         if self.member_on:
-            members = [Relation.objects.members_on(day, self.tenant) for day in self.member_on]
+            members = [Relation.objects.members_on(day, self.tenant, scope=scope) for day in self.member_on]
             queryset = queryset & reduce(or_, members)
         if self.departments or self.function_types:
             queryset = queryset.filter(Exists(self._current_functions(self.departments, self.function_types)))
