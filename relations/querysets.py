@@ -74,7 +74,8 @@ def _memberships() -> MembershipSource:
 
 
 def _guests(day: datetime.date, where: Q, field: str) -> list[QuerySet]:
-    """One query per guest source: `field` of its rows on `day` that match `where`."""
+    """Per guest source, a query of `field` of its rows on `day` that match `where` (to send as a
+    subquery or in a union)."""
     return [source(day).filter(where).values(field) for source in _guest_sources]
 
 
