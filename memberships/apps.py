@@ -30,3 +30,18 @@ class MembershipsConfig(AppConfig):
             membership_in_named=selectors.memberships_held_in_named,
             function_types=selectors.function_types_to_choose,
         ))
+
+        from relations.querysets import (
+            MembershipSource,
+            register_guest_source,
+            register_membership_source,
+        )
+
+        from .models import Function, FunctionType
+
+        # Relations lies below this app: tell its lists who is a guest in an environment and who
+        # is a member.
+        register_guest_source(Function.objects.guests_on)
+        register_membership_source(
+            MembershipSource(held_on=Function.objects.memberships_held_on, kinds=FunctionType.objects.memberships)
+        )

@@ -20,13 +20,13 @@ def functions_held(
 ) -> FunctionQuerySet:
     """The functions the outer relation (`OuterRef("pk")`) holds on `day` in `tenant`'s subtree; of
     one of `function_types` and held in (or below) one of `departments` when given."""
-    functions = Function.objects.active_on(day).filter(relation=OuterRef("pk"), tenant__path__startswith=tenant.path)
+    functions = Function.objects.active_on(day).filter(tenant.subtree_filter("tenant"), relation=OuterRef("pk"))
     if function_types:
         functions = functions.filter(function_type__code__in=function_types)
     if departments:
         # Held in a chosen tenant or below it: the chosen tenant's path is a prefix of the
         # path of the tenant the function is held in.
-        chosen = Tenant.objects.filter(pk__in=departments, path__startswith=tenant.path).filter(
+        chosen = Tenant.objects.subtree(tenant).filter(pk__in=departments).filter(
             path=Substr(OuterRef("tenant__path"), 1, Length("path"))
         )
         functions = functions.filter(Exists(chosen))
@@ -37,7 +37,7 @@ def memberships_held_in_named(*, tenant: Tenant, day: datetime.date, name: str) 
     """The memberships the outer relation holds on `day` in `tenant`'s subtree, in a tenant whose
     name contains `name` (the search's "Department(s)" column filter)."""
     return Function.objects.memberships().active_on(day).filter(
-        relation=OuterRef("pk"), tenant__path__startswith=tenant.path, tenant__name__icontains=name,
+        tenant.subtree_filter("tenant"), relation=OuterRef("pk"), tenant__name__icontains=name,
     )
 
 

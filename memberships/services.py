@@ -169,7 +169,7 @@ def notice_end_date(*, tenant: Tenant, received: datetime.date, requested: datet
     """The end date of a membership cancelled on `received`: the requested date, or later when
     one of the federation's notice rules covers that day (e.g. cancellations received between
     1 November and 1 January end on 1 January)."""
-    rules = NoticeRule.objects.filter(tenant__path=tenant.path[: Tenant.steplen], active=True)
+    rules = NoticeRule.objects.filter(tenant__path=tenant.root_path, active=True)
     dates = [rule.end_date_for(received) for rule in rules if rule.covers(received)]
     return max([requested, *dates])
 
@@ -289,8 +289,7 @@ def member_transfer(
         raise ValidationError({"date": _("A transfer date is today or later, never in the past.")})
     if date < function.start_date:
         raise ValidationError({"date": _("The transfer date cannot be before the membership started.")})
-    # Same parent in the tree: the parent's path is the child's path less one step.
-    same_province = to_department.path[: -Tenant.steplen] == function.tenant.path[: -Tenant.steplen]
+    same_province = to_department.parent_path == function.tenant.parent_path
     needed = "memberships.transfer_member" if same_province else "memberships.transfer_member_across_provinces"
     if not (actor.has_perm(needed, function.tenant) and actor.has_perm(needed, to_department)):
         raise ValidationError(

@@ -150,8 +150,7 @@ def transfer_departments(request, function: Function):
     departments = Tenant.objects.enterable_by(request.user).filter(kind=TenantKind.DEPARTMENT).order_by("path")
     if request.user.has_perm("memberships.transfer_member_across_provinces", function):
         return departments
-    province_path = function.tenant.path[: -Tenant.steplen]
-    return departments.filter(path__startswith=province_path)
+    return departments.filter(Tenant.subtree_filter_at(function.tenant.parent_path))
 
 
 @environment_required
@@ -242,7 +241,7 @@ def memberships_bulk_end(request):
     memberships = (
         Function.objects.memberships()
         .not_ended(today)
-        .filter(relation__in=relations, tenant__path__startswith=request.tenant.path)
+        .filter(request.tenant.subtree_filter("tenant"), relation__in=relations)
         .select_related("relation", "tenant", "function_type")
         .order_by("relation__last_name", "relation__first_name", "relation__number", "start_date", "pk")
     )

@@ -62,7 +62,7 @@ def mail_template_save(*, template: MailTemplate) -> MailTemplate:
 @transaction.atomic
 def mail_template_copy(*, template: MailTemplate, tenant: Tenant) -> MailTemplate:
     """A copy in `tenant` to change, keeping the original ("Kopiëren")."""
-    if not template.tenant.is_root() and not tenant.path.startswith(template.tenant.path):
+    if not template.tenant.is_root() and not tenant.is_within(template.tenant):
         raise ValidationError(_("This template is not available in this environment."))
     names = set(MailTemplate.objects.filter(tenant=tenant).values_list("name", flat=True))
     base = _("Copy of %(name)s") % {"name": template.name}
@@ -92,7 +92,7 @@ def token_context_for(relation: Relation, tenant: Tenant) -> TokenContext:
         Function.objects.memberships().active_on(today).filter(relation=relation)
         .select_related("function_type", "tenant").order_by("start_date", "pk")
     )
-    memberships.sort(key=lambda f: not f.tenant.path.startswith(tenant.path))
+    memberships.sort(key=lambda f: not f.tenant.is_within(tenant))
     membership = memberships[0] if memberships else None
     return TokenContext(
         tenant=tenant, relation=relation,
@@ -106,7 +106,7 @@ def token_context_example(tenant: Tenant) -> TokenContext:
     """A made-up applicant, for previewing a template before any relation is chosen."""
     from tenants.models import TenantKind
 
-    department = Tenant.objects.filter(path__startswith=tenant.path, kind=TenantKind.DEPARTMENT).order_by("path").first()
+    department = Tenant.objects.subtree(tenant).filter(kind=TenantKind.DEPARTMENT).order_by("path").first()
     relation = Relation(
         tenant=department or tenant, number=100123, first_name="Jan", infix="de", last_name="Vries", initials="J.",
         email="jan.devries@example.org", street="Dorpsstraat", house_number=1, postcode="7001 AB", city="Doetinchem",

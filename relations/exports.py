@@ -67,7 +67,7 @@ def current_memberships_prefetch(tenant: Tenant, day: datetime.date | None = Non
     memberships = (
         Function.objects.memberships()
         .active_on(day or datetime.date.today())
-        .filter(tenant__path__startswith=tenant.path)
+        .filter(tenant.subtree_filter("tenant"))
         .select_related("tenant")
         .order_by("tenant__name", "pk")
     )

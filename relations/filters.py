@@ -707,10 +707,14 @@ class RelationFilter(django_filters.FilterSet):
         return queryset
 
     def filter_current_member(self, queryset, name: str, value: bool):
-        return queryset.members_on(self.today, self.tenant) if value else queryset
+        if not value:
+            return queryset
+        # What visible_to read about the environment is reused, not read again.
+        return queryset.members_on(self.today, self.tenant, scope=queryset.environment_scope)
 
     def filter_member_on(self, queryset, name: str, value: list[datetime.date]):
-        members = [Relation.objects.members_on(day, self.tenant) for day in value]
+        scope = queryset.environment_scope
+        members = [Relation.objects.members_on(day, self.tenant, scope=scope) for day in value]
         return queryset & reduce(or_, members)
 
     def filter_held_function(self, queryset, name: str, value: HeldFunction):

@@ -112,9 +112,14 @@ def forget_grants(user: User | None = None) -> None:
         user.__dict__.pop("_perm_cache", None)
 
 
-def tenant_of(obj: Any) -> Tenant | None:
-    """The tenant whose chain answers permission questions about `obj`."""
-    return getattr(obj, "access_tenant", None)
+def tenants_of(obj: Any) -> list[Tenant]:
+    """The tenants whose chains answer permission questions about `obj`: its `access_tenants`
+    when it lies in several places (a relation: its home and where it is a guest), else its
+    `access_tenant`."""
+    if hasattr(obj, "access_tenants"):
+        return obj.access_tenants
+    tenant = getattr(obj, "access_tenant", None)
+    return [] if tenant is None else [tenant]
 
 
 def can_enter(user: User, tenant: Tenant) -> bool:
