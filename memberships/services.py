@@ -276,7 +276,7 @@ def member_transfer(
     """Move a member to another department in one step (SPEC R6): the old membership ends and
     the new one starts on the same date, and the card's home moves along. Within a province
     for province administrators; across provinces only with the national power."""
-    function = Function.objects.select_related("function_type", "tenant", "relation").get(pk=function.pk)
+    function = Function.objects.select_related("function_type", "tenant", "relation__tenant").get(pk=function.pk)
     if not function.function_type.counts_as_membership:
         raise ValidationError(_("Only a membership can be transferred."))
     if function.end_date is not None and function.end_date < max(date, datetime.date.today()):
@@ -289,9 +289,16 @@ def member_transfer(
         raise ValidationError({"date": _("A transfer date is today or later, never in the past.")})
     if date < function.start_date:
         raise ValidationError({"date": _("The transfer date cannot be before the membership started.")})
-    same_province = to_department.parent_path == function.tenant.parent_path
+    # The card's home moves along, so where the relation is homed counts, not only where the
+    # membership is held: a guest homed in another province is never pulled into this one by a
+    # membership added here and then transferred (SPEC R6).
+    home = function.relation.tenant
+    same_province = (
+        to_department.parent_path == function.tenant.parent_path
+        and home.province_path == to_department.province_path
+    )
     needed = "memberships.transfer_member" if same_province else "memberships.transfer_member_across_provinces"
-    if not (actor.has_perm(needed, function.tenant) and actor.has_perm(needed, to_department)):
+    if not all(actor.has_perm(needed, tenant) for tenant in (function.tenant, to_department, home)):
         raise ValidationError(
             {"to_department": _("Only the federation can transfer a member to another province.")
              if not same_province else _("You may not transfer members of this department.")}
