@@ -61,6 +61,9 @@ MEMBER_ADMINISTRATION = (
     "notifications.add_errorreportrecipient",
     "notifications.change_errorreportrecipient",
     "notifications.delete_errorreportrecipient",
+    "imports.add_importbatch",
+    "imports.view_duplicatecandidate",
+    "imports.merge_relation",
 )
 
 # The department administrator's ledenmodule: their department's members only.
@@ -76,6 +79,7 @@ DEPARTMENT_ADMINISTRATION = (
     "tenants.use_ledenmodule",
     "memberships.add_registration",
     "wizards.run_ledenmodule_wizard",
+    "imports.add_importbatch",
 )
 
 SYSTEM_ADMINISTRATION = (
