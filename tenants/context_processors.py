@@ -50,6 +50,8 @@ def environment(request) -> dict:
         "quality_problems": can("notifications.view_dataproblem"),
         "quality_recipients": can("notifications.view_errorreportrecipient"),
         "quality_rules": can("notifications.change_qualityrulesetting"),
+        "imports": can("imports.add_importbatch"),
+        "duplicates": can("imports.view_duplicatecandidate"),
     }
 
     # The dropdown holds the user's own environments and the ones directly below them; the
