@@ -18,8 +18,9 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from simple_history.utils import update_change_reason
 
+from memberships.forms import check_function_start, check_function_tenant
 from memberships.models import Function, FunctionType
-from relations.forms import RelationCreateForm, RelationForm
+from relations.forms import RelationForm
 from relations.models import CustomField, CustomFieldType, Relation
 from relations.services import (
     RELATION_FIELDS,
@@ -159,8 +160,9 @@ class Checker:
         self.custom_by_code = {f.code: f for f in self.custom_fields}
         self.labels = {t.key: t.label for t in targets(self.custom_fields)}
         self.departments = list(allowed_departments(self.user, self.tenant))
-        self.department_ids = {d.pk for d in self.departments}
+        self.departments_by_pk = {d.pk: d for d in self.departments}
         self.types = list(membership_types())
+        self.types_by_pk = {t.pk: t for t in self.types}
         self.options = batch.options or {}
 
     # The column a field came from, as the user named it.
@@ -337,14 +339,13 @@ class Checker:
         wanted = sorted({o.relation for o in outcomes if o.relation} | {pk for o in outcomes for pk in o.candidates})
         for chunk in _chunks(wanted):
             existing.update((r.pk, r) for r in Relation.objects.filter(pk__in=chunk))
-        departments = Tenant.objects.filter(pk__in=self.department_ids)
         for outcome in outcomes:
             if outcome.errors or outcome.action == "duplicate":
                 continue
             if outcome.action == "update":
                 self.validate_update(outcome, existing[outcome.relation])
             elif outcome.action == "new":
-                self.validate_new(outcome, departments)
+                self.validate_new(outcome)
             if outcome.errors:
                 outcome.action = "error"
         for outcome in outcomes:
@@ -376,23 +377,45 @@ class Checker:
                 if not any(message in (m for _l, m in outcome.errors) for message in messages):
                     outcome.errors += [(self.column_label(name), m) for m in messages]
 
-    def validate_new(self, outcome: RowOutcome, departments) -> None:
-        data = self.card_data(outcome.data, outcome.extra)
+    def validate_new(self, outcome: RowOutcome) -> None:
         function = outcome.function
-        if "department" not in function:
+        department = self.departments_by_pk.get(function.get("department"))
+        function_type = self.types_by_pk.get(function.get("function_type"))
+        if department is None:
             outcome.errors.append((self.column_label("department"), _("Name the department, or choose one for the whole file.")))
-            return
-        if "function_type" not in function:
+        if function_type is None:
             outcome.errors.append((self.column_label("function_type"), _("Name the membership, or choose one for the whole file.")))
+        if outcome.errors:
             return
-        data.update({"tenant": function["department"], "function_type": function["function_type"], "start_date": function["start_date"]})
-        form = RelationCreateForm(data=data, custom_fields=self.custom_fields, tenants=departments)
+        form = self.card_form(self.card_data(outcome.data, outcome.extra))
         if not form.is_valid():
             self.add_form_errors(outcome, form)
             return
+        # The function's own rules, as "+ Relatie" checks them (memberships.forms).
+        function_checks = _FunctionChecks()
+        cleaned = {"function_type": function_type, "tenant": department,
+                   "start_date": datetime.date.fromisoformat(function["start_date"])}
+        check_function_tenant(function_checks, cleaned)
+        check_function_start(function_checks, cleaned)
+        for name, message in function_checks.errors:
+            outcome.errors.append((self.column_label({"tenant": "department"}.get(name, name)), str(message)))
         outcome.data = dict(form.relation_data)
         outcome.extra = form.extra_data
         self.service_rules(outcome, form.relation_data)
+
+    def card_form(self, data: dict[str, Any]) -> RelationForm:
+        """The card's form, bound to one row. One instance serves every row: building the form
+        (a deep copy of its fields) cost more than validating a row, and a bound form keeps
+        nothing of an earlier row once its data and errors are replaced."""
+        form = getattr(self, "_card_form", None)
+        if form is None:
+            form = self._card_form = RelationForm(data=data, custom_fields=self.custom_fields)
+            return form
+        form.data = data
+        form._errors = None
+        form._bound_fields_cache = {}
+        form.__dict__.pop("cleaned_data", None)
+        return form
 
     def validate_update(self, outcome: RowOutcome, relation: Relation) -> None:
         """The card as it would be after the update, checked by the card's form."""
@@ -407,7 +430,7 @@ class Checker:
         merged = {**current, **incoming}
         extra_now = dict(relation.extra or {})
         extra_in = {k: v for k, v in outcome.extra.items() if v not in (None, "") and (not chosen or CUSTOM_PREFIX + k in chosen)}
-        form = RelationForm(data=self.card_data(merged, {**extra_now, **extra_in}), custom_fields=self.custom_fields)
+        form = self.card_form(self.card_data(merged, {**extra_now, **extra_in}))
         if not form.is_valid():
             self.add_form_errors(outcome, form)
             return
@@ -426,6 +449,16 @@ class Checker:
         if not changes:
             outcome.action = "unchanged"
         self.service_rules(outcome, after)
+
+
+class _FunctionChecks:
+    """Stands in for the form that memberships.forms' function checks report to."""
+
+    def __init__(self):
+        self.errors: list[tuple[str, Any]] = []
+
+    def add_error(self, field: str, message: Any) -> None:
+        self.errors.append((field, message))
 
 
 def _postcode_key(postcode: str) -> str:
