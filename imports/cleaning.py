@@ -71,7 +71,9 @@ def parse_phone(value: object) -> str:
         number = phonenumbers.parse(text, "NL")
     except phonenumbers.NumberParseException:
         raise CellError(_("%(value)s is not a phone number.") % {"value": value}) from None
-    if not phonenumbers.is_valid_number(number):
+    # "Possible" (the right length for the country) rather than "valid": the metadata of
+    # allocated ranges lags behind, and a member's real new number must not be refused.
+    if not phonenumbers.is_possible_number(number):
         raise CellError(_("%(value)s is not a phone number.") % {"value": value})
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
