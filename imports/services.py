@@ -292,11 +292,17 @@ class Checker:
             for email, birth, pk in rows:
                 by_email.setdefault((email, birth), []).append(pk)
         by_name: dict[tuple[str, datetime.date, str], list[int]] = {}
-        births = sorted({o.data["birth_date"] for o in outcomes if o.data.get("birth_date") and o.data.get("last_name")})
-        for chunk in _chunks(births):
-            rows = visible.filter(birth_date__in=chunk).values_list("last_name", "birth_date", "postcode", "pk")
+        # Same surname and birth date at another address: possibly the same person who moved.
+        by_person: dict[tuple[str, datetime.date], list[int]] = {}
+        names = sorted({o.data["last_name"].lower() for o in outcomes if o.data.get("birth_date") and o.data.get("last_name")})
+        births = {o.data["birth_date"] for o in outcomes if o.data.get("birth_date") and o.data.get("last_name")}
+        for chunk in _chunks(names):
+            rows = (visible.annotate(last_name_l=Lower("last_name")).filter(last_name_l__in=chunk)
+                    .values_list("last_name_l", "birth_date", "postcode", "pk"))
             for last_name, birth, postcode, pk in rows:
-                by_name.setdefault((last_name.lower(), birth, _postcode_key(postcode)), []).append(pk)
+                if birth in births:
+                    by_name.setdefault((last_name, birth, _postcode_key(postcode)), []).append(pk)
+                    by_person.setdefault((last_name, birth), []).append(pk)
         seen: dict[tuple, int] = {}
         for outcome in outcomes:
             if outcome.errors:
@@ -331,6 +337,12 @@ class Checker:
                 outcome.action, outcome.relation = "update", found[0]
             elif len(found) > 1:
                 outcome.action, outcome.candidates = "ambiguous", sorted(found)
+            elif data.get("last_name") and data.get("birth_date"):
+                # No match, but a card with the same surname and birth date elsewhere: the user
+                # says whether it is that person or a new one (SPEC R10, duplicates at the door).
+                maybe = by_person.get((data["last_name"].lower(), data["birth_date"]), [])
+                if maybe:
+                    outcome.action, outcome.candidates = "ambiguous", sorted(maybe)
 
     # -- validation with the card's own forms -------------------------------------------------
 
@@ -344,7 +356,8 @@ class Checker:
                 continue
             if outcome.action == "update":
                 self.validate_update(outcome, existing[outcome.relation])
-            elif outcome.action == "new":
+            elif outcome.action in ("new", "ambiguous"):
+                # An ambiguous row may become a new card: it must be a valid one.
                 self.validate_new(outcome)
             if outcome.errors:
                 outcome.action = "error"

@@ -158,3 +158,13 @@ def test_it_refuses_undo_after_fourteen_days(upload, federation):
     with pytest.raises(services.ImportRefused, match="14 dagen"):
         services.import_undo(actor=federation.province_la, batch_id=batch.pk)
     assert Relation.objects.count() == 1
+
+
+def test_it_asks_about_a_card_with_the_same_surname_and_birth_date_elsewhere(upload, federation):
+    moved = make_relation(federation.department12, last_name="Verhuisd", birth_date=datetime.date(1966, 6, 6), postcode="9999 AA")
+    batch = upload(csv_of(";Vera;Verhuisd;06-06-1966;;1234 AB;Utrecht;Afdeling 1.1;Lid (afdelingsleden)"))
+
+    row = batch.result["rows"][0]
+    assert (row["action"], row["candidates"]) == ("ambiguous", [moved.pk])
+    services.import_run(actor=federation.province_la, batch_id=batch.pk, choices={"2": "new"})
+    assert Relation.objects.filter(last_name="Verhuisd").count() == 2
