@@ -358,7 +358,7 @@ class Checker:
                 self.validate_update(outcome, existing[outcome.relation])
             elif outcome.action in ("new", "ambiguous"):
                 # An ambiguous row may become a new card: it must be a valid one.
-                self.validate_new(outcome)
+                self.validate_new(outcome, need_function=outcome.action == "new")
             if outcome.errors:
                 outcome.action = "error"
         for outcome in outcomes:
@@ -390,13 +390,16 @@ class Checker:
                 if not any(message in (m for _l, m in outcome.errors) for message in messages):
                     outcome.errors += [(self.column_label(name), m) for m in messages]
 
-    def validate_new(self, outcome: RowOutcome) -> None:
+    def validate_new(self, outcome: RowOutcome, *, need_function: bool = True) -> None:
+        """The row as a new card with its membership. An ambiguous row may still turn out to
+        be an existing card, so it needs no membership yet (the import asks for one if the
+        user makes it new)."""
         function = outcome.function
         department = self.departments_by_pk.get(function.get("department"))
         function_type = self.types_by_pk.get(function.get("function_type"))
-        if department is None:
+        if need_function and department is None:
             outcome.errors.append((self.column_label("department"), _("Name the department, or choose one for the whole file.")))
-        if function_type is None:
+        if need_function and function_type is None:
             outcome.errors.append((self.column_label("function_type"), _("Name the membership, or choose one for the whole file.")))
         if outcome.errors:
             return
@@ -408,8 +411,9 @@ class Checker:
         function_checks = _FunctionChecks()
         cleaned = {"function_type": function_type, "tenant": department,
                    "start_date": datetime.date.fromisoformat(function["start_date"])}
-        check_function_tenant(function_checks, cleaned)
-        check_function_start(function_checks, cleaned)
+        if department is not None and function_type is not None:
+            check_function_tenant(function_checks, cleaned)
+            check_function_start(function_checks, cleaned)
         for name, message in function_checks.errors:
             outcome.errors.append((self.column_label({"tenant": "department"}.get(name, name)), str(message)))
         outcome.data = dict(form.relation_data)
