@@ -111,14 +111,16 @@ def find_pairs_python(queryset: QuerySet[Relation]) -> dict[tuple[int, int], Pai
     return pairs
 
 
-# The same rules in SQL for PostgreSQL: the database joins each group with itself and pg_trgm
-# computes the similarity; only pairs travel to Python.
+# The same rules in SQL for PostgreSQL: the cards in scope are copied once into a temporary
+# table (id, the three keys, the name) with fresh statistics, so the planner hash-joins each rule's
+# groups whatever the scope is; pg_trgm computes the similarity; only pairs travel to Python.
 PG_RULES = {
     "birth_name": ("a.birth_date = b.birth_date", "a.birth_date IS NOT NULL", 50, 40, True),
     "address_name": ("a.postcode = b.postcode AND a.house_number = b.house_number",
                      "a.postcode <> '' AND a.house_number IS NOT NULL", 40, 40, True),
-    "email": ("lower(a.email) = lower(b.email)", "a.email <> ''", 60, 30, False),
+    "email": ("a.email = b.email", "a.email <> ''", 60, 30, False),
 }
+PG_SCOPE_TABLE = "imports_duplicate_scope"
 
 
 def pg_trgm_available() -> bool:
@@ -132,19 +134,25 @@ def pg_trgm_available() -> bool:
 def find_pairs_postgresql(queryset: QuerySet[Relation]) -> dict[tuple[int, int], Pair]:
     scope_sql, scope_params = _scope(queryset).values("pk").query.sql_with_params()
     table = Relation._meta.db_table
-    name = "concat_ws(' ', nullif({t}.first_name, ''), nullif({t}.infix, ''), nullif({t}.last_name, ''))"
     pairs: dict[tuple[int, int], Pair] = {}
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Fixed SQL fragments and the scope's own compiled query; no input is formatted in.
+        cursor.execute(f"DROP TABLE IF EXISTS {PG_SCOPE_TABLE}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {PG_SCOPE_TABLE} ON COMMIT DROP AS "  # noqa: S608
+            f"SELECT r.id, r.birth_date, r.postcode, r.house_number, lower(r.email) AS email, "
+            f"concat_ws(' ', nullif(r.first_name, ''), nullif(r.infix, ''), nullif(r.last_name, '')) AS name "
+            f"FROM {table} r WHERE r.id IN ({scope_sql})",
+            scope_params,
+        )
+        cursor.execute(f"ANALYZE {PG_SCOPE_TABLE}")
         for reason, (join, where, base, weight, need_name) in PG_RULES.items():
-            sim = f"similarity({name.format(t='a')}, {name.format(t='b')})"
-            # Fixed SQL fragments and the scope's own compiled query; no input is formatted in.
             sql = (
-                f"WITH scope AS ({scope_sql}) "  # noqa: S608
-                f"SELECT a.id, b.id, {sim} FROM {table} a JOIN {table} b ON {join} AND a.id < b.id "
-                f"WHERE {where} AND a.id IN (SELECT * FROM scope) AND b.id IN (SELECT * FROM scope)"
-                + (f" AND {sim} >= %s" if need_name else "")
+                f"SELECT a.id, b.id, similarity(a.name, b.name) FROM {PG_SCOPE_TABLE} a "  # noqa: S608
+                f"JOIN {PG_SCOPE_TABLE} b ON {join} AND a.id < b.id WHERE {where}"
+                + (" AND similarity(a.name, b.name) >= %s" if need_name else "")
             )
-            cursor.execute(sql, [*scope_params, NAME_THRESHOLD] if need_name else list(scope_params))
+            cursor.execute(sql, [NAME_THRESHOLD] if need_name else [])
             for a, b, value in cursor.fetchall():
                 pairs.setdefault((a, b), Pair(a, b)).add(reason, base + round(weight * float(value or 0)))
     return pairs
