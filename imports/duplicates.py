@@ -73,10 +73,19 @@ def _scope(queryset: QuerySet[Relation]) -> QuerySet[Relation]:
     return queryset.filter(kind="person", merged_into__isnull=True).order_by()
 
 
+def initials_of(first_name: str, last_name: str) -> tuple[str, str]:
+    """First letters of the first name and the surname, lower case: two names compared for
+    similarity share at least one of them (a typo in both first letters is not looked for).
+    This keeps a birth date's hundreds of cards from being compared each with each."""
+    return (first_name[:1].lower(), last_name[:1].lower())
+
+
 def _pairs_in_group(rows: list[tuple], reason: str, base: int, weight: int, need_name: bool) -> Iterator[tuple[int, int, str, int]]:
-    names = [(pk, name, trigrams(name)) for pk, name in rows]
-    for i, (pk_a, _name_a, ta) in enumerate(names):
-        for pk_b, _name_b, tb in names[i + 1 :]:
+    names = [(pk, name, trigrams(name), initials) for pk, name, initials in rows]
+    for i, (pk_a, _name_a, ta, ia) in enumerate(names):
+        for pk_b, _name_b, tb, ib in names[i + 1 :]:
+            if need_name and ia[0] != ib[0] and ia[1] != ib[1]:
+                continue
             sim = len(ta & tb) / len(ta | tb) if ta and tb else 0.0
             if need_name and sim < NAME_THRESHOLD:
                 continue
@@ -88,7 +97,7 @@ def _grouped(queryset: QuerySet[Relation], key_fields: list[str]) -> Iterator[li
     rows = queryset.order_by(*key_fields, "pk").values_list(*key_fields, "pk", "first_name", "infix", "last_name")
     width = len(key_fields)
     for _key, group in groupby(rows.iterator(chunk_size=CHUNK), key=lambda r: r[:width]):
-        members = [(r[width], name_of(*r[width + 1 :])) for r in group]
+        members = [(r[width], name_of(*r[width + 1 :]), initials_of(r[width + 1], r[width + 3])) for r in group]
         if len(members) > 1:
             yield members
 
@@ -141,7 +150,8 @@ def find_pairs_postgresql(queryset: QuerySet[Relation]) -> dict[tuple[int, int],
         cursor.execute(
             f"CREATE TEMPORARY TABLE {PG_SCOPE_TABLE} ON COMMIT DROP AS "  # noqa: S608
             f"SELECT r.id, r.birth_date, r.postcode, r.house_number, lower(r.email) AS email, "
-            f"concat_ws(' ', nullif(r.first_name, ''), nullif(r.infix, ''), nullif(r.last_name, '')) AS name "
+            f"concat_ws(' ', nullif(r.first_name, ''), nullif(r.infix, ''), nullif(r.last_name, '')) AS name, "
+            f"lower(left(r.first_name, 1)) AS first_initial, lower(left(r.last_name, 1)) AS last_initial "
             f"FROM {table} r WHERE r.id IN ({scope_sql})",
             scope_params,
         )
@@ -150,7 +160,8 @@ def find_pairs_postgresql(queryset: QuerySet[Relation]) -> dict[tuple[int, int],
             sql = (
                 f"SELECT a.id, b.id, similarity(a.name, b.name) FROM {PG_SCOPE_TABLE} a "  # noqa: S608
                 f"JOIN {PG_SCOPE_TABLE} b ON {join} AND a.id < b.id WHERE {where}"
-                + (" AND similarity(a.name, b.name) >= %s" if need_name else "")
+                + (" AND (a.first_initial = b.first_initial OR a.last_initial = b.last_initial)"
+                   " AND similarity(a.name, b.name) >= %s" if need_name else "")
             )
             cursor.execute(sql, [NAME_THRESHOLD] if need_name else [])
             for a, b, value in cursor.fetchall():
