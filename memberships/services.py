@@ -58,19 +58,12 @@ def _overlapping(relation: Relation, function_type: FunctionType, tenant: Tenant
     return rows
 
 
-@transaction.atomic
-def function_start(
-    *,
-    actor: User,
-    relation: Relation,
-    function_type: FunctionType,
-    tenant: Tenant,
-    start_date: datetime.date,
-    end_date: datetime.date | None = None,
-) -> Function:
-    """Give a relation a function in a tenant. A function that grants a role also gives the
-    relation's login (made from the card's e-mail when needed) that role for the same dates."""
-    relation = _lock_relation(relation)
+def function_start_check(
+    *, function_type: FunctionType, tenant: Tenant, start_date: datetime.date, end_date: datetime.date | None = None
+) -> None:
+    """The rules of a new function that do not depend on the relation (the kind of environment,
+    no backdated access, the dates): `function_start` applies them, and the import checks its
+    rows with them before anything is written."""
     if tenant.kind != function_type.tenant_kind:
         raise ValidationError(
             {"tenant": _("“%(function)s” is held in a %(kind)s; “%(tenant)s” is a %(tenant_kind)s.")
@@ -84,6 +77,22 @@ def function_start(
         )
     _check_dates(start_date, end_date)
     _check_end_date(end_date)
+
+
+@transaction.atomic
+def function_start(
+    *,
+    actor: User,
+    relation: Relation,
+    function_type: FunctionType,
+    tenant: Tenant,
+    start_date: datetime.date,
+    end_date: datetime.date | None = None,
+) -> Function:
+    """Give a relation a function in a tenant. A function that grants a role also gives the
+    relation's login (made from the card's e-mail when needed) that role for the same dates."""
+    relation = _lock_relation(relation)
+    function_start_check(function_type=function_type, tenant=tenant, start_date=start_date, end_date=end_date)
     if _overlapping(relation, function_type, tenant, start_date, end_date).exists():
         raise ValidationError(
             {"function_type": _("%(relation)s already has the function “%(function)s” in %(tenant)s for these dates.")
