@@ -30,6 +30,9 @@ NATIONAL_ONLY = frozenset(
         "tenants.look_along",
         "wizards.change_ledenmodule_wizard",
         "quality.change_qualityrulesetting",
+        # Two-factor login (SPEC T9): which roles need it, and resetting someone's second factor.
+        "tenants.change_twofactorpolicy",
+        "tenants.reset_two_factor",
     }
 )
 
