@@ -37,12 +37,13 @@ def _trusted(address, networks) -> bool:
     return any(address in network for network in networks)
 
 
-def client_address(request) -> str:
+def client_address(request) -> str | None:
     """The address of the visitor: REMOTE_ADDR, unless that is a trusted proxy; then the
-    right-most address in X-Forwarded-For that is not itself a trusted proxy."""
+    right-most address in X-Forwarded-For that is not itself a trusted proxy. None when the
+    request has no peer address at all (a request made up in code)."""
     peer = _address(request.META.get("REMOTE_ADDR", "") or "")
     if peer is None:
-        return "unknown"
+        return None
     networks = _trusted_networks(tuple(settings.TRUSTED_PROXIES))
     if not networks or not _trusted(peer, networks):
         return str(peer)

@@ -61,7 +61,7 @@ def two_factor_required(user: User) -> bool:
     ).exists()
 
 
-def two_factor_policy_set(*, actor: User, roles: list[Role]) -> TwoFactorPolicy:
+def two_factor_policy_set(*, actor: User | None, roles: list[Role]) -> TwoFactorPolicy:
     with transaction.atomic():
         policy = TwoFactorPolicy.objects.select_for_update().first() or TwoFactorPolicy()
         policy.changed_at = timezone.now()

@@ -276,7 +276,7 @@ class PasswordResetView(auth_views.PasswordResetView):
         # nobody floods an inbox or the mail server; the answer says so plainly.
         email = form.cleaned_data["email"].strip().lower()
         limit, window = settings.PASSWORD_RESET_RATE_LIMIT, settings.PASSWORD_RESET_RATE_WINDOW
-        by_address = rate_limit_hit("password-reset-address", client_address(self.request), limit=limit, window=window)
+        by_address = rate_limit_hit("password-reset-address", client_address(self.request) or "unknown", limit=limit, window=window)
         by_account = rate_limit_hit("password-reset-account", email, limit=limit, window=window)
         if by_address or by_account:
             form.add_error(None, _(
