@@ -14,7 +14,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -155,11 +155,13 @@ def two_factor_enrol(request):
             form.add_error("code", error)
         else:
             device.refresh_from_db()
+            continue_url = reverse("home")
             if logging_in:
-                _login_complete(request, user, device)
+                continue_url = _login_complete(request, user, device).url
             else:
                 otp_login(request, device)
-            return render(request, "accounts/two_factor_recovery_codes.html", {"codes": codes, "enrolled": True})
+            context = {"codes": codes, "enrolled": True, "continue_url": continue_url}
+            return render(request, "accounts/two_factor_recovery_codes.html", context)
     context = {
         "form": form,
         "logging_in": logging_in,
@@ -193,7 +195,8 @@ def two_factor_recovery_codes(request):
     if not request.user.is_verified():
         raise PermissionDenied
     codes = two_factor.recovery_codes_generate(user=request.user)
-    return render(request, "accounts/two_factor_recovery_codes.html", {"codes": codes, "enrolled": False})
+    context = {"codes": codes, "enrolled": False, "continue_url": reverse("two_factor_settings")}
+    return render(request, "accounts/two_factor_recovery_codes.html", context)
 
 
 @login_required

@@ -3,9 +3,12 @@ cache (issue 12, points 4–6)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import pytest
+import redis
 from axes.models import AccessAttempt
 from django.core.cache import caches
 from django.test import Client, RequestFactory, override_settings
@@ -13,6 +16,7 @@ from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from intake.services import intake_rate_limited
 from tenants import two_factor
 from tenants.models import AuditEvent, LoginSession, RecoveryCode, Role, TwoFactorPolicy
 from tenants.proxies import client_address, rate_limit_hit
@@ -371,7 +375,6 @@ REDIS_TEST_URL = "redis://127.0.0.1:6379/7"
 @pytest.fixture
 def redis_cache():
     """The shared cache production uses (CACHE_URL), on the Redis database of this test run."""
-    redis = pytest.importorskip("redis")
     try:
         redis.Redis.from_url(REDIS_TEST_URL).ping()
     except redis.exceptions.ConnectionError:
@@ -385,8 +388,6 @@ def redis_cache():
 
 
 def test_it_counts_in_the_configured_shared_cache(redis_cache):
-    import redis
-
     assert not rate_limit_hit("test-scope", "198.51.100.7", limit=2, window=60)
     assert not rate_limit_hit("test-scope", "198.51.100.7", limit=2, window=60)
 
@@ -397,8 +398,6 @@ def test_it_counts_in_the_configured_shared_cache(redis_cache):
 
 
 def test_it_keeps_the_intake_rate_limit_in_the_shared_cache(redis_cache, settings):
-    from intake.services import intake_rate_limited
-
     settings.INTAKE_RATE_LIMIT = 1
     assert not intake_rate_limited("198.51.100.7")
     assert redis_cache.get("intake-rate:198.51.100.7") == 1
@@ -406,12 +405,9 @@ def test_it_keeps_the_intake_rate_limit_in_the_shared_cache(redis_cache, setting
 
 
 def test_it_configures_redis_from_cache_url():
-    import subprocess
-    import sys
-
     code = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'], settings.CACHES['default']['LOCATION'])"
     env = {"CACHE_URL": REDIS_TEST_URL, "DJANGO_SETTINGS_MODULE": "ledenbeheer.settings", "PATH": "/usr/bin:/bin"}
-    output = subprocess.run(
+    output = subprocess.run(  # noqa: S603 (our own interpreter and a fixed program)
         [sys.executable, "-c", f"import django; django.setup(); {code}"], env=env, capture_output=True, text=True,
         check=True,
     ).stdout
