@@ -233,7 +233,7 @@ def user_two_factor_reset(request, pk: int):
 def two_factor_policy(request):
     """National decides which roles need two-factor login."""
     require_perm(request, "tenants.change_twofactorpolicy")
-    form = TwoFactorPolicyForm(request.POST or None, initial={"roles": list(two_factor.required_roles())})
+    form = TwoFactorPolicyForm(request.POST if request.method == "POST" else None, initial={"roles": list(two_factor.required_roles())})
     if request.method == "POST" and form.is_valid():
         two_factor.two_factor_policy_set(actor=request.user, roles=list(form.cleaned_data["roles"]))
         messages.success(request, _("The roles that need two-factor login have been saved."))

@@ -547,6 +547,11 @@ PUBLIC_CHECKS = [
     ("set_language", {}, "POST", {"language": "en", "next": "/"}, 302, "home"),
     # No login asked; an address no form has is simply not found.
     ("intake_public", {"slug": "bestaat-niet"}, "GET", {}, 404, None),
+    # Without the password step in this session: back to the login page, nothing shown.
+    ("login_two_factor", {}, "GET", {}, 302, "login"),
+    ("login_two_factor", {}, "POST", {"code": "123456"}, 302, "login"),
+    ("two_factor_enrol", {}, "GET", {}, 302, "login"),
+    ("two_factor_enrol", {}, "POST", {"code": "123456"}, 302, "login"),
 ]
 
 

@@ -413,3 +413,29 @@ def test_it_configures_redis_from_cache_url():
     ).stdout
 
     assert output.split() == ["django.core.cache.backends.redis.RedisCache", REDIS_TEST_URL]
+
+
+# --- the admin site ---------------------------------------------------------------------------------
+
+
+def test_it_keeps_the_admin_behind_the_second_factor(federation, client):
+    staff = federation.national_sb
+    staff.is_staff = staff.is_superuser = True
+    staff.save(update_fields=["is_staff", "is_superuser"])
+
+    # Anonymous: the admin's login sends to ours.
+    response = client.get(reverse("admin:login"))
+    assert response.status_code == 302
+    assert response.url.startswith(LOGIN_URL)
+
+    # A session without a verified second factor: the admin sends to setting one up.
+    client.force_login(staff, backend="tenants.backends.TenantRoleBackend")
+    response = client.get(reverse("admin:index"), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("two_factor_settings")
+
+    # After logging in with both factors: the admin opens.
+    client.post(reverse("logout"))
+    device, _codes = enrolled(staff)
+    log_in(client, "national_sb")
+    send_code(client, current_code(device))
+    assert client.get(reverse("admin:index")).status_code == 200
