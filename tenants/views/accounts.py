@@ -134,6 +134,9 @@ def two_factor_enrol(request):
     needs it, or from one's own two-factor page. Shows the recovery codes once, when done."""
     if request.user.is_authenticated:
         user, logging_in = request.user, False
+        if two_factor.has_second_factor(user) and not user.is_verified():
+            # Replacing the app takes a session that passed the current one.
+            raise PermissionDenied
     else:
         user, logging_in = _pending_user(request), True
         if user is None:

@@ -439,3 +439,12 @@ def test_it_keeps_the_admin_behind_the_second_factor(federation, client):
     log_in(client, "national_sb")
     send_code(client, current_code(device))
     assert client.get(reverse("admin:index")).status_code == 200
+
+
+def test_it_refuses_to_replace_the_app_in_a_session_without_the_second_factor(federation, login):
+    device, _codes = enrolled(federation.province_la)
+    client = login(federation.province_la)
+
+    assert client.get(reverse("two_factor_enrol")).status_code == 403
+    assert client.post(reverse("two_factor_enrol"), {"code": current_code(device)}).status_code == 403
+    assert TOTPDevice.objects.filter(user=federation.province_la).count() == 1
