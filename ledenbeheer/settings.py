@@ -288,6 +288,14 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "wizards.export_files_remove_expired",
         "schedule": 3600.0,
     },
+    "billing-reminders": {
+        "task": "billing.send_reminders",
+        "schedule": crontab(minute=0, hour=8),
+    },
+    "billing-resume-documents": {
+        "task": "billing.resume_run_documents",
+        "schedule": 600.0,
+    },
     "catch-up": {
         "task": "notifications.tasks.catch_up",
         "schedule": crontab(minute=30),

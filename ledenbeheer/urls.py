@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("memberships.urls_intake")),
     path("", include("notifications.urls")),
     path("", include("wizards.urls")),
+    path("billing/", include("billing.urls")),
     path("quality/", include("notifications.quality_urls")),
     path("language/", set_language, name="set_language"),
     path("admin/", admin.site.urls),

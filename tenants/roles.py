@@ -61,6 +61,10 @@ MEMBER_ADMINISTRATION = (
     "notifications.add_errorreportrecipient",
     "notifications.change_errorreportrecipient",
     "notifications.delete_errorreportrecipient",
+    "billing.view_invoice",
+    "billing.view_rate",
+    "billing.view_mandate",
+    "billing.add_mandate",
 )
 
 # The department administrator's ledenmodule: their department's members only.
@@ -76,6 +80,7 @@ DEPARTMENT_ADMINISTRATION = (
     "tenants.use_ledenmodule",
     "memberships.add_registration",
     "wizards.run_ledenmodule_wizard",
+    "billing.view_department_invoices",
 )
 
 SYSTEM_ADMINISTRATION = (
@@ -102,6 +107,13 @@ SYSTEM_ADMINISTRATION = (
     "wizards.add_wizard",
     "wizards.change_wizard",
     "wizards.delete_wizard",
+    # Billing (SPEC B, "province system administrator … billing").
+    "billing.change_billingenvironment",
+    "billing.add_rate",
+    "billing.change_rate",
+    "billing.add_invoice",
+    "billing.change_invoice",
+    "billing.change_mandate",
 )
 
 
