@@ -20,7 +20,8 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from schwifty import IBAN, exceptions as iban_errors
+from schwifty import IBAN
+from schwifty import exceptions as iban_errors
 from stdnum.eu import at_02
 
 from memberships.models import FunctionCategory, FunctionType
@@ -871,6 +872,9 @@ def bank_entry_match(*, entry: BankEntry, invoice: Invoice, actor: User) -> Paym
         raise ValidationError({"invoice": _("This invoice belongs to another environment.")})
     if invoice.kind != Invoice.Kind.INVOICE or invoice.status in (InvoiceStatus.CREDITED, InvoiceStatus.WRITTEN_OFF):
         raise ValidationError({"invoice": _("Only an open invoice can be paid.")})
+    if entry.amount > invoice.balance:
+        raise ValidationError({"invoice": _("The open amount of this invoice is € %(balance)s, less than this entry.")
+                               % {"balance": invoice.balance}})
     payment = Payment.objects.create(
         tenant=invoice.tenant, invoice=invoice, date=entry.booking_date, amount=entry.amount,
         method=Payment.Method.BANK, bank_entry=entry, created_by=actor,
@@ -895,7 +899,10 @@ def invoice_document_make(*, invoice_id: int, send: bool) -> bool:
     from .documents import invoice_email_text, invoice_pdf
 
     with transaction.atomic():
-        invoice = Invoice.objects.select_for_update().select_related("tenant", "relation").filter(pk=invoice_id).first()
+        invoice = (
+            Invoice.objects.select_for_update(of=("self",)).select_related("tenant", "relation")
+            .filter(pk=invoice_id).first()
+        )
         if invoice is None or (invoice.pdf and (invoice.emailed_at or not send or not invoice.debtor_email)):
             return False
         if not invoice.pdf:

@@ -13,7 +13,7 @@ from billing import services
 from billing.models import Invoice, InvoiceCounter, InvoiceStatus
 from tests.factories import give_function
 
-from .world import REFERENCE, SEASON, YEAR, billing_environment, member, rate, run
+from .world import SEASON, YEAR, billing_environment, member, rate, run
 
 pytestmark = pytest.mark.django_db
 
