@@ -50,6 +50,9 @@ def environment(request) -> dict:
         "quality_problems": can("notifications.view_dataproblem"),
         "quality_recipients": can("notifications.view_errorreportrecipient"),
         "quality_rules": can("notifications.change_qualityrulesetting"),
+        "billing": can("billing.view_invoice"),
+        "billing_settings": can("billing.change_billingenvironment"),
+        "department_invoices": can("billing.view_department_invoices"),
     }
 
     # The dropdown holds the user's own environments and the ones directly below them; the
