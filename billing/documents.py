@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
@@ -50,7 +51,7 @@ def invoice_email_text(invoice: Invoice) -> tuple[str, str, str]:
             "Dear %(name)s,\n\nAttached you find invoice %(number)s of € %(amount)s, payable by %(due)s "
             "with reference %(reference)s.\n\nKind regards,\n%(sender)s"
         ) % {
-            "name": invoice.debtor_name, "number": invoice.number, "amount": invoice.total,
+            "name": invoice.debtor_name, "number": invoice.number, "amount": number_format(invoice.total, 2, use_l10n=True),
             "due": invoice.due_date.strftime("%d-%m-%Y"), "reference": invoice.payment_reference,
             "sender": invoice.tenant.name,
         }
@@ -66,7 +67,7 @@ def reminder_email_text(invoice: Invoice) -> tuple[str, str, str]:
             "Invoice %(number)s of %(date)s is still open: € %(balance)s, due on %(due)s. Please pay with "
             "reference %(reference)s. If you have already paid, you can ignore this message."
         ) % {
-            "number": invoice.number, "date": invoice.date.strftime("%d-%m-%Y"), "balance": invoice.balance,
+            "number": invoice.number, "date": invoice.date.strftime("%d-%m-%Y"), "balance": number_format(invoice.balance, 2, use_l10n=True),
             "due": invoice.due_date.strftime("%d-%m-%Y"), "reference": invoice.payment_reference,
         }
         return _mail(subject, text)

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from schwifty import IBAN
 from schwifty import exceptions as iban_errors
@@ -48,6 +49,11 @@ from .models import (
 )
 
 CENT = Decimal("0.01")
+
+
+def _money(value: Decimal) -> str:
+    """An amount as the user reads it (50,00 in Dutch)."""
+    return number_format(value, 2, use_l10n=True)
 INVOICE_NUMBER_RE = re.compile(r"\b(\d{4}-\d{6})\b")
 
 
@@ -527,7 +533,7 @@ def credit_note_create(*, invoice: Invoice, amount: Decimal, reason: str, actor:
     if amount > invoice.creditable:
         raise ValidationError({"amount": _(
             "You can credit at most € %(max)s of this invoice."
-        ) % {"max": invoice.creditable}})
+        ) % {"max": _money(invoice.creditable)}})
     date = date or datetime.date.today()
     counter = _counter_lock(invoice.tenant, date.year)
     counter.value = F("value") + 1
@@ -571,7 +577,7 @@ def payment_register(*, invoice: Invoice, amount: Decimal, date: datetime.date, 
         raise ValidationError({"amount": _("Enter an amount above zero.")})
     if amount > invoice.balance:
         raise ValidationError({"amount": _("The open amount is € %(balance)s; you cannot register more.")
-                               % {"balance": invoice.balance}})
+                               % {"balance": _money(invoice.balance)}})
     if date > datetime.date.today():
         raise ValidationError({"date": _("A payment cannot lie in the future.")})
     payment = Payment.objects.create(
@@ -874,7 +880,7 @@ def bank_entry_match(*, entry: BankEntry, invoice: Invoice, actor: User) -> Paym
         raise ValidationError({"invoice": _("Only an open invoice can be paid.")})
     if entry.amount > invoice.balance:
         raise ValidationError({"invoice": _("The open amount of this invoice is € %(balance)s, less than this entry.")
-                               % {"balance": invoice.balance}})
+                               % {"balance": _money(invoice.balance)}})
     payment = Payment.objects.create(
         tenant=invoice.tenant, invoice=invoice, date=entry.booking_date, amount=entry.amount,
         method=Payment.Method.BANK, bank_entry=entry, created_by=actor,

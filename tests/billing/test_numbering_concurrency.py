@@ -82,6 +82,6 @@ def test_it_finalises_a_run_once_when_finalise_is_clicked_twice_at_once(world):
         lambda: services.invoice_run_finalise(run_id=concept.pk, actor=None),
     )
     refused = [r for r in results if isinstance(r, ValidationError)]
-    assert len(refused) == 1 and "already been finalised" in refused[0].messages[0]
+    assert len(refused) == 1 and "al definitief gemaakt" in refused[0].messages[0]
     numbers = sorted(int(n.split("-")[1]) for n in Invoice.objects.values_list("number", flat=True))
     assert numbers == list(range(1, 16))

@@ -57,10 +57,10 @@ def test_it_refuses_a_wrong_iban_and_a_mandate_signed_in_the_future(world):
     relation = member(world.department11, "Lid")
     with pytest.raises(ValidationError) as error:
         _mandate(world, relation, "NL92ABNA0417164300")
-    assert "check digit" in str(error.value.message_dict["iban"])
+    assert "controlecijfer" in str(error.value.message_dict["iban"])
     with pytest.raises(ValidationError) as error:
         _mandate(world, relation, MEMBER_IBANS[0], signed_on=TODAY + datetime.timedelta(days=1))
-    assert "future" in str(error.value.message_dict["signed_on"])
+    assert "toekomst" in str(error.value.message_dict["signed_on"])
     assert not Mandate.objects.exists()
     mandate = _mandate(world, relation, "nl20 ingb 0001 2345 67")
     assert (mandate.iban, mandate.bic, mandate.sequence_type) == ("NL20INGB0001234567", "INGBNL2A", "FRST")
@@ -95,7 +95,7 @@ def test_it_makes_a_pain008_valid_against_the_xsd_with_first_and_recurring_colle
     assert none.pk in numbers and batch.transactions == 2
     # The first mandate is recurring from now on; nothing is collected twice.
     assert Mandate.objects.get(relation=first).sequence_type == "RCUR"
-    with pytest.raises(ValidationError, match="no open invoices"):
+    with pytest.raises(ValidationError, match="geen openstaande facturen"):
         services.collection_batch_create(tenant=world.province1, collection_date=TODAY + datetime.timedelta(days=7),
                                          actor=world.province_sb)
 
@@ -171,10 +171,10 @@ def test_it_matches_by_iban_and_amount_and_lists_what_it_cannot_match(world):
 
 
 @pytest.mark.parametrize(("content", "message"), [
-    (b"<Document><BkToCstmrStmt>", "not a readable XML"),
+    (b"<Document><BkToCstmrStmt>", "geen leesbaar XML"),
     (b"<?xml version='1.0'?><!DOCTYPE x [<!ENTITY e SYSTEM 'file:///etc/passwd'>]><Document>&e;</Document>",
-     "document type"),
-    (b"<a/>", "not a CAMT.053"),
+     "documenttypedeclaratie"),
+    (b"<a/>", "geen CAMT.053"),
 ])
 def test_it_refuses_malformed_statements_with_a_message(world, content, message):
     with pytest.raises(ValidationError, match=message):
@@ -183,11 +183,11 @@ def test_it_refuses_malformed_statements_with_a_message(world, content, message)
 
 def test_it_refuses_a_statement_of_another_account_and_a_second_import(world):
     other = camt053_build(statement_id="S-1", iban=MEMBER_IBANS[0], lines=[])
-    with pytest.raises(ValidationError, match="not of this environment"):
+    with pytest.raises(ValidationError, match="niet van de rekening"):
         services.bank_statement_import(tenant=world.province1, file_name="x.xml", content=other, actor=world.province_sb)
     own = camt053_build(statement_id="S-1", iban=OWN_IBAN, lines=[])
     services.bank_statement_import(tenant=world.province1, file_name="x.xml", content=own, actor=world.province_sb)
-    with pytest.raises(ValidationError, match="already been imported"):
+    with pytest.raises(ValidationError, match="al geïmporteerd"):
         services.bank_statement_import(tenant=world.province1, file_name="x.xml", content=own, actor=world.province_sb)
 
 
@@ -200,7 +200,7 @@ def test_it_prints_amount_number_iban_and_the_direct_debit_notice_on_the_pdf(wor
         invoice = Invoice.objects.get(relation=relation)
         text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(invoice_pdf(invoice))).pages)
         assert invoice.number in text
-        assert "50.00" in text
+        assert "50,00" in text
         assert expected in text
         assert ("incasso" in text.lower()) is (relation == with_mandate)
 
