@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from relations.access import get_relation_or_404
@@ -200,15 +201,15 @@ def run_detail(request, pk: int):
 
 
 CONCEPT_COLUMNS = [
-    Column("number", _("Relation number"), lambda line: line.relation_number),
-    Column("name", _("Name"), lambda line: line.name),
-    Column("department", _("Department"), lambda line: line.tenant_name),
-    Column("membership", _("Membership"), lambda line: line.function_type),
-    Column("start", _("Start date"), lambda line: line.start_date),
-    Column("age", _("Age"), lambda line: "" if line.age is None else line.age),
-    Column("rate", _("Rate"), lambda line: line.rate.name if line.rate else ""),
-    Column("amount", _("Amount"), lambda line: line.amount),
-    Column("why", _("Why"), lambda line: line.reason),
+    Column("number", gettext_lazy("Relation number"), lambda line: line.relation_number),
+    Column("name", gettext_lazy("Name"), lambda line: line.name),
+    Column("department", gettext_lazy("Department"), lambda line: line.tenant_name),
+    Column("membership", gettext_lazy("Membership"), lambda line: line.function_type),
+    Column("start", gettext_lazy("Start date"), lambda line: line.start_date),
+    Column("age", gettext_lazy("Age"), lambda line: "" if line.age is None else line.age),
+    Column("rate", gettext_lazy("Rate"), lambda line: line.rate.name if line.rate else ""),
+    Column("amount", gettext_lazy("Amount"), lambda line: line.amount),
+    Column("why", gettext_lazy("Why"), lambda line: line.reason),
 ]
 
 
@@ -373,9 +374,9 @@ def invoice_write_off(request, pk: int):
 
 
 MEMBER_LIST_COLUMNS = [
-    Column("number", _("Relation number"), lambda r: r.number),
-    Column("name", _("Name"), lambda r: r.sort_name),
-    Column("birth_date", _("Birth date"), lambda r: r.birth_date),
+    Column("number", gettext_lazy("Relation number"), lambda r: r.number),
+    Column("name", gettext_lazy("Name"), lambda r: r.sort_name),
+    Column("birth_date", gettext_lazy("Birth date"), lambda r: r.birth_date),
 ]
 
 
@@ -593,15 +594,15 @@ def _debtor_number(invoice: Invoice) -> str:
 
 
 BOOKKEEPING_COLUMNS = [
-    Column("type", _("Type"), lambda row: row["type"]),
-    Column("debtor", _("Debtor number"), lambda row: row["debtor"]),
-    Column("name", _("Debtor"), lambda row: row["name"]),
-    Column("number", _("Invoice number"), lambda row: row["number"]),
-    Column("date", _("Date"), lambda row: row["date"]),
-    Column("description", _("Description"), lambda row: row["description"]),
-    Column("amount", _("Amount"), lambda row: row["amount"]),
-    Column("vat", _("VAT code"), lambda row: row["vat"]),
-    Column("ledger", _("Ledger account"), lambda row: row["ledger"]),
+    Column("type", gettext_lazy("Type"), lambda row: row["type"]),
+    Column("debtor", gettext_lazy("Debtor number"), lambda row: row["debtor"]),
+    Column("name", gettext_lazy("Debtor"), lambda row: row["name"]),
+    Column("number", gettext_lazy("Invoice number"), lambda row: row["number"]),
+    Column("date", gettext_lazy("Date"), lambda row: row["date"]),
+    Column("description", gettext_lazy("Description"), lambda row: row["description"]),
+    Column("amount", gettext_lazy("Amount"), lambda row: row["amount"]),
+    Column("vat", gettext_lazy("VAT code"), lambda row: row["vat"]),
+    Column("ledger", gettext_lazy("Ledger account"), lambda row: row["ledger"]),
 ]
 
 
