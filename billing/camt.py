@@ -51,27 +51,34 @@ def _local(element) -> str:
     return etree.QName(element).localname
 
 
-def _find(element, path: str):
-    """The first element along `path` (local names separated by /), ignoring namespaces."""
-    current = [element]
-    for name in path.split("/"):
-        current = [child for parent in current for child in parent if isinstance(child.tag, str) and _local(child) == name]
-        if not current:
-            return None
-    return current[0]
+class _Paths:
+    """Finds elements by paths of local names ("Acct/Id/IBAN") in the document's own
+    namespace, through lxml's compiled paths (a statement of 100,000 entries is read in
+    seconds)."""
+
+    def __init__(self, namespace: str | None):
+        self.prefix = f"{{{namespace}}}" if namespace else ""
+        self.cache: dict[str, str] = {}
+
+    def path(self, path: str) -> str:
+        found = self.cache.get(path)
+        if found is None:
+            found = self.cache[path] = "/".join(self.prefix + name for name in path.split("/"))
+        return found
+
+    def find(self, element, path: str):
+        return element.find(self.path(path))
+
+    def findall(self, element, name: str):
+        return element.findall(self.path(name))
+
+    def text(self, element, path: str) -> str:
+        found = element.find(self.path(path))
+        return (found.text or "").strip() if found is not None and found.text else ""
 
 
-def _findall(element, name: str):
-    return [child for child in element if isinstance(child.tag, str) and _local(child) == name]
-
-
-def _text(element, path: str) -> str:
-    found = _find(element, path)
-    return (found.text or "").strip() if found is not None else ""
-
-
-def _date(element, path: str) -> datetime.date | None:
-    value = _text(element, path + "/Dt") or _text(element, path + "/DtTm")[:10]
+def _date(paths: _Paths, element, path: str) -> datetime.date | None:
+    value = paths.text(element, path + "/Dt") or paths.text(element, path + "/DtTm")[:10]
     try:
         return datetime.date.fromisoformat(value) if value else None
     except ValueError:
@@ -87,47 +94,47 @@ def parse_camt053(content: bytes) -> CamtStatement:
         root = etree.fromstring(content, _parser())
     except etree.XMLSyntaxError:
         raise CamtError(_("This file is not a readable XML bank statement (CAMT.053).")) from None
-    statement = _find(root, "BkToCstmrStmt/Stmt")
+    paths = _Paths(etree.QName(root).namespace)
+    statement = paths.find(root, "BkToCstmrStmt/Stmt")
     if _local(root) != "Document" or statement is None:
         raise CamtError(_("This XML file is not a CAMT.053 bank statement."))
-    iban = _text(statement, "Acct/Id/IBAN")
+    iban = paths.text(statement, "Acct/Id/IBAN")
     if not iban:
         raise CamtError(_("The statement names no account (IBAN)."))
-    result = CamtStatement(statement_id=_text(statement, "Id") or _text(root, "BkToCstmrStmt/GrpHdr/MsgId"),
+    result = CamtStatement(statement_id=paths.text(statement, "Id") or paths.text(root, "BkToCstmrStmt/GrpHdr/MsgId"),
                            iban=iban.replace(" ", "").upper())
     if not result.statement_id:
         raise CamtError(_("The statement has no identification."))
-    for number, entry in enumerate(_findall(statement, "Ntry"), start=1):
+    for number, entry in enumerate(paths.findall(statement, "Ntry"), start=1):
         try:
-            total = Decimal(_text(entry, "Amt"))
+            total = Decimal(paths.text(entry, "Amt"))
         except InvalidOperation:
             raise CamtError(_("Entry %(n)d has no valid amount.") % {"n": number}) from None
-        debit = _text(entry, "CdtDbtInd") == "DBIT"
-        reversal = _text(entry, "RvslInd").lower() == "true"
-        booked = _date(entry, "BookgDt") or _date(entry, "ValDt")
+        debit = paths.text(entry, "CdtDbtInd") == "DBIT"
+        reversal = paths.text(entry, "RvslInd").lower() == "true"
+        booked = _date(paths, entry, "BookgDt") or _date(paths, entry, "ValDt")
         if booked is None:
             raise CamtError(_("Entry %(n)d has no booking date.") % {"n": number})
-        details = [tx for d in _findall(entry, "NtryDtls") for tx in _findall(d, "TxDtls")] or [None]
+        details = [tx for d in paths.findall(entry, "NtryDtls") for tx in paths.findall(d, "TxDtls")] or [None]
         for tx in details:
             amount = total
             if tx is not None and len(details) > 1:
-                raw = _text(tx, "AmtDtls/TxAmt/Amt") or _text(tx, "Amt")
+                raw = paths.text(tx, "AmtDtls/TxAmt/Amt") or paths.text(tx, "Amt")
                 try:
                     amount = Decimal(raw)
                 except InvalidOperation:
                     raise CamtError(_("Entry %(n)d has a transaction without a valid amount.") % {"n": number}) from None
             source = tx if tx is not None else entry
             party = "Cdtr" if debit else "Dbtr"
-            remittance = " ".join(e.text.strip() for e in source.iter() if isinstance(e.tag, str)
-                                  and _local(e) == "Ustrd" and e.text)
+            remittance = " ".join(e.text.strip() for e in source.iter(paths.path("Ustrd")) if e.text)
             result.entries.append(CamtEntry(
                 booking_date=booked, amount=-amount if debit else amount, is_reversal=reversal or (
-                    debit and _find(source, "RtrInf") is not None),
-                name=_text(source, f"RltdPties/{party}/Nm"),
-                iban=_text(source, f"RltdPties/{party}Acct/Id/IBAN").replace(" ", "").upper(),
-                end_to_end_id=_text(source, "Refs/EndToEndId"),
+                    debit and paths.find(source, "RtrInf") is not None),
+                name=paths.text(source, f"RltdPties/{party}/Nm"),
+                iban=paths.text(source, f"RltdPties/{party}Acct/Id/IBAN").replace(" ", "").upper(),
+                end_to_end_id=paths.text(source, "Refs/EndToEndId"),
                 remittance=remittance,
-                reason_code=_text(source, "RtrInf/Rsn/Cd"),
+                reason_code=paths.text(source, "RtrInf/Rsn/Cd"),
             ))
     return result
 

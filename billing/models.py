@@ -178,7 +178,8 @@ class InvoiceRun(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.CONCEPT)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
     )
     finalised_at = models.DateTimeField(_("finalised at"), null=True, blank=True)
     finalised_by = models.ForeignKey(
@@ -415,7 +416,8 @@ class CollectionBatch(models.Model):
     control_sum = models.DecimalField(_("control sum"), max_digits=14, decimal_places=2, default=ZERO)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
     )
 
     objects = CollectionBatchQuerySet.as_manager()
@@ -459,7 +461,8 @@ class BankStatement(models.Model):
     matched = models.PositiveIntegerField(_("matched"), default=0)
     imported_at = models.DateTimeField(_("imported at"), default=timezone.now, editable=False)
     imported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
     )
 
     objects = BankStatementQuerySet.as_manager()

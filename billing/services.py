@@ -15,9 +15,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db import connection, transaction
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -55,6 +54,80 @@ def _money(value: Decimal) -> str:
     """An amount as the user reads it (50,00 in Dutch)."""
     return number_format(value, 2, use_l10n=True)
 INVOICE_NUMBER_RE = re.compile(r"\b(\d{4}-\d{6})\b")
+
+
+def _bulk_set(model, columns: list[tuple[str, str]], rows: list[tuple], *, chunk: int = 5000) -> None:
+    """UPDATE many rows of `model` by primary key: `columns` are (column, SQL type) of the values
+    after the key in each row. Django's bulk_update builds a CASE per row and field, which takes
+    minutes for 100,000 rows; here PostgreSQL gets the rows by COPY into a temporary table and
+    one UPDATE … FROM it, other databases one UPDATE … FROM (VALUES …) per chunk."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    if connection.vendor == "postgresql":
+        # COPY into a temporary table, then one UPDATE … FROM it.
+        assignments = ", ".join(f"{quote(name)} = v.{quote(name)}" for name, _type in columns)
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS billing_bulk_set")
+            cursor.execute(
+                "CREATE TEMPORARY TABLE billing_bulk_set (id bigint, "
+                + ", ".join(f"{quote(name)} {sql_type}" for name, sql_type in columns) + ") ON COMMIT DROP"
+            )
+            with cursor.copy("COPY billing_bulk_set FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute(f"UPDATE {table} SET {assignments} FROM billing_bulk_set v WHERE {table}.id = v.id")  # noqa: S608
+            cursor.execute("DROP TABLE billing_bulk_set")
+        return
+    assignments = ", ".join(
+        f"{quote(name)} = CAST(v.column{index + 2} AS {sql_type})" for index, (name, sql_type) in enumerate(columns)
+    )
+    width = len(columns) + 1
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), chunk):
+            part = rows[start:start + chunk]
+            values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(part))
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} FROM (VALUES {values}) AS v "  # noqa: S608 — our own names
+                f"WHERE {table}.id = CAST(v.column1 AS bigint)",
+                [value for row in part for value in row],
+            )
+
+
+def _insert(model, rows: list[dict]) -> list[int]:
+    """INSERT many rows (dicts by attname; missing fields take their defaults) and return their
+    primary keys in order. On PostgreSQL the keys are taken from the table's sequence and the
+    rows sent with COPY, ten times faster than bulk_create for a run of 100,000 invoices;
+    elsewhere bulk_create. Like bulk_create it skips model validation: callers build valid rows."""
+    if not rows:
+        return []
+    if connection.vendor != "postgresql":
+        created = model.objects.bulk_create([model(**row) for row in rows], batch_size=2000)
+        return [obj.pk for obj in created]
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    defaults = {f.attname: f.get_default() for f in fields}
+    table = model._meta.db_table
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(c) for c in ["id", *(f.column for f in fields)])
+    names = [f.attname for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(rows)])
+        ids = [row[0] for row in cursor.fetchall()]
+        with cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
+            for pk, row in zip(ids, rows, strict=True):
+                values = {**defaults, **row}
+                copy.write_row([pk, *(values[name] for name in names)])
+    return ids
+
+
+def _insert_objects(model, objects: list) -> list:
+    """`_insert` for unsaved model instances; sets their primary keys."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    ids = _insert(model, [{f.attname: getattr(obj, f.attname) for f in fields} for obj in objects])
+    for obj, pk in zip(objects, ids, strict=True):
+        obj.pk = pk
+    return objects
 
 
 # --- bank details ------------------------------------------------------------------------------
@@ -431,64 +504,63 @@ def invoice_run_finalise(*, run_id: int, actor: User) -> InvoiceRun:
                     debtors[department.pk] = department
         if not groups:
             raise ValidationError(_("There is nothing to invoice in this run."))
-        invoices: list[Invoice] = []
-        invoice_lines: list[list[InvoiceLine]] = []
+        now = timezone.now()
+        invoice_rows: list[dict] = []
+        line_rows: list[list[dict]] = []
         value = counter.value
         for debtor_id, lines in groups.items():
             value += 1
-            invoice = Invoice(
-                tenant=run.tenant, number=_number(run.invoice_date.year, value), run=run, date=run.invoice_date,
-                due_date=due, season_start=concept.season[0], created_by=actor,
-            )
+            invoice = {
+                "tenant_id": run.tenant_id, "number": _number(run.invoice_date.year, value), "run_id": run.pk,
+                "date": run.invoice_date, "due_date": due, "season_start": concept.season[0],
+                "created_by_id": actor.pk if actor else None, "created_at": now,
+            }
             if run.kind == RunKind.MEMBERS:
                 first = lines[0]
-                invoice.relation_id = debtor_id
-                invoice.debtor_name, invoice.debtor_email, invoice.debtor_address = first.name, first.email, first.address
+                invoice.update(relation_id=debtor_id, debtor_name=first.name[:200], debtor_email=first.email,
+                               debtor_address=first.address)
                 built = [
-                    InvoiceLine(
-                        tenant=run.tenant, relation_id=debtor_id, function_type_id=line.function_type_id,
-                        rate=line.rate, season_start=concept.season[0], unit_amount=line.amount, amount=line.amount,
-                        vat_code=line.rate.vat_code, ledger_account=line.rate.ledger_account, billed=True,
-                        description=f"{line.function_type} {line.rate.name} {concept.season[0]:%Y}"[:200],
-                    )
+                    {
+                        "tenant_id": run.tenant_id, "relation_id": debtor_id, "function_type_id": line.function_type_id,
+                        "rate_id": line.rate.pk, "season_start": concept.season[0], "quantity": 1,
+                        "unit_amount": line.amount, "amount": line.amount, "vat_code": line.rate.vat_code,
+                        "ledger_account": line.rate.ledger_account, "billed": True,
+                        "description": f"{line.function_type} {line.rate.name} {concept.season[0]:%Y}"[:200],
+                    }
                     for line in lines
                 ]
             else:
                 department = debtors[debtor_id]
-                invoice.debtor_tenant = department
-                invoice.debtor_name = department.name
-                invoice.debtor_email = department.email
-                invoice.debtor_address = _tenant_address(department)
+                invoice.update(debtor_tenant_id=department.pk, debtor_name=department.name,
+                               debtor_email=department.email, debtor_address=_tenant_address(department))
                 counts: dict[tuple[int, Decimal], list[ConceptLine]] = defaultdict(list)
                 for line in lines:
                     counts[(line.rate.pk, line.amount)].append(line)
                 built = [
-                    InvoiceLine(
-                        tenant=run.tenant, function_type_id=same[0].function_type_id, rate=same[0].rate,
-                        season_start=concept.season[0], quantity=len(same), unit_amount=amount,
-                        amount=amount * len(same), vat_code=same[0].rate.vat_code,
-                        ledger_account=same[0].rate.ledger_account,
-                        description=f"{len(same)} × {same[0].function_type} {same[0].rate.name}"[:200],
-                    )
+                    {
+                        "tenant_id": run.tenant_id, "function_type_id": same[0].function_type_id,
+                        "rate_id": same[0].rate.pk, "season_start": concept.season[0], "quantity": len(same),
+                        "unit_amount": amount, "amount": amount * len(same), "vat_code": same[0].rate.vat_code,
+                        "ledger_account": same[0].rate.ledger_account, "billed": False,
+                        "description": f"{len(same)} × {same[0].function_type} {same[0].rate.name}"[:200],
+                    }
                     for (_rate_id, amount), same in counts.items()
                 ]
-            invoice.total = sum((line.amount for line in built), ZERO)
-            invoices.append(invoice)
-            invoice_lines.append(built)
-        Invoice.objects.bulk_create(invoices, batch_size=2000)
-        all_lines = []
-        for invoice, built in zip(invoices, invoice_lines, strict=True):
-            for line in built:
-                line.invoice = invoice
-                all_lines.append(line)
-        InvoiceLine.objects.bulk_create(all_lines, batch_size=5000)
+            invoice["total"] = sum((line["amount"] for line in built), ZERO)
+            invoice_rows.append(invoice)
+            line_rows.append(built)
+        invoice_ids = _insert(Invoice, invoice_rows)
+        _insert(InvoiceLine, [
+            {**line, "invoice_id": invoice_id}
+            for invoice_id, built in zip(invoice_ids, line_rows, strict=True) for line in built
+        ])
         counter.value = value
         counter.save(update_fields=["value"])
         run.status = InvoiceRun.Status.FINALISED
-        run.finalised_at = timezone.now()
+        run.finalised_at = now
         run.finalised_by = actor
-        run.invoice_count = len(invoices)
-        run.total = sum((invoice.total for invoice in invoices), ZERO)
+        run.invoice_count = len(invoice_rows)
+        run.total = sum((invoice["total"] for invoice in invoice_rows), ZERO)
         run.save(update_fields=["status", "finalised_at", "finalised_by", "invoice_count", "total"])
         transaction.on_commit(lambda: _enqueue_documents(run.pk))
     return run
@@ -653,26 +725,33 @@ def mandate_end(*, mandate: Mandate) -> Mandate:
 SEPA_SCHEMAS = ("pain.008.001.02", "pain.008.001.08")
 
 
-def collectable_invoices(tenant: Tenant):
+def collectable_invoices(tenant: Tenant) -> list[tuple]:
     """Open invoices of relations with an active, unflagged mandate that are not waiting on a
-    collection already: collected as often as reversed (a reversal makes one collectable again,
-    until its mandate is flagged)."""
-    active_mandate = Mandate.objects.active().filter(tenant=tenant, flagged=False, relation=OuterRef("relation_id"))
-    collections = (
-        CollectionItem.objects.filter(invoice=OuterRef("pk")).order_by().values("invoice")
-        .annotate(n=Count("pk")).values("n")
+    collection already (collected as often as reversed: a reversal makes one collectable again,
+    until its mandate is flagged), as (pk, number, total, credited, paid, relation_id) by pk.
+
+    Three plain reads joined here: the same question as one SQL statement with correlated
+    subqueries took PostgreSQL seconds per thousand invoices."""
+    collected = dict(
+        CollectionItem.objects.filter(batch__tenant=tenant).order_by().values("invoice_id")
+        .annotate(n=Count("pk")).values_list("invoice_id", "n")
     )
-    reversals = (
-        Payment.objects.filter(invoice=OuterRef("pk"), method=Payment.Method.REVERSAL).order_by().values("invoice")
-        .annotate(n=Count("pk")).values("n")
+    reversed_ = dict(
+        Payment.objects.filter(tenant=tenant, method=Payment.Method.REVERSAL).order_by().values("invoice_id")
+        .annotate(n=Count("pk")).values_list("invoice_id", "n")
     )
-    return (
+    with_mandate = set(
+        Mandate.objects.active().filter(tenant=tenant, flagged=False).values_list("relation_id", flat=True)
+    )
+    rows = (
         Invoice.objects.filter(tenant=tenant, kind=Invoice.Kind.INVOICE, status=InvoiceStatus.OPEN,
                                relation__isnull=False)
-        .filter(Exists(active_mandate))
-        .annotate(collected=Coalesce(Subquery(collections), 0), reversed=Coalesce(Subquery(reversals), 0))
-        .filter(collected__lte=F("reversed"))
+        .order_by("pk").values_list("pk", "number", "total", "credited", "paid", "relation_id")
     )
+    return [
+        row for row in rows.iterator(chunk_size=10000)
+        if row[5] in with_mandate and collected.get(row[0], 0) <= reversed_.get(row[0], 0)
+    ]
 
 
 def collection_batch_create(*, tenant: Tenant, collection_date: datetime.date, actor: User,
@@ -696,12 +775,13 @@ def collection_batch_create(*, tenant: Tenant, collection_date: datetime.date, a
         raise ValidationError(_("Fill in the BIC of the environment's account in the billing details first."))
     with transaction.atomic():
         Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
-        invoices = list(collectable_invoices(tenant).select_related("relation").order_by("pk"))
+        invoices = collectable_invoices(tenant)
         if not invoices:
             raise ValidationError(_("There are no open invoices with a mandate to collect."))
         mandates = {
-            m.relation_id: m for m in Mandate.objects.active().filter(tenant=tenant, flagged=False,
-                                                                   relation_id__in=[i.relation_id for i in invoices])
+            row[0]: row for row in Mandate.objects.active().filter(tenant=tenant, flagged=False).values_list(
+                "relation_id", "pk", "account_holder", "iban", "bic", "reference", "signed_on", "first_collected_on"
+            )
         }
         message_id = f"LB{tenant.pk}-{timezone.now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}"[:35]
         config = {
@@ -713,24 +793,25 @@ def collection_batch_create(*, tenant: Tenant, collection_date: datetime.date, a
         sepa = SepaDD(config, schema=schema, clean=True)
         sepa.msg_id = message_id
         items = []
-        for invoice in invoices:
-            mandate = mandates[invoice.relation_id]
-            amount = invoice.balance
+        first_ids = []
+        for invoice_id, number, total, credited, paid, relation_id in invoices:
+            _relation, mandate_id, holder, iban, bic, reference, signed_on, first_collected_on = mandates[relation_id]
+            amount = total - credited - paid
             if amount <= 0:
                 continue
-            end_to_end = invoice.number
+            sequence = "RCUR" if first_collected_on else "FRST"
             payment = {
-                "name": mandate.account_holder, "IBAN": mandate.iban, "amount": int((amount * 100).to_integral_value()),
-                "type": mandate.sequence_type, "collection_date": collection_date, "mandate_id": mandate.reference,
-                "mandate_date": mandate.signed_on,
-                "description": (_("Invoice %(number)s") % {"number": invoice.number})[:140],
-                "endtoend_id": end_to_end,
+                "name": holder, "IBAN": iban, "amount": int((amount * 100).to_integral_value()), "type": sequence,
+                "collection_date": collection_date, "mandate_id": reference, "mandate_date": signed_on,
+                "description": (_("Invoice %(number)s") % {"number": number})[:140], "endtoend_id": number,
             }
-            if mandate.bic:
-                payment["BIC"] = mandate.bic
+            if bic:
+                payment["BIC"] = bic
             sepa.add_payment(payment)
-            items.append(CollectionItem(invoice=invoice, mandate=mandate, amount=amount,
-                                        sequence_type=mandate.sequence_type, end_to_end_id=end_to_end))
+            items.append(CollectionItem(invoice_id=invoice_id, mandate_id=mandate_id, amount=amount,
+                                        sequence_type=sequence, end_to_end_id=number))
+            if sequence == "FRST":
+                first_ids.append(mandate_id)
         xml = sepa.export(validate=False)
         batch = CollectionBatch(
             tenant=tenant, collection_date=collection_date, message_id=message_id, schema=schema, created_by=actor,
@@ -740,9 +821,9 @@ def collection_batch_create(*, tenant: Tenant, collection_date: datetime.date, a
         batch.save()
         for item in items:
             item.batch = batch
-        CollectionItem.objects.bulk_create(items, batch_size=5000)
-        first_ids = [item.mandate.pk for item in items if item.sequence_type == "FRST"]
-        Mandate.objects.filter(pk__in=first_ids).update(first_collected_on=collection_date)
+        _insert_objects(CollectionItem, items)
+        for start in range(0, len(first_ids), 10000):
+            Mandate.objects.filter(pk__in=first_ids[start:start + 10000]).update(first_collected_on=collection_date)
     return batch
 
 
@@ -779,8 +860,8 @@ def bank_statement_import(*, tenant: Tenant, file_name: str, content: bytes, act
         tenant=tenant, statement_id=parsed.statement_id[:35], iban=parsed.iban, file_name=file_name[:200],
         imported_by=actor, entries=len(parsed.entries),
     )
-    entries = BankEntry.objects.bulk_create(
-        [
+    entries = _insert_objects(
+        BankEntry, [
             BankEntry(
                 statement=statement, booking_date=e.booking_date, amount=e.amount, counterparty_name=e.name[:140],
                 counterparty_iban=e.iban[:34], reference=e.end_to_end_id[:140], description=e.remittance[:280],
@@ -788,7 +869,6 @@ def bank_statement_import(*, tenant: Tenant, file_name: str, content: bytes, act
             )
             for e in parsed.entries
         ],
-        batch_size=5000,
     )
     numbers = set()
     for entry in entries:
@@ -831,7 +911,10 @@ def bank_statement_import(*, tenant: Tenant, file_name: str, content: bytes, act
             method = Payment.Method.DIRECT_DEBIT if collected else Payment.Method.BANK
             matches.append(_Match(entry, entry.invoice_id, entry.amount, method))
     invoice_ids = sorted({m.invoice_id for m in matches} | {pk for _e, pk in reversals})
-    invoices = {i.pk: i for i in Invoice.objects.select_for_update().filter(pk__in=invoice_ids).order_by("pk")}
+    invoices = {
+        i.pk: i for i in Invoice.objects.select_for_update().filter(pk__in=invoice_ids).order_by("pk")
+        .only("pk", "kind", "total", "credited", "paid", "status", "reversal_reason")
+    }
     payments = []
     for match in matches:
         invoice = invoices[match.invoice_id]
@@ -853,9 +936,11 @@ def bank_statement_import(*, tenant: Tenant, file_name: str, content: bytes, act
         item = CollectionItem.objects.filter(invoice_id=invoice_id).order_by("-pk").first()
         if item is not None:
             reversed_mandates[item.mandate_id] += 1
-    Payment.objects.bulk_create(payments, batch_size=5000)
-    Invoice.objects.bulk_update(list(invoices.values()), ["paid", "status", "reversal_reason"], batch_size=2000)
-    BankEntry.objects.bulk_update([e for e in entries if e.invoice_id], ["match", "invoice"], batch_size=5000)
+    _insert_objects(Payment, payments)
+    _bulk_set(Invoice, [("paid", "numeric"), ("status", "varchar"), ("reversal_reason", "varchar")],
+              [(i.pk, i.paid, i.status, i.reversal_reason) for i in invoices.values()])
+    _bulk_set(BankEntry, [("match", "varchar"), ("invoice_id", "bigint")],
+              [(e.pk, e.match, e.invoice_id) for e in entries if e.invoice_id])
     for mandate in Mandate.objects.select_for_update().filter(pk__in=list(reversed_mandates)):
         mandate.reversals += reversed_mandates[mandate.pk]
         mandate.flagged = mandate.reversals >= flag_after

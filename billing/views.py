@@ -497,7 +497,7 @@ def batch_list(request):
     return render(request, "billing/batch_list.html", {
         "form": form, "page": _page(request, batches),
         "can_change": request.user.has_perm("billing.change_invoice", request.tenant),
-        "collectable": services.collectable_invoices(request.tenant).count(),
+        "collectable": len(services.collectable_invoices(request.tenant)),
     })
 
 

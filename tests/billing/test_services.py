@@ -104,10 +104,14 @@ def test_it_gives_no_number_when_finalising_fails(world, monkeypatch):
     member(world.department11, "Lid")
     concept_run = run(world.province1, world.province_sb)
 
-    def broken(*args, **kwargs):
-        raise RuntimeError("disk full")
+    insert = services._insert
 
-    monkeypatch.setattr(services.InvoiceLine.objects, "bulk_create", broken)
+    def broken(model, rows):
+        if model is services.InvoiceLine:  # the invoices are written, then the lines fail
+            raise RuntimeError("disk full")
+        return insert(model, rows)
+
+    monkeypatch.setattr(services, "_insert", broken)
     with pytest.raises(RuntimeError):
         services.invoice_run_finalise(run_id=concept_run.pk, actor=world.province_sb)
     assert not Invoice.objects.exists()
