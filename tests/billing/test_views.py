@@ -211,3 +211,13 @@ def test_it_round_trips_a_batch_through_the_pages(world, province_sb):
     upload = SimpleUploadedFile("camt.xml", camt053_from_batch(batch))
     province_sb.post(reverse("statement_list"), {"file": upload})
     assert Invoice.objects.get().status == InvoiceStatus.PAID
+
+
+def test_it_keeps_the_lists_to_a_few_queries_whatever_their_length(world, province_sb, django_assert_max_num_queries):
+    for n in range(12):
+        member(world.department11, f"Lid{n}")
+    done = services.invoice_run_finalise(run_id=run(world.province1, world.province_sb).pk, actor=None)
+    for url in (reverse("invoice_list"), reverse("run_detail", args=[done.pk]), reverse("payment_list"),
+                reverse("mandate_list")):
+        with django_assert_max_num_queries(14):
+            assert province_sb.get(url).status_code == 200
