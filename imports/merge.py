@@ -81,6 +81,23 @@ def _move_card_views(field: models.ForeignKey, keep: Relation, other: Relation) 
     model._default_manager.filter(relation=other).update(relation=keep)
 
 
+def _move_billed_lines(field: models.ForeignKey, keep: Relation, other: Relation) -> None:
+    """Invoice lines move, unless both cards were billed for the same membership and season by
+    the same environment: the person was invoiced twice, which a credit note must settle before
+    the cards can become one (the whole merge is refused, nothing changes)."""
+    billed = field.model._default_manager.filter(billed=True)
+    twice = billed.filter(relation=other).filter(models.Exists(billed.filter(
+        relation=keep, tenant_id=models.OuterRef("tenant_id"), function_type_id=models.OuterRef("function_type_id"),
+        season_start=models.OuterRef("season_start"),
+    )))
+    if twice.exists():
+        raise ValidationError(_(
+            "Both relations were invoiced for the same membership and season. Credit one of those "
+            "invoices first, then merge."
+        ))
+    _move_rows(field, keep, other)
+
+
 def _drop_pairs(field: models.ForeignKey, keep: Relation, other: Relation) -> None:
     """Candidate pairs of the other card: the pair with the kept card is settled by the merge;
     the others move to the kept card unless it already has that pair."""
@@ -110,6 +127,11 @@ MOVES: dict[tuple[str, str], Move] = {
     ("notifications.OutboundMail", "relation"): _move_rows,
     ("quality.DataProblem", "relation"): _move_data_problems,
     ("relations.RelationView", "relation"): _move_card_views,
+    # The person's invoices, their lines and their mandates are the kept card's from now on
+    # (the invoices themselves, number, amounts and PDF, do not change).
+    ("billing.Invoice", "relation"): _move_rows,
+    ("billing.InvoiceLine", "relation"): _move_billed_lines,
+    ("billing.Mandate", "relation"): _move_rows,
     ("imports.ImportChange", "relation"): _move_rows,
     ("imports.DuplicateCandidate", "relation_a"): _drop_pairs,
     ("imports.DuplicateCandidate", "relation_b"): _drop_pairs,

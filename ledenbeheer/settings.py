@@ -372,6 +372,14 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "imports.duplicate_scan_nightly",
         "schedule": crontab(minute=0, hour=3),
     },
+    "billing-reminders": {
+        "task": "billing.send_reminders",
+        "schedule": crontab(minute=0, hour=8),
+    },
+    "billing-resume-documents": {
+        "task": "billing.resume_run_documents",
+        "schedule": 600.0,
+    },
     "catch-up": {
         "task": "quality.tasks.catch_up",
         "schedule": crontab(minute=30),

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("intake.urls")),
     path("", include("notifications.urls")),
     path("", include("wizards.urls")),
+    path("billing/", include("billing.urls")),
     path("", include("imports.urls")),
     path("quality/", include("quality.urls")),
     path("language/", set_language, name="set_language"),

@@ -43,7 +43,8 @@ BOM = "\ufeff"
 def csv_cell(value: Any) -> str:
     """A value as a CSV cell for Excel: dd-mm-jjjj dates, and formula-like text made harmless."""
     text = as_text(value)
-    if text.startswith(FORMULA_STARTS):
+    # A number (a negative amount, say) is no formula: only text is made harmless.
+    if text.startswith(FORMULA_STARTS) and not isinstance(value, int | float | decimal.Decimal):
         return "'" + text
     return text
 

@@ -52,6 +52,9 @@ def environment(request) -> dict:
         "quality_rules": can("quality.change_qualityrulesetting"),
         "imports": can("imports.add_importbatch"),
         "duplicates": can("imports.view_duplicatecandidate"),
+        "billing": can("billing.view_invoice"),
+        "billing_settings": can("billing.change_billingenvironment"),
+        "department_invoices": can("billing.view_department_invoices"),
     }
 
     # The dropdown holds the user's own environments and the ones directly below them; the

@@ -140,6 +140,12 @@ class Tenant(MP_Node):
         """The paths of this tenant and every tenant above it, root first."""
         return [self.ancestor_path(depth) for depth in range(1, self.depth + 1)]
 
+    @classmethod
+    def ancestor_paths_of(cls, path: str) -> list[str]:
+        """`ancestor_paths()` for a path at hand (no Tenant loaded): `path` and every path above
+        it, root first."""
+        return [path[: depth * cls.steplen] for depth in range(1, cls.depth_of(path) + 1)]
+
     def ancestor_path(self, depth: int) -> str:
         """The path of the tenant at `depth` on the way from the root to this one (this tenant's
         own path when it is not that deep)."""

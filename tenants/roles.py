@@ -71,6 +71,10 @@ MEMBER_ADMINISTRATION = (
     "imports.add_importbatch",
     "imports.view_duplicatecandidate",
     "imports.merge_relation",
+    "billing.view_invoice",
+    "billing.view_rate",
+    "billing.view_mandate",
+    "billing.add_mandate",
 )
 
 # The department administrator's ledenmodule: their department's members only.
@@ -87,6 +91,7 @@ DEPARTMENT_ADMINISTRATION = (
     "intake.add_registration",
     "wizards.run_ledenmodule_wizard",
     "imports.add_importbatch",
+    "billing.view_department_invoices",
 )
 
 SYSTEM_ADMINISTRATION = (
@@ -113,6 +118,13 @@ SYSTEM_ADMINISTRATION = (
     "wizards.add_wizard",
     "wizards.change_wizard",
     "wizards.delete_wizard",
+    # Billing (SPEC B, "province system administrator … billing").
+    "billing.change_billingenvironment",
+    "billing.add_rate",
+    "billing.change_rate",
+    "billing.add_invoice",
+    "billing.change_invoice",
+    "billing.change_mandate",
 )
 
 

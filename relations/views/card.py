@@ -44,6 +44,7 @@ def card_context(request, relation: Relation, tab: str) -> dict[str, Any]:
         "can_edit": user.has_perm("relations.change_relation", tenant),
         "can_view_communication": user.has_perm("relations.view_communicationentry", tenant),
         "can_view_privacy": user.has_perm("relations.view_relationview", tenant),
+        "can_view_billing": user.has_perm("billing.view_invoice", tenant),
     }
 
 

@@ -8,6 +8,8 @@ import datetime
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from billing.models import Invoice
+from billing.services import credit_note_create, invoice_run_finalise, mandate_create
 from imports import merge as merging
 from imports.models import DuplicateCandidate, ImportBatch, ImportChange, Merge
 from intake.models import Registration
@@ -17,6 +19,7 @@ from quality.models import DataProblem
 from relations.models import CommunicationEntry, Relation, RelationView
 from relations.services import communication_entry_add
 from tenants.models import AuditEvent
+from tests.billing.world import MEMBER_IBANS, billing_environment, rate, run
 from tests.factories import give_function, make_intake_form, make_relation
 
 pytestmark = pytest.mark.django_db
@@ -67,6 +70,17 @@ def two_cards(federation):
                                       score=90, reasons=["birth_name"])
     DuplicateCandidate.objects.create(relation_a=min(third, other, key=lambda r: r.pk), relation_b=max(third, other, key=lambda r: r.pk),
                                       score=70, reasons=["birth_name"])
+    # Billing: province 1 invoices its members today; the other card also signed a mandate.
+    billing_environment(federation.province1)
+    rate(federation.province1, "25.00")
+    invoice_run = run(federation.province1, federation.province_sb, reference=TODAY)
+    invoice_run_finalise(run_id=invoice_run.pk, actor=federation.province_sb)
+    # Both cards were invoiced for the same membership: the kept card's invoice is credited in
+    # full (a card invoiced twice is not merged until one invoice is settled; see below).
+    kept_invoice = Invoice.objects.get(relation=keep, kind=Invoice.Kind.INVOICE)
+    credit_note_create(invoice=kept_invoice, amount=kept_invoice.creditable, reason="Dubbel", actor=federation.province_sb)
+    mandate_create(tenant=federation.province1, relation=other, reference="M-OTHER-1", iban=MEMBER_IBANS[0],
+                   signed_on=TODAY - datetime.timedelta(days=30), account_holder="J. de Vries", actor=None)
     earlier = make_relation(federation.department12, last_name="Vries", first_name="Jantje")
     Merge.objects.create(kept=other, merged=earlier, merged_number=earlier.number, merged_by=federation.national_sb)
     return keep, other, twin
@@ -159,3 +173,17 @@ def test_it_refuses_to_merge_a_card_twice(two_cards, federation):
 
     with pytest.raises(ValidationError):
         merging.relation_merge(actor=federation.national_sb, tenant=federation.national, keep=keep, other=other, values={}, extra={})
+
+
+def test_it_refuses_to_merge_two_cards_invoiced_for_the_same_membership_and_season(federation):
+    keep = make_relation(federation.department11, last_name="Dubbel", first_name="Anna")
+    other = make_relation(federation.department12, last_name="Dubbel", first_name="A.")
+    billing_environment(federation.province1)
+    rate(federation.province1, "25.00")
+    invoice_run = run(federation.province1, federation.province_sb, reference=TODAY)
+    invoice_run_finalise(run_id=invoice_run.pk, actor=federation.province_sb)
+    with pytest.raises(ValidationError, match="Credit one of those invoices first"):
+        merging.relation_merge(actor=federation.national_sb, tenant=federation.national, keep=keep, other=other,
+                               values={}, extra={})
+    assert Invoice.objects.filter(relation=other).exists()
+    assert not Merge.objects.filter(merged=other).exists()

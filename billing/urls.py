@@ -1,0 +1,38 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("settings/", views.billing_settings, name="billing_settings"),
+    path("rates/", views.rate_list, name="rate_list"),
+    path("rates/new/", views.rate_create, name="rate_create"),
+    path("rates/<int:pk>/", views.rate_edit, name="rate_edit"),
+    path("rates/<int:pk>/delete/", views.rate_delete, name="rate_delete"),
+    path("runs/", views.run_list, name="run_list"),
+    path("runs/new/", views.run_create, name="run_create"),
+    path("runs/<int:pk>/", views.run_detail, name="run_detail"),
+    path("runs/<int:pk>/concept.<str:fmt>", views.run_concept_download, name="run_concept_download"),
+    path("runs/<int:pk>/finalise/", views.run_finalise, name="run_finalise"),
+    path("runs/<int:pk>/delete/", views.run_delete, name="run_delete"),
+    path("invoices/", views.invoice_list, name="invoice_list"),
+    path("invoices/<int:pk>/", views.invoice_detail, name="invoice_detail"),
+    path("invoices/<int:pk>/pdf/", views.invoice_pdf_view, name="invoice_pdf"),
+    path("invoices/<int:pk>/credit/", views.invoice_credit, name="invoice_credit"),
+    path("invoices/<int:pk>/payment/", views.invoice_payment, name="invoice_payment"),
+    path("invoices/<int:pk>/write-off/", views.invoice_write_off, name="invoice_write_off"),
+    path("invoices/<int:pk>/members.<str:fmt>", views.invoice_members, name="invoice_members"),
+    path("payments/", views.payment_list, name="payment_list"),
+    path("relations/<int:pk>/", views.relation_billing, name="relation_billing"),
+    path("mandates/", views.mandate_list, name="mandate_list"),
+    path("mandates/<int:pk>/end/", views.mandate_end, name="mandate_end"),
+    path("collections/", views.batch_list, name="batch_list"),
+    path("collections/<int:pk>/file/", views.batch_download, name="batch_download"),
+    path("statements/", views.statement_list, name="statement_list"),
+    path("statements/<int:pk>/", views.statement_detail, name="statement_detail"),
+    path("entries/<int:pk>/match/", views.entry_match, name="entry_match"),
+    path("bookkeeping/", views.bookkeeping_export, name="bookkeeping_export"),
+    path("department/invoices/", views.department_invoice_list, name="department_invoice_list"),
+    path("department/invoices/<int:pk>/pdf/", views.department_invoice_pdf, name="department_invoice_pdf"),
+    path("department/invoices/<int:pk>/members.<str:fmt>", views.department_invoice_members,
+         name="department_invoice_members"),
+]
