@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 
 from billing.models import Invoice
 from billing.services import credit_note_create, invoice_run_finalise, mandate_create
@@ -182,7 +183,7 @@ def test_it_refuses_to_merge_two_cards_invoiced_for_the_same_membership_and_seas
     rate(federation.province1, "25.00")
     invoice_run = run(federation.province1, federation.province_sb, reference=TODAY)
     invoice_run_finalise(run_id=invoice_run.pk, actor=federation.province_sb)
-    with pytest.raises(ValidationError, match="Credit one of those invoices first"):
+    with translation.override("nl"), pytest.raises(ValidationError, match="Crediteer eerst een van die facturen"):
         merging.relation_merge(actor=federation.national_sb, tenant=federation.national, keep=keep, other=other,
                                values={}, extra={})
     assert Invoice.objects.filter(relation=other).exists()
