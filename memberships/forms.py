@@ -1,4 +1,5 @@
-"""Forms of the "Functies" tab: add, end and transfer. Forms validate; services decide."""
+"""Forms of the "Functies" tab: add, end and transfer; "+ Relatie" (the card with its first
+function); the federation's cancellation reasons. Forms validate; services decide."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from relations.forms import RelationForm
 from tenants.forms import DateInput, tenant_choice_label
 from tenants.models import Tenant, TenantKind
 
@@ -61,6 +63,29 @@ class FunctionForm(forms.Form):
         start, end = cleaned.get("start_date"), cleaned.get("end_date")
         if start and end and end < start:
             self.add_error("end_date", _("The end date cannot be before the start date."))
+        return cleaned
+
+
+class RelationCreateForm(RelationForm):
+    """"+ Relatie": the card and its first function in one form (SPEC R1/R3)."""
+
+    function_type = forms.ModelChoiceField(label=_("Function"), queryset=FunctionType.objects.none())
+    tenant = forms.ModelChoiceField(
+        label=_("Held in"), queryset=Tenant.objects.none(),
+        help_text=_("A department, province or the federation, matching the function."),
+    )
+    start_date = forms.DateField(label=_("Start date"), widget=DateInput, initial=datetime.date.today)
+
+    def __init__(self, *args, tenants, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["function_type"].queryset = FunctionType.objects.filter(active=True)
+        self.fields["tenant"].queryset = tenants
+        self.fields["tenant"].label_from_instance = tenant_choice_label
+
+    def clean(self):
+        cleaned = super().clean()
+        check_function_tenant(self, cleaned)
+        check_function_start(self, cleaned)
         return cleaned
 
 
@@ -134,3 +159,9 @@ class NoticeRuleForm(forms.ModelForm):
             if day is not None and not 1 <= day <= 31:
                 self.add_error(f"{prefix}_day", _("A day is a number from 1 to 31."))
         return cleaned
+
+
+class CancellationReasonForm(forms.ModelForm):
+    class Meta:
+        model = CancellationReason
+        fields = ["name", "order", "active"]

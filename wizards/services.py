@@ -16,27 +16,19 @@ from django.db.models import Count, Max, Window
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from relations.exports import CHUNK_SIZE
+from relations.exports import CHUNK_SIZE, csv_write, xlsx_write
 from relations.filters import as_text
-from relations.services import custom_fields_for
+from relations.services import custom_fields_for, export_log_record
 from tenants.access import can_enter
 from tenants.models import Tenant, User
 
 from .catalogue import CatalogueField, catalogue_for
-from .models import ExportJob, ExportLog, FilterMode, Section, Wizard, WizardField
+from .models import ExportJob, FilterMode, Section, Wizard, WizardField
+from .runs import RunParameters, WizardRun
 
 logger = logging.getLogger("ledenbeheer.exports")
 
 EXPORT_FORMATS = ("csv", "xlsx")
-
-
-# --- the export log -------------------------------------------------------------------------------
-
-
-def export_log_record(*, user: User, tenant: Tenant, what: str, fmt: str, rows: int) -> ExportLog:
-    """Write down one export of personal data: who, from where, what, how many rows (SPEC X3).
-    Every export (relation search, wizards, mutation list, background files) comes here."""
-    return ExportLog.objects.create(user=user, tenant=tenant, what=what[:200], format=fmt, rows=rows)
 
 
 # --- editing wizards ------------------------------------------------------------------------------
@@ -232,10 +224,6 @@ def _may_still_export(job: ExportJob) -> bool:
 def export_job_run(job_id: str) -> ExportJob:
     """Write the export of a queued job to its file, reporting progress on the job. Safe to run
     twice: a finished job is left alone, a broken-off one starts again."""
-    from relations.exports import csv_write, xlsx_write
-
-    from .runs import RunParameters, WizardRun
-
     job = ExportJob.objects.select_related("user", "tenant", "wizard").get(pk=job_id)
     if job.status in (ExportJob.Status.DONE, ExportJob.Status.FAILED):
         return job
