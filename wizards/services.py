@@ -16,7 +16,7 @@ from django.db.models import Count, Max, Window
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from relations.exports import CHUNK_SIZE, csv_write, xlsx_write
+from relations import exports
 from relations.filters import as_text
 from relations.services import custom_fields_for, export_log_record
 from tenants.access import can_enter
@@ -252,9 +252,9 @@ def export_job_run(job_id: str) -> ExportJob:
         try:
             if job.format == "csv":
                 with open(partial, "w", encoding="utf-8", newline="") as output:
-                    count = csv_write(output, rows, run.columns, progress)
+                    count = exports.csv_write(output, rows, run.columns, progress)
             else:
-                count = xlsx_write(str(partial), rows, run.columns, title=job.what, progress=progress)
+                count = exports.xlsx_write(str(partial), rows, run.columns, title=job.what, progress=progress)
         except Exception:
             # The page must not show progress for ever; the error itself goes to the worker's log.
             partial.unlink(missing_ok=True)
@@ -280,7 +280,7 @@ def _rows_with_total(run, job: ExportJob):
     for the progress bar, without a separate COUNT query."""
     queryset = run.rows().annotate(export_total=Window(Count("pk")))
     first = True
-    for relation in queryset.iterator(chunk_size=CHUNK_SIZE):
+    for relation in queryset.iterator(chunk_size=exports.CHUNK_SIZE):
         if first:
             ExportJob.objects.filter(pk=job.pk).update(rows_total=relation.export_total)
             first = False
