@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from relations.access import get_relation_or_404
 from relations.forms import add_service_error
 from relations.models import CommunicationEntry, Relation
-from relations.views.search import _clean_query_string, _list_url, _selected_ids
+from relations.selection import list_url, query_string_clean, selected_ids
 from tenants.access import environment_required, require_perm
 
 from . import services
@@ -163,10 +163,10 @@ def documents_send(request):
     data = request.POST if request.method == "POST" else request.GET
     relations = list(
         Relation.objects.visible_to(request.user, request.tenant)
-        .filter(pk__in=_selected_ids(data.getlist("relation")))
+        .filter(pk__in=selected_ids(data.getlist("relation")))
         .order_by("last_name", "first_name", "number")
     )
-    next_query = _clean_query_string(data.get("next", ""))
+    next_query = query_string_clean(data.get("next", ""))
     templates = services.templates_for(request.tenant).order_by("name")
     form = DocumentsForm(data if "template" in data else None, templates=templates)
     preview = None
@@ -191,15 +191,15 @@ def documents_send(request):
                     "%(mailed)d e-mail sent", "%(mailed)d e-mails sent", mailed) % {"mailed": mailed}
                     + "; " + ngettext("%(letters)d letter made", "%(letters)d letters made", letters) % {"letters": letters}
                     + ". " + _("Each is in the relation's communication log."))
-                return redirect(_list_url(next_query))
+                return redirect(list_url(next_query))
         else:
             chosen = next((r for r in relations if str(r.pk) == data.get("preview")), relations[0])
             context = services.token_context_for(chosen, request.tenant)
             preview = {"relation": chosen, "mail": mail_render(template, context), "letter": letter_parts(template, context)}
     context = {
         "form": form, "relations": relations, "preview": preview, "next_query": next_query,
-        "back_url": _list_url(next_query), "max": services.DOCUMENTS_MAX,
-        "requested_count": len(set(_selected_ids(data.getlist("relation")))),
+        "back_url": list_url(next_query), "max": services.DOCUMENTS_MAX,
+        "requested_count": len(set(selected_ids(data.getlist("relation")))),
         "pdf_url": reverse("mail_template_pdf", kwargs={"pk": form.cleaned_data["template"].pk})
         if preview else "",
     }

@@ -8,9 +8,8 @@ import datetime
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, QueryDict
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -28,7 +27,6 @@ from ..filters import (
     BOOLEAN,
     CHOICE,
     DATE,
-    NON_FILTER_KEYS,
     OPERATOR_LABELS,
     Column,
     RelationSearch,
@@ -41,6 +39,9 @@ from ..filters import (
 )
 from ..models import ColumnPreference, Relation, SavedSearch
 from ..paging import search_page
+from ..selection import list_url as _list_url
+from ..selection import query_string_clean as _clean_query_string
+from ..selection import selected_ids as _selected_ids
 from ..services import custom_fields_for
 
 PAGE_SIZE = 50
@@ -48,22 +49,6 @@ PAGE_SIZE = 50
 
 def _search(request) -> RelationSearch:
     return RelationSearch(request.GET, tenant=request.tenant, custom_fields=custom_fields_for(request.tenant))
-
-
-def _clean_query_string(raw: str) -> str:
-    """A query string of the relation list, re-encoded (so it can only ever be a query string),
-    without paging, panel switches or empty boxes."""
-    given = QueryDict(raw.lstrip("?"))
-    params = QueryDict(mutable=True)
-    for key in given:
-        if key not in NON_FILTER_KEYS and key != "csrfmiddlewaretoken":
-            params.setlist(key, [v for v in given.getlist(key) if v.strip()])
-    return params.urlencode()
-
-
-def _list_url(query_string: str = "") -> str:
-    url = reverse("relation_list")
-    return f"{url}?{query_string}" if query_string else url
 
 
 def _error_list(search: RelationSearch) -> list[tuple[str, list[str]]]:
@@ -299,10 +284,6 @@ def saved_search_delete(request, pk: int):
 
 
 # --- ending selected memberships ----------------------------------------------------------------
-
-
-def _selected_ids(values: list[str]) -> list[int]:
-    return [int(v) for v in values if v.isdigit()][:5000]
 
 
 @environment_required
