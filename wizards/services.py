@@ -198,6 +198,7 @@ def export_job_create(
     *, user: User, tenant: Tenant, wizard: Wizard, parameters: dict[str, Any], fmt: str,
 ) -> ExportJob:
     """Queue a large export; the task starts once this transaction has committed."""
+    # Imported here: wizards.tasks imports this module (a task calls its service), within the app.
     from .tasks import export_job_run_task
 
     if fmt not in EXPORT_FORMATS:
