@@ -1,4 +1,4 @@
-"""The export log moved from wizards to relations (relations 0006): an existing database keeps its
+"""The export log moved from wizards to relations (relations 0007): an existing database keeps its
 rows and its permissions, and the way back works too."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("relations", "0005_name_order_covering"), ("wizards", "0001_initial")]
-AFTER = [("relations", "0006_exportlog_from_wizards"), ("wizards", "0002_exportlog_moves_to_relations")]
+BEFORE = [("relations", "0006_gdpr"), ("wizards", "0001_initial")]
+AFTER = [("relations", "0007_exportlog_from_wizards"), ("wizards", "0002_exportlog_moves_to_relations")]
 
 
 def migrate(targets):
