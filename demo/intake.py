@@ -67,7 +67,7 @@ def intake_demo_ensure(national: Tenant) -> list[IntakeForm]:
     membership = FunctionType.objects.get(code="department_member")
     notify = FunctionType.objects.get(code="province_member_administration")
     forms = []
-    for province in Tenant.objects.filter(kind=TenantKind.PROVINCE, path__startswith=national.path).order_by("name"):
+    for province in Tenant.objects.subtree(national).filter(kind=TenantKind.PROVINCE).order_by("name"):
         existing = IntakeForm.objects.filter(tenant=province, name="Inschrijfform_nieuw").first()
         if existing is not None:
             forms.append(existing)

@@ -118,11 +118,11 @@ def populate(
         if national is None:
             raise ValueError("There is no national federation to fill; run seed_demo first.")
     departments = list(
-        Tenant.objects.filter(path__startswith=national.path, kind=TenantKind.DEPARTMENT).order_by("path")
+        Tenant.objects.subtree(national).filter(kind=TenantKind.DEPARTMENT).order_by("path")
     )
     if not departments:
         raise ValueError(f"{national.name} has no departments to fill.")
-    existing = Relation.objects.filter(tenant__path__startswith=national.path).count()
+    existing = Relation.objects.filter(national.subtree_filter("tenant")).count()
     missing = max(0, n - existing)
     say = progress or (lambda message: None)
     if not missing:

@@ -41,7 +41,7 @@ class IntakeFormForm(forms.ModelForm):
         self.fields["function_type"].queryset = FunctionType.objects.filter(
             active=True, counts_as_membership=True, tenant_kind=TenantKind.DEPARTMENT
         )
-        departments = Tenant.objects.filter(path__startswith=tenant.path, kind=TenantKind.DEPARTMENT).order_by("path")
+        departments = Tenant.objects.subtree(tenant).filter(kind=TenantKind.DEPARTMENT).order_by("path")
         self.fields["departments"].queryset = departments
         self.fields["departments"].label_from_instance = tenant_choice_label
         self.fields["new_notify_function"].queryset = FunctionType.objects.filter(active=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
 
 from tenants.access import can_enter
 
@@ -17,4 +16,4 @@ class RegistrationQuerySet(models.QuerySet):
             return self.none()
         if tenant.is_root():
             return self.all()
-        return self.filter(Q(tenant__path__startswith=tenant.path) | Q(department__path__startswith=tenant.path))
+        return self.filter(tenant.subtree_filter("tenant") | tenant.subtree_filter("department"))

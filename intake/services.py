@@ -55,7 +55,7 @@ def departments_for(intake_form: IntakeForm) -> QuerySet[Tenant]:
     chosen = intake_form.departments.all()
     if chosen.exists():
         return chosen.order_by("name")
-    return Tenant.objects.filter(path__startswith=intake_form.tenant.path, kind=TenantKind.DEPARTMENT).order_by("name")
+    return Tenant.objects.subtree(intake_form.tenant).filter(kind=TenantKind.DEPARTMENT).order_by("name")
 
 
 def department_intake_form(department: Tenant) -> IntakeForm | None:
@@ -81,7 +81,7 @@ def _check_form(intake_form: IntakeForm, departments: list[Tenant], rows: list[d
         not function_type.counts_as_membership or function_type.tenant_kind != TenantKind.DEPARTMENT
     ):
         errors["function_type"] = [_("Choose a membership held in a department.")]
-    outside = [d.name for d in departments if d.kind != TenantKind.DEPARTMENT or not d.path.startswith(intake_form.tenant.path)]
+    outside = [d.name for d in departments if d.kind != TenantKind.DEPARTMENT or not d.is_within(intake_form.tenant)]
     if outside:
         errors["departments"] = [_("Not a department of this environment: %(names)s.") % {"names": ", ".join(outside)}]
     targets = [row["target"] for row in rows]

@@ -153,7 +153,7 @@ def fillable_forms(request):
     environment and the ones above it."""
     forms = IntakeForm.objects.filter(tenant__path__in=request.tenant.ancestor_paths(), active=True)
     # Only forms that offer a department here (no departments chosen: all below the form's own).
-    here = Q(departments__isnull=True) | Q(departments__path__startswith=request.tenant.path)
+    here = Q(departments__isnull=True) | request.tenant.subtree_filter("departments")
     return forms.filter(here).distinct().order_by("name")
 
 
@@ -162,7 +162,7 @@ def fillable_forms(request):
 def intake_fill(request, pk: int):
     require_perm(request, "intake.add_registration")
     intake_form = get_object_or_404(fillable_forms(request).select_related("tenant"), pk=pk)
-    departments = intake.departments_for(intake_form).filter(path__startswith=request.tenant.path)
+    departments = intake.departments_for(intake_form).filter(request.tenant.subtree_filter())
     if not departments.exists():
         raise Http404
     form = IntakeSubmissionForm(request.POST or None, intake_form=intake_form, departments=departments, public=False)
@@ -222,7 +222,7 @@ def registration_list(request):
 
 
 def _decision_departments(request, registration: Registration):
-    return intake.departments_for(registration.form).filter(path__startswith=request.tenant.path)
+    return intake.departments_for(registration.form).filter(request.tenant.subtree_filter())
 
 
 def _detail(request, registration: Registration, *, accept_form=None, link_form=None, reject_form=None, status=200):

@@ -81,7 +81,6 @@ INSTALLED_APPS = [
     "django.forms",
     "django_htmx",
     "django_filters",
-    "django_tables2",
     "treebeard",
     "guardian",
     "simple_history",
@@ -291,6 +290,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "quality.tasks.run_job", "args": ("aspirants_list",),
         "schedule": crontab(minute=0, hour=7, day_of_month=1, month_of_year=12),
     },
+    # GDPR retention: does nothing until the federation sets a period (quality/retention.py).
+    "retention": {
+        "task": "quality.tasks.run_job", "args": ("retention",),
+        "schedule": crontab(minute=0, hour=4),
+    },
     "wizards-remove-expired-exports": {
         "task": "wizards.export_files_remove_expired",
         "schedule": 3600.0,
@@ -307,8 +311,6 @@ CELERY_BEAT_SCHEDULE: dict = {
 WIZARD_EXPORT_SYNC_ROWS = envint("WIZARD_EXPORT_SYNC_ROWS", 3000)
 WIZARD_EXPORT_EXPIRY_HOURS = envint("WIZARD_EXPORT_EXPIRY_HOURS", 24)
 WIZARD_EXPORT_ROOT = env("WIZARD_EXPORT_ROOT")
-
-DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
 
 # HTTPS hardening is on whenever DEBUG is off (`manage.py check --deploy` stays silent).
 _SECURE_DEFAULT = not DEBUG and not TESTING

@@ -1,10 +1,11 @@
 """Use cases and reads of the ledenmodule (SPEC L1): a department administrator's member list,
 finding a person the federation already knows before registering someone new, enrolling them,
-and a national administrator looking along (SPEC T7)."""
+and who looked along with a department administrator (SPEC T7)."""
 
 from __future__ import annotations
 
 import datetime
+from itertools import chain
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,10 +15,15 @@ from django.utils.translation import gettext as _
 from memberships.models import Function, FunctionType
 from memberships.services import function_start
 from relations.models import Relation, RelationKind
-from tenants.events import audit_record
 from tenants.models import AuditEvent, Tenant, TenantKind, User
 
 KNOWN_PERSONS_LIMIT = 10
+
+
+def ledenmodule_department(departments: list[Tenant], current: Tenant | None) -> Tenant:
+    """The department a ledenmodule page works in: the current environment when it is one of
+    the person's `departments`, otherwise their first (entering from another environment)."""
+    return next((d for d in departments if current is not None and d.pk == current.pk), departments[0])
 
 
 def membership_types() -> QuerySet[FunctionType]:
@@ -59,6 +65,38 @@ def department_members_ever(relations: QuerySet[Relation], department: Tenant) -
     return relations.filter(Exists(started))
 
 
+def department_members_to_export(
+    relations: QuerySet[Relation], department: Tenant, *, with_former: bool
+) -> QuerySet[Relation]:
+    """The members a download holds: current ones, and former ones only when asked (wish list
+    001: inactive members not in exports)."""
+    if with_former:
+        return department_members_ever(relations, department)
+    return department_members(relations, department)
+
+
+def department_member_ids(relations: QuerySet[Relation], department: Tenant, *, among: list[int]) -> set[int]:
+    """Which of the relations `among` are current members of the department."""
+    return set(department_members(relations.filter(pk__in=among), department).values_list("pk", flat=True))
+
+
+def department_memberships(relation: Relation, department: Tenant) -> list[Function]:
+    """The relation's memberships of the department, newest first."""
+    return list(
+        Function.objects.memberships().filter(relation=relation, tenant=department)
+        .select_related("function_type", "cancellation_reason").order_by("-start_date", "pk")
+    )
+
+
+def membership_to_end(relation: Relation, department: Tenant) -> Function | None:
+    """The membership of the department that "end the membership" ends: the newest one that
+    has not ended; None when the relation is not a member here (any more)."""
+    today = datetime.date.today()
+    return next(
+        (f for f in department_memberships(relation, department) if f.end_date is None or f.end_date >= today), None
+    )
+
+
 def known_persons(*, last_name: str = "", birth_date: datetime.date | None = None, email: str = "") -> QuerySet[Relation]:
     """Persons anywhere in the federation matching a surname with a birth date, or an e-mail
     address, exactly (SPEC R10, wish list 001 "search for persons already known").
@@ -91,24 +129,27 @@ def member_enrol(
 # --- looking along ---------------------------------------------------------------------------
 
 
-def look_along_start(*, actor: User, target: User, department: Tenant) -> None:
-    """Record that `actor` starts working in `target`'s ledenmodule (SPEC T7, GDPR X3)."""
-    audit_record(
-        actor=actor, action=AuditEvent.Action.LOOK_ALONG_STARTED, tenant=department, target_user=target,
-        detail=department.name,
-    )
-
-
-def look_along_stop(*, actor: User, target: User, department: Tenant | None) -> None:
-    audit_record(
-        actor=actor, action=AuditEvent.Action.LOOK_ALONG_STOPPED, tenant=department, target_user=target,
-        detail=department.name if department else "",
-    )
-
-
 def look_along_events(user: User) -> QuerySet[AuditEvent]:
     """Who looked along with `user`, newest first: shown in their own history."""
     return AuditEvent.objects.filter(
         target_user=user,
         action__in=[AuditEvent.Action.LOOK_ALONG_STARTED, AuditEvent.Action.LOOK_ALONG_STOPPED],
     ).select_related("actor", "tenant")
+
+
+def changes_on_behalf_of(person: User, *, limit: int) -> list[tuple[datetime.datetime, User | None, str]]:
+    """What others changed while looking along with `person`, newest first: (when, who, what)
+    for cards and for functions, at most `limit` in all."""
+    relation_records = Relation.history.filter(history_on_behalf_of=person).select_related("history_user")
+    function_records = Function.history.filter(history_on_behalf_of=person).select_related(
+        "history_user", "function_type", "tenant", "relation"
+    )
+    return sorted(
+        chain(
+            ((r.history_date, r.history_user, f"{r.first_name or r.initials} {r.infix} {r.last_name}".replace("  ", " "))
+             for r in relation_records.order_by("-history_date")[:limit]),
+            ((r.history_date, r.history_user, f"{r.relation.display_name}: {r.function_type} — {r.tenant}")
+             for r in function_records.order_by("-history_date")[:limit]),
+        ),
+        key=lambda change: change[0], reverse=True,
+    )[:limit]

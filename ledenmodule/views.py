@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from functools import wraps
-from itertools import chain
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -30,22 +29,18 @@ from intake import services as intake
 from intake.forms import IntakeSubmissionForm, field_name
 from memberships import services
 from memberships.card import relation_create
-from memberships.models import Function
 from relations.exports import download_response, with_column_data
-from relations.filters import RelationSearch, export_columns
+from relations.filters import RelationFilter, export_columns
 from relations.forms import RelationForm, add_service_error
 from relations.models import Relation
 from relations.services import custom_fields_for, relation_update
 from relations.views.card import relation_history_events
-from tenants.access import environment_required, ledenmodule_departments, may_look_along
-from tenants.middleware import (
-    SESSION_LOOK_ALONG_KEY,
-    SESSION_LOOK_ALONG_RETURN_KEY,
-    SESSION_TENANT_KEY,
-)
+from tenants.access import environment_required, ledenmodule_departments
+from tenants.middleware import environment_keep
 from tenants.models import Tenant, User
 from wizards.models import Section, Wizard
 
+from . import looking_along
 from . import services as ledenmodule
 from .forms import (
     KnownPersonSearchForm,
@@ -80,14 +75,13 @@ def ledenmodule_required(view):
     @environment_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        person = request.looked_along_user or request.user
+        person = looking_along.current(request) or request.user
         departments = ledenmodule_departments(person)
         if not departments:
             raise PermissionDenied
-        department = next((d for d in departments if d.pk == request.tenant.pk), None)
-        if department is None:
-            department = departments[0]
-            request.session[SESSION_TENANT_KEY] = department.pk
+        department = ledenmodule.ledenmodule_department(departments, request.tenant)
+        if department != request.tenant:
+            environment_keep(request, department)
             request.tenant = department
         request.ledenmodule = Ledenmodule(person=person, department=department, departments=departments)
         return view(request, *args, **kwargs)
@@ -113,8 +107,8 @@ def member_list(request):
     lm = request.ledenmodule
     _require(request, "relations.view_relation")
     former = request.GET.get("former") == "1"
-    search = RelationSearch(request.GET, tenant=lm.department)
-    members = ledenmodule.department_members(search.filter(lm.relations()), lm.department, former=former)
+    search = RelationFilter(request.GET, tenant=lm.department)
+    members = ledenmodule.department_members(search.filter_queryset(lm.relations()), lm.department, former=former)
     page = Paginator(members.order_by(*search.ordering()), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page, "former": former, "query": search.query,
@@ -134,7 +128,7 @@ def department_switch(request):
     department = next((d for d in request.ledenmodule.departments if d.pk == pk), None)
     if department is None:
         raise Http404
-    request.session[SESSION_TENANT_KEY] = department.pk
+    environment_keep(request, department)
     return redirect("ledenmodule_member_list")
 
 
@@ -170,10 +164,7 @@ def member_search(request):
     found = None
     if form.is_bound and form.is_valid():
         found = list(ledenmodule.known_persons(**_search_terms(form))[: ledenmodule.KNOWN_PERSONS_LIMIT])
-        members_here = set(
-            ledenmodule.department_members(lm.relations().filter(pk__in=[r.pk for r in found]), lm.department)
-            .values_list("pk", flat=True)
-        )
+        members_here = ledenmodule.department_member_ids(lm.relations(), lm.department, among=[r.pk for r in found])
         for relation in found:
             relation.is_member_here = relation.pk in members_here
     context = {"form": form, "found": found, "search_query": _search_query(form) if found is not None else ""}
@@ -279,13 +270,6 @@ def member_enrol(request, pk: int):
 # --- one member --------------------------------------------------------------------------------
 
 
-def _memberships_here(request, relation: Relation) -> list[Function]:
-    return list(
-        Function.objects.memberships().filter(relation=relation, tenant=request.ledenmodule.department)
-        .select_related("function_type", "cancellation_reason").order_by("-start_date", "pk")
-    )
-
-
 @ledenmodule_required
 def member_detail(request, pk: int):
     """The member's data, their memberships of the department and the change history (wish
@@ -293,7 +277,7 @@ def member_detail(request, pk: int):
     lm = request.ledenmodule
     relation = _member_or_404(request, pk)
     today = datetime.date.today()
-    memberships = _memberships_here(request, relation)
+    memberships = ledenmodule.department_memberships(relation, lm.department)
     for function in memberships:
         function.is_current = function.end_date is None or function.end_date >= today
     context = {
@@ -331,11 +315,9 @@ def member_end(request, pk: int):
     lm = request.ledenmodule
     relation = _member_or_404(request, pk)
     _require(request, "memberships.change_function")
-    today = datetime.date.today()
-    current = [f for f in _memberships_here(request, relation) if f.end_date is None or f.end_date >= today]
-    if not current:
+    function = ledenmodule.membership_to_end(relation, lm.department)
+    if function is None:
         raise Http404
-    function = current[0]
     form = MembershipEndForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -355,6 +337,7 @@ def member_end(request, pk: int):
                 message += " " + _("The federation's notice period moved the date you chose.")
             messages.success(request, message)
             return redirect("ledenmodule_member_list")
+    today = datetime.date.today()
     notice_date = services.notice_end_date(tenant=lm.department, received=today, requested=today)
     context = {"form": form, "relation": relation, "function": function,
                "notice_date": notice_date if notice_date != today else None}
@@ -388,11 +371,10 @@ def member_export(request, fmt: str):
     _require(request, "relations.export_relation")
     if fmt not in ("csv", "xlsx"):
         raise Http404
-    search = RelationSearch(request.GET, tenant=lm.department)
-    if request.GET.get("former") == "1":
-        members = ledenmodule.department_members_ever(lm.relations(), lm.department)
-    else:
-        members = ledenmodule.department_members(lm.relations(), lm.department)
+    search = RelationFilter(request.GET, tenant=lm.department)
+    members = ledenmodule.department_members_to_export(
+        lm.relations(), lm.department, with_former=request.GET.get("former") == "1"
+    )
     columns = export_columns(search.columns)
     rows = with_column_data(members.order_by(*search.ordering()), columns, lm.department)
     return download_response(
@@ -409,19 +391,7 @@ def my_history(request):
     """The person's own log: who looked along with them, and what was changed on their behalf."""
     person = request.ledenmodule.person
     looked_along = list(ledenmodule.look_along_events(person)[:HISTORY_LIMIT])
-    relation_records = Relation.history.filter(history_on_behalf_of=person).select_related("history_user")
-    function_records = Function.history.filter(history_on_behalf_of=person).select_related(
-        "history_user", "function_type", "tenant", "relation"
-    )
-    changes = sorted(
-        chain(
-            ((r.history_date, r.history_user, f"{r.first_name or r.initials} {r.infix} {r.last_name}".replace("  ", " "))
-             for r in relation_records.order_by("-history_date")[:HISTORY_LIMIT]),
-            ((r.history_date, r.history_user, f"{r.relation.display_name}: {r.function_type} — {r.tenant}")
-             for r in function_records.order_by("-history_date")[:HISTORY_LIMIT]),
-        ),
-        key=lambda change: change[0], reverse=True,
-    )[:HISTORY_LIMIT]
+    changes = ledenmodule.changes_on_behalf_of(person, limit=HISTORY_LIMIT)
     return render(request, "ledenmodule/my_history.html", {"looked_along": looked_along, "changes": changes})
 
 
@@ -434,27 +404,17 @@ def look_along_start(request, pk: int):
     """A national administrator steps into a department administrator's ledenmodule. Anyone
     else — province administrators included — learns nothing: 404."""
     target = User.objects.filter(pk=pk).first()
-    if target is None or request.looked_along_user is not None or not may_look_along(request.user, target):
+    if target is None or looking_along.start(request, target=target) is None:
         raise Http404
-    department = ledenmodule_departments(target)[0]
-    request.session[SESSION_LOOK_ALONG_RETURN_KEY] = {"tenant": request.tenant.pk}
-    request.session[SESSION_LOOK_ALONG_KEY] = target.pk
-    request.session[SESSION_TENANT_KEY] = department.pk
-    ledenmodule.look_along_start(actor=request.user, target=target, department=department)
     return redirect("ledenmodule_member_list")
 
 
 @login_required
 @require_POST
 def look_along_stop(request):
-    target = request.looked_along_user
-    back = request.session.pop(SESSION_LOOK_ALONG_RETURN_KEY, None) or {}
-    request.session.pop(SESSION_LOOK_ALONG_KEY, None)
+    target = looking_along.stop(request)
     if target is None:
         return redirect("home")
-    ledenmodule.look_along_stop(actor=request.user, target=target, department=request.tenant)
-    if back.get("tenant"):
-        request.session[SESSION_TENANT_KEY] = back["tenant"]
     messages.success(request, _("You no longer look along with %(name)s.") % {"name": target.get_full_name() or target.username})
     relation = Relation.objects.filter(user=target).only("pk").first()
     if relation is not None:

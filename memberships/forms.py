@@ -1,41 +1,20 @@
 """Forms of the "Functies" tab: add, end and transfer; "+ Relatie" (the card with its first
-function); the federation's cancellation reasons. Forms validate; services decide."""
+function); the federation's cancellation reasons. Forms validate; services decide: the rules
+about dates and environments live in memberships.services, and the views show their refusals on
+these forms."""
 
 from __future__ import annotations
 
 import datetime
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from relations.forms import RelationForm
 from tenants.forms import DateInput, tenant_choice_label
-from tenants.models import Tenant, TenantKind
+from tenants.models import Tenant
 
 from .models import CancellationReason, Function, FunctionType, NoticeRule
-
-PAST_END_DATE = _("An end date is today or later, never in the past.")
-
-
-def check_function_tenant(form: forms.Form, cleaned: dict) -> None:
-    """A function is held in an environment of the kind its type says (the service checks again)."""
-    function_type, tenant = cleaned.get("function_type"), cleaned.get("tenant")
-    if function_type and tenant and tenant.kind != function_type.tenant_kind:
-        form.add_error(
-            "tenant",
-            _("“%(function)s” is held in a %(kind)s; “%(tenant)s” is a %(tenant_kind)s.")
-            % {"function": function_type.name, "kind": TenantKind(function_type.tenant_kind).label.lower(),
-               "tenant": tenant.name, "tenant_kind": TenantKind(tenant.kind).label.lower()},
-        )
-
-
-def check_function_start(form: forms.Form, cleaned: dict) -> None:
-    """A function that gives access (e.g. "Ledenadministratie afdeling") starts today or later:
-    access is never granted backdated ([000] "Kies geen datum in het verleden")."""
-    function_type, start = cleaned.get("function_type"), cleaned.get("start_date")
-    if function_type and start and function_type.grants_role_id and start < datetime.date.today():
-        form.add_error("start_date", _("This function gives access to Ledenbeheer: its start date is today or later, never in the past."))
 
 
 class FunctionForm(forms.Form):
@@ -50,20 +29,6 @@ class FunctionForm(forms.Form):
         self.fields["tenant"].queryset = tenants
         self.fields["tenant"].label_from_instance = tenant_choice_label
 
-    def clean_end_date(self):
-        value = self.cleaned_data.get("end_date")
-        if value and value < datetime.date.today():
-            raise ValidationError(PAST_END_DATE)
-        return value
-
-    def clean(self):
-        cleaned = super().clean()
-        check_function_tenant(self, cleaned)
-        check_function_start(self, cleaned)
-        start, end = cleaned.get("start_date"), cleaned.get("end_date")
-        if start and end and end < start:
-            self.add_error("end_date", _("The end date cannot be before the start date."))
-        return cleaned
 
 
 class RelationCreateForm(RelationForm):
@@ -82,12 +47,6 @@ class RelationCreateForm(RelationForm):
         self.fields["tenant"].queryset = tenants
         self.fields["tenant"].label_from_instance = tenant_choice_label
 
-    def clean(self):
-        cleaned = super().clean()
-        check_function_tenant(self, cleaned)
-        check_function_start(self, cleaned)
-        return cleaned
-
 
 class FunctionEndForm(forms.Form):
     end_date = forms.DateField(label=_("End date"), widget=DateInput, initial=datetime.date.today)
@@ -95,12 +54,6 @@ class FunctionEndForm(forms.Form):
         label=_("Reason for ending"), queryset=CancellationReason.objects.filter(active=True), required=False,
     )
     note = forms.CharField(label=_("Explanation"), max_length=300, required=False)
-
-    def clean_end_date(self):
-        value = self.cleaned_data["end_date"]
-        if value < datetime.date.today():
-            raise ValidationError(PAST_END_DATE)
-        return value
 
 
 class MembershipsBulkEndForm(FunctionEndForm):
@@ -127,12 +80,6 @@ class MemberTransferForm(forms.Form):
     def __init__(self, *args, departments, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to_department"].queryset = departments
-
-    def clean_date(self):
-        value = self.cleaned_data["date"]
-        if value < datetime.date.today():
-            raise ValidationError(_("A transfer date is today or later, never in the past."))
-        return value
 
 
 class NoticeRuleForm(forms.ModelForm):

@@ -15,7 +15,7 @@ from relations.models import Relation
 from tenants.history import OnBehalfOfHistory
 from tenants.models import Role, RoleAssignment, Tenant, TenantKind
 
-from .querysets import FunctionQuerySet
+from .querysets import FunctionQuerySet, FunctionTypeQuerySet
 
 
 class FunctionCategory(models.TextChoices):
@@ -44,6 +44,8 @@ class FunctionType(models.Model):
     )
     active = models.BooleanField(_("active"), default=True)
     order = models.PositiveIntegerField(_("order"), default=0)
+
+    objects = FunctionTypeQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("function type")
@@ -153,7 +155,7 @@ class Function(models.Model):
     def is_outside_home(home: Tenant, tenant: Tenant) -> bool:
         """Whether a function held in `tenant` lies outside home `home` and the tenants above
         it: only then can it show the card somewhere the home does not."""
-        return not home.path.startswith(tenant.path)
+        return not home.is_within(tenant)
 
     def is_active_on(self, day: datetime.date) -> bool:
         return self.start_date <= day and (self.end_date is None or self.end_date >= day)

@@ -1,4 +1,8 @@
-"""Reads of functions."""
+"""Reads of functions and function types.
+
+`guests_on` and `memberships_held_on` are what this app tells relations about functions (the
+relations app lies below and cannot ask): memberships/apps.py registers them as the guest and
+membership sources of `relations.querysets`."""
 
 from __future__ import annotations
 
@@ -19,5 +23,22 @@ class FunctionQuerySet(models.QuerySet):
     def memberships(self) -> FunctionQuerySet:
         return self.filter(function_type__counts_as_membership=True)
 
+    def memberships_held_on(self, day: datetime.date, kinds: list[int] | None = None) -> FunctionQuerySet:
+        """Memberships held on `day`: of the function types `kinds` (ids read beforehand, see
+        `relations.querysets.EnvironmentScope`) when given, else of every type that counts."""
+        held = self.active_on(day)
+        return held.filter(function_type_id__in=kinds) if kinds is not None else held.memberships()
+
+    def guests_on(self, day: datetime.date) -> FunctionQuerySet:
+        """Functions running on `day` held outside the relation's home and the tenants above it:
+        the ones that show a card where its home does not (a guest). Few, in a partial index."""
+        return self.active_on(day).filter(outside_home=True)
+
     def in_subtree(self, tenant) -> FunctionQuerySet:
-        return self.filter(tenant__path__startswith=tenant.path)
+        return self.filter(tenant.subtree_filter("tenant"))
+
+
+class FunctionTypeQuerySet(models.QuerySet):
+    def memberships(self) -> FunctionTypeQuerySet:
+        """The function types that count as a membership."""
+        return self.filter(counts_as_membership=True)

@@ -12,8 +12,19 @@ from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from relations.models import Relation
+from relations.models import CommunicationEntry, Relation
+from relations.services import communication_entry_add
 from tenants.models import RoleAssignment, Tenant, TenantKind, User
+from tenants.services import (
+    role_assignment_create,
+    role_assignment_delete,
+    role_assignment_end,
+    set_password_mail,
+    user_create,
+    user_send_set_password_link,
+    username_free,
+    username_suggestion,
+)
 
 from .models import CancellationReason, Function, FunctionType, NoticeRule
 
@@ -26,6 +37,13 @@ def _lock_relation(relation: Relation) -> Relation:
 def _check_dates(start_date: datetime.date, end_date: datetime.date | None) -> None:
     if end_date is not None and end_date < start_date:
         raise ValidationError({"end_date": _("The end date cannot be before the start date.")})
+
+
+def _check_end_date(end_date: datetime.date | None, *, field: str | None = "end_date") -> None:
+    """A function is ended today or later: ending it in the past would rewrite history."""
+    if end_date is not None and end_date < datetime.date.today():
+        message = _("An end date is today or later, never in the past.")
+        raise ValidationError({field: message} if field else message)
 
 
 def _overlapping(relation: Relation, function_type: FunctionType, tenant: Tenant,
@@ -59,9 +77,13 @@ def function_start(
              % {"function": function_type.name, "kind": TenantKind(function_type.tenant_kind).label.lower(),
                 "tenant": tenant.name, "tenant_kind": TenantKind(tenant.kind).label.lower()}}
         )
+    if function_type.grants_role_id and start_date < datetime.date.today():
+        # Access is never granted backdated ([000] "Kies geen datum in het verleden").
+        raise ValidationError(
+            {"start_date": _("This function gives access to Ledenbeheer: its start date is today or later, never in the past.")}
+        )
     _check_dates(start_date, end_date)
-    if end_date is not None and end_date < datetime.date.today():
-        raise ValidationError({"end_date": _("An end date is today or later, never in the past.")})
+    _check_end_date(end_date)
     if _overlapping(relation, function_type, tenant, start_date, end_date).exists():
         raise ValidationError(
             {"function_type": _("%(relation)s already has the function “%(function)s” in %(tenant)s for these dates.")
@@ -87,12 +109,6 @@ def function_start(
 
 
 def _grant_role(*, actor: User, relation: Relation, function: Function) -> RoleAssignment:
-    from tenants.services import (
-        role_assignment_create,
-        user_send_set_password_link,
-        username_suggestion,
-    )
-
     if not relation.email:
         raise ValidationError(
             {"function_type": _("This function gives access to Ledenbeheer: fill in the e-mail address on the card first.")}
@@ -106,15 +122,12 @@ def _grant_role(*, actor: User, relation: Relation, function: Function) -> RoleA
                 raise ValidationError({"function_type": _("Another relation's login already uses this e-mail address.")})
         else:
             base = username_suggestion(first_name=relation.first_name or relation.initials, last_name=relation.last_name)
-            username, n = base or f"R{relation.number}", 1
-            while User.objects.filter(username__iexact=username).exists():
-                n += 1
-                username = f"{base}{n}"
-            user = User(username=username, email=relation.email, first_name=relation.first_name,
-                        last_name=" ".join(p for p in [relation.infix, relation.last_name] if p),
-                        tenant=function.tenant)
-            user.set_unusable_password()
-            user.save()
+            user = user_create(
+                actor=actor, tenant=function.tenant, username=username_free(base=base or f"R{relation.number}"),
+                email=relation.email, first_name=relation.first_name,
+                last_name=" ".join(p for p in [relation.infix, relation.last_name] if p),
+                send_link=False,
+            )
             created = True
         relation.user = user
         relation.save(update_fields=["user"])
@@ -125,7 +138,20 @@ def _grant_role(*, actor: User, relation: Relation, function: Function) -> RoleA
     if created or not user.has_usable_password():
         # The invitation: a one-time link to choose a password (SPEC T5, issue "ledenmodule").
         user_send_set_password_link(actor=actor, user=user)
+        _invitation_log(relation=relation, user=user)
     return assignment
+
+
+def _invitation_log(*, relation: Relation, user: User) -> None:
+    """Write the invitation on the card (SPEC I5: every mail lands in the communication log),
+    without the one-time link: the log is read by others. In the federation's language, the
+    one the mail is rendered in by the background task."""
+    with translation.override(settings.LANGUAGE_CODE):
+        subject, body = set_password_mail(user=user, url=_("[personal link, not kept]"))
+    communication_entry_add(
+        actor=None, relation=relation, tenant=relation.tenant, subject=subject, body=body,
+        channel=CommunicationEntry.Channel.EMAIL,
+    )
 
 
 def _end_one(*, actor: User, function: Function, end_date: datetime.date,
@@ -136,16 +162,14 @@ def _end_one(*, actor: User, function: Function, end_date: datetime.date,
     function._history_user = actor
     function.save(update_fields=["end_date", "cancellation_reason", "cancellation_note"])
     if function.role_assignment_id:
-        assignment = function.role_assignment
-        assignment.end_date = max(function.end_date, assignment.start_date)
-        assignment.save(update_fields=["end_date"])
+        role_assignment_end(actor=actor, assignment=function.role_assignment, end_date=function.end_date)
 
 
 def notice_end_date(*, tenant: Tenant, received: datetime.date, requested: datetime.date) -> datetime.date:
     """The end date of a membership cancelled on `received`: the requested date, or later when
     one of the federation's notice rules covers that day (e.g. cancellations received between
     1 November and 1 January end on 1 January)."""
-    rules = NoticeRule.objects.filter(tenant__path=tenant.path[: Tenant.steplen], active=True)
+    rules = NoticeRule.objects.filter(tenant__path=tenant.root_path, active=True)
     dates = [rule.end_date_for(received) for rule in rules if rule.covers(received)]
     return max([requested, *dates])
 
@@ -164,8 +188,7 @@ def function_end(
     functions that were ended."""
     _lock_relation(function.relation)
     function = Function.objects.select_related("function_type", "role_assignment").get(pk=function.pk)
-    if end_date < datetime.date.today():
-        raise ValidationError({"end_date": _("An end date is today or later, never in the past.")})
+    _check_end_date(end_date)
     if end_date < function.start_date:
         raise ValidationError({"end_date": _("The end date cannot be before the start date.")})
     if function.end_date is not None and function.end_date < datetime.date.today():
@@ -189,7 +212,7 @@ def function_end(
                 other._history_user = actor
                 other.delete()
                 if assignment is not None:
-                    assignment.delete()
+                    role_assignment_delete(actor=actor, assignment=assignment)
                 continue
             _end_one(actor=actor, function=other, end_date=end_date, reason=reason, note=note)
             ended.append(other)
@@ -206,6 +229,8 @@ def functions_bulk_end(
     note: str = "",
 ) -> int:
     """End several memberships at once: all of them, or none when one cannot be ended."""
+    # About the batch's one date, not about one of its memberships.
+    _check_end_date(end_date, field=None)
     ended: set[int] = set()
     for function in functions:
         # Ending a membership also ends the relation's other functions: one selected later in
@@ -231,7 +256,7 @@ def function_delete(*, actor: User, function: Function) -> None:
     function._history_user = actor
     function.delete()
     if assignment is not None:
-        assignment.delete()
+        role_assignment_delete(actor=actor, assignment=assignment)
 
 
 def _transfer_note(department: Tenant) -> str:
@@ -264,8 +289,7 @@ def member_transfer(
         raise ValidationError({"date": _("A transfer date is today or later, never in the past.")})
     if date < function.start_date:
         raise ValidationError({"date": _("The transfer date cannot be before the membership started.")})
-    # Same parent in the tree: the parent's path is the child's path less one step.
-    same_province = to_department.path[: -Tenant.steplen] == function.tenant.path[: -Tenant.steplen]
+    same_province = to_department.parent_path == function.tenant.parent_path
     needed = "memberships.transfer_member" if same_province else "memberships.transfer_member_across_provinces"
     if not (actor.has_perm(needed, function.tenant) and actor.has_perm(needed, to_department)):
         raise ValidationError(

@@ -19,6 +19,8 @@ urlpatterns = [
     path("settings/notice-rules/new/", views.notice_rule_edit, name="notice_rule_create"),
     path("settings/notice-rules/<int:pk>/", views.notice_rule_edit, name="notice_rule_edit"),
     path("settings/notice-rules/<int:pk>/delete/", views.notice_rule_delete, name="notice_rule_delete"),
+    # Ending the memberships of relations selected in the relation list.
+    path("relations/bulk-end/", views.memberships_bulk_end, name="memberships_bulk_end"),
     # The federation's reasons for ending a membership.
     path("settings/cancellation-reasons/", views.cancellation_reason_list, name="cancellation_reason_list"),
     path("settings/cancellation-reasons/<int:pk>/", views.cancellation_reason_edit, name="cancellation_reason_edit"),

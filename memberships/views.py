@@ -17,7 +17,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from relations.access import get_relation_or_404
 from relations.forms import add_service_error
 from relations.models import Relation
-from relations.services import custom_fields_for
+from relations.selection import clean_query_string, list_url, selected_ids
+from relations.services import custom_fields_for, relation_home_for
 from relations.views.card import card_context
 from tenants.access import environment_required, require_perm
 from tenants.models import Tenant, TenantKind
@@ -27,6 +28,7 @@ from .forms import (
     CancellationReasonForm,
     FunctionEndForm,
     FunctionForm,
+    MembershipsBulkEndForm,
     MemberTransferForm,
     NoticeRuleForm,
     RelationCreateForm,
@@ -55,12 +57,10 @@ def relation_create(request):
         function_tenant = data["tenant"]
         if not request.user.has_perm("memberships.add_function", function_tenant):
             raise PermissionDenied
-        # A member lives in the department where they are a member; anything else is homed in
-        # the environment where the card was made.
-        home = function_tenant if function_tenant.kind == TenantKind.DEPARTMENT else request.tenant
         try:
             relation = card.relation_create(
-                actor=request.user, tenant=home, data=form.relation_data, extra=form.extra_data,
+                actor=request.user,
+                tenant=relation_home_for(function_tenant=function_tenant, environment=request.tenant), data=form.relation_data, extra=form.extra_data,
                 function_type=data["function_type"], function_tenant=function_tenant,
                 start_date=data["start_date"],
             )
@@ -196,8 +196,7 @@ def transfer_departments(request, function: Function):
     departments = Tenant.objects.enterable_by(request.user).filter(kind=TenantKind.DEPARTMENT).order_by("path")
     if request.user.has_perm("memberships.transfer_member_across_provinces", function):
         return departments
-    province_path = function.tenant.path[: -Tenant.steplen]
-    return departments.filter(path__startswith=province_path)
+    return departments.filter(Tenant.subtree_filter_at(function.tenant.parent_path))
 
 
 @environment_required
@@ -269,6 +268,68 @@ def notice_rule_delete(request, pk: int):
     rule.delete()
     messages.success(request, _("The notice rule “%(name)s” has been deleted.") % {"name": rule.name})
     return redirect("notice_rule_list")
+
+
+# --- ending the memberships of relations selected in the relation list -------------------------
+
+
+@environment_required
+@require_http_methods(["GET", "POST"])
+def memberships_bulk_end(request):
+    """End the current memberships of the relations selected in the relation list, all at once
+    (SPEC R4)."""
+    require_perm(request, "memberships.change_function")
+    data = request.POST if request.method == "POST" else request.GET
+    today = datetime.date.today()
+    relations = Relation.objects.visible_to(request.user, request.tenant).filter(
+        pk__in=selected_ids(data.getlist("relation"))
+    )
+    memberships = (
+        Function.objects.memberships()
+        .not_ended(today)
+        .filter(request.tenant.subtree_filter("tenant"), relation__in=relations)
+        .select_related("relation", "tenant", "function_type")
+        .order_by("relation__last_name", "relation__first_name", "relation__number", "start_date", "pk")
+    )
+    selected = list(memberships)
+    next_query = clean_query_string(data.get("next", ""))
+    form = MembershipsBulkEndForm(
+        request.POST or None,
+        memberships=memberships,
+        initial={"end_date": today, "functions": [f.pk for f in selected]},
+    )
+    if request.method == "POST" and form.is_valid():
+        chosen = list(form.cleaned_data["functions"])
+        try:
+            ended = services.functions_bulk_end(
+                actor=request.user, functions=chosen, end_date=form.cleaned_data["end_date"],
+                reason=form.cleaned_data["reason"], note=form.cleaned_data["note"],
+            )
+        except ValidationError as error:
+            # The service ends all or nothing; its reason is about the end date of one of them.
+            form.add_error("end_date", error)
+        else:
+            message = ngettext(
+                "%(count)d membership has been ended.", "%(count)d memberships have been ended.", len(chosen)
+            ) % {"count": len(chosen)}
+            if ended > len(chosen):
+                message += " " + ngettext(
+                    "%(count)d other function of these relations ended with them.",
+                    "%(count)d other functions of these relations ended with them.",
+                    ended - len(chosen),
+                ) % {"count": ended - len(chosen)}
+            messages.success(request, message)
+            return redirect(list_url(next_query))
+    selected_relation_ids = sorted({f.relation_id for f in selected})
+    context = {
+        "form": form,
+        "memberships": selected,
+        "relation_ids": selected_relation_ids,
+        "requested_count": len(set(selected_ids(data.getlist("relation")))),
+        "next_query": next_query,
+        "back_url": list_url(next_query),
+    }
+    return render(request, "memberships/memberships_bulk_end.html", context)
 
 
 # --- the federation's reasons for ending a membership: a national configuration screen ---

@@ -119,3 +119,57 @@ class OutboundMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.to_email}"
+
+
+class DocumentJob(models.Model):
+    """Personalised documents for a selection of relations (SPEC I5), made in the background with
+    progress: each relation's letter or mail is made, logged on its card and counted in one
+    transaction, so a job that is run again (after a crash) carries on where it stopped."""
+
+    class Action(models.TextChoices):
+        SEND = "send", _("Make and send")
+        DOWNLOAD = "download", _("Make and download one PDF")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting")
+        RUNNING = "running", _("Being made")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    tenant = models.ForeignKey(Tenant, verbose_name=_("environment"), on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.CASCADE, related_name="+"
+    )
+    template = models.ForeignKey(MailTemplate, verbose_name=_("template"), on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    by_email = models.BooleanField(_("by e-mail where possible"), default=False)
+    # The selection, in the order the documents are made (the list's order).
+    relation_ids = models.JSONField(_("relations"), default=list)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.QUEUED)
+    done = models.PositiveIntegerField(_("made"), default=0)
+    mailed = models.PositiveIntegerField(_("e-mailed"), default=0)
+    letters = models.PositiveIntegerField(_("letters"), default=0)
+    pdf = models.FileField(_("PDF"), upload_to="documents/%Y/%m/", blank=True)
+    message = models.TextField(_("message"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("documents job")
+        verbose_name_plural = _("documents jobs")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.template_id} × {len(self.relation_ids)} ({self.status})"
+
+    @property
+    def total(self) -> int:
+        return len(self.relation_ids)
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else min(100, round(100 * self.done / self.total))
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

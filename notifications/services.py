@@ -5,6 +5,7 @@ card), and hand to the mail task once the transaction commits (ARCHITECTURE "Job
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
@@ -18,12 +19,14 @@ from relations.models import CommunicationEntry, Relation
 from relations.services import communication_entry_add
 from tenants.models import Tenant, User
 
-from .models import MailTemplate, OutboundMail
+from .models import DocumentJob, MailTemplate, OutboundMail
 from .rendering import RenderedMail, mail_render, pdf_filename, pdf_render
 from .tokens import TokenContext, tokens_unknown
 
 # A batch of personalised documents is rendered while the user waits; more relations than this
 # are refused with a message (choose a smaller selection).
+logger = logging.getLogger(__name__)
+
 DOCUMENTS_MAX = 200
 
 
@@ -59,7 +62,7 @@ def mail_template_save(*, template: MailTemplate) -> MailTemplate:
 @transaction.atomic
 def mail_template_copy(*, template: MailTemplate, tenant: Tenant) -> MailTemplate:
     """A copy in `tenant` to change, keeping the original ("Kopiëren")."""
-    if not template.tenant.is_root() and not tenant.path.startswith(template.tenant.path):
+    if not template.tenant.is_root() and not tenant.is_within(template.tenant):
         raise ValidationError(_("This template is not available in this environment."))
     names = set(MailTemplate.objects.filter(tenant=tenant).values_list("name", flat=True))
     base = _("Copy of %(name)s") % {"name": template.name}
@@ -89,7 +92,7 @@ def token_context_for(relation: Relation, tenant: Tenant) -> TokenContext:
         Function.objects.memberships().active_on(today).filter(relation=relation)
         .select_related("function_type", "tenant").order_by("start_date", "pk")
     )
-    memberships.sort(key=lambda f: not f.tenant.path.startswith(tenant.path))
+    memberships.sort(key=lambda f: not f.tenant.is_within(tenant))
     membership = memberships[0] if memberships else None
     return TokenContext(
         tenant=tenant, relation=relation,
@@ -103,7 +106,7 @@ def token_context_example(tenant: Tenant) -> TokenContext:
     """A made-up applicant, for previewing a template before any relation is chosen."""
     from tenants.models import TenantKind
 
-    department = Tenant.objects.filter(path__startswith=tenant.path, kind=TenantKind.DEPARTMENT).order_by("path").first()
+    department = Tenant.objects.subtree(tenant).filter(kind=TenantKind.DEPARTMENT).order_by("path").first()
     relation = Relation(
         tenant=department or tenant, number=100123, first_name="Jan", infix="de", last_name="Vries", initials="J.",
         email="jan.devries@example.org", street="Dorpsstraat", house_number=1, postcode="7001 AB", city="Doetinchem",
@@ -221,41 +224,104 @@ def outbound_mail_failed(*, mail_id: int, error: str) -> None:
 
 
 @transaction.atomic
-def documents_send(
+def document_job_create(
     *,
     actor: User,
     tenant: Tenant,
     template: MailTemplate,
     relations: Iterable[Relation],
+    action: str,
     by_email: bool,
-) -> tuple[int, int]:
-    """The letter of `template` for each relation, kept in its communication log with the PDF;
-    with `by_email`, relations with an e-mail address get it as a mail with the PDF attached.
-    Returns (e-mailed, letters only)."""
+) -> DocumentJob:
+    """Personalised documents of `template` for `relations`, made in the background
+    (`document_job_run`): the request only checks the selection and records the job."""
     relations = list(relations)
     if len(relations) > DOCUMENTS_MAX:
         raise ValidationError(
             _("Choose at most %(max)d relations at a time; you chose %(count)d.")
             % {"max": DOCUMENTS_MAX, "count": len(relations)}
         )
-    mailed = letters = 0
+    job = DocumentJob.objects.create(
+        tenant=tenant, created_by=actor, template=template, action=action,
+        by_email=by_email and action == DocumentJob.Action.SEND, relation_ids=[relation.pk for relation in relations],
+    )
+    # Imported here, not at the top: the tasks module imports this one.
+    from .tasks import document_job_run_task
+
+    transaction.on_commit(lambda: document_job_run_task.delay(job.pk))
+    return job
+
+
+def _document_make(*, actor: User, tenant: Tenant, template: MailTemplate, relation: Relation, by_email: bool) -> bool:
+    """The letter of `template` for `relation`, kept in its communication log with the PDF; with
+    `by_email` and an address, sent as a mail with the PDF attached. True when it was mailed."""
+    context = token_context_for(relation, tenant)
+    pdf = pdf_render(template, [context])
     name = pdf_filename(template)
-    for relation in relations:
-        context = token_context_for(relation, tenant)
-        pdf = pdf_render(template, [context])
-        if by_email and relation.email:
-            mail_send(
-                actor=actor, tenant=tenant, to_email=relation.email, rendered=mail_render(template, context),
-                relation=relation, template=template, pdf=pdf, pdf_name=name,
-            )
-            mailed += 1
-            continue
-        entry = CommunicationEntry(relation=relation)
-        entry.attachment.save(name, ContentFile(pdf), save=False)
-        _log_entry(
-            actor=actor, relation=relation, tenant=tenant, subject=template.name,
-            body=_("Letter made from the template “%(template)s”.") % {"template": template.name},
-            channel=CommunicationEntry.Channel.LETTER, attachment=entry.attachment.name,
+    if by_email and relation.email:
+        mail_send(
+            actor=actor, tenant=tenant, to_email=relation.email, rendered=mail_render(template, context),
+            relation=relation, template=template, pdf=pdf, pdf_name=name,
         )
-        letters += 1
-    return mailed, letters
+        return True
+    entry = CommunicationEntry(relation=relation)
+    entry.attachment.save(name, ContentFile(pdf), save=False)
+    _log_entry(
+        actor=actor, relation=relation, tenant=tenant, subject=template.name,
+        body=_("Letter made from the template “%(template)s”.") % {"template": template.name},
+        channel=CommunicationEntry.Channel.LETTER, attachment=entry.attachment.name,
+    )
+    return False
+
+
+def document_job_run(*, job_id: int) -> DocumentJob:
+    """Make the job's documents, one relation per transaction together with the job's count, so a
+    run that is repeated (a second delivery of the task, or after a crash) carries on after the
+    last relation that was committed and makes nothing twice. The user's right to send documents
+    and to see each relation is checked again now."""
+    job = DocumentJob.objects.select_related("template", "tenant", "created_by").get(pk=job_id)
+    if job.finished:
+        return job
+    actor, tenant, template = job.created_by, job.tenant, job.template
+    if not actor.is_active or not actor.has_perm("notifications.send_document", tenant):
+        DocumentJob.objects.filter(pk=job.pk).update(
+            status=DocumentJob.Status.FAILED, finished_at=timezone.now(),
+            message=_("You may no longer make documents in this environment."),
+        )
+        job.refresh_from_db()
+        return job
+    DocumentJob.objects.filter(pk=job.pk).update(status=DocumentJob.Status.RUNNING)
+    try:
+        _document_job_make_all(job, actor=actor, tenant=tenant, template=template)
+    except Exception:
+        logger.exception("documents job %s failed", job.pk)
+        DocumentJob.objects.filter(pk=job.pk).update(
+            status=DocumentJob.Status.FAILED, finished_at=timezone.now(),
+            message=_("Making the documents failed. The documents made so far are in the cards' communication log."),
+        )
+        raise
+    job.refresh_from_db()
+    return job
+
+
+def _document_job_make_all(job: DocumentJob, *, actor: User, tenant: Tenant, template: MailTemplate) -> None:
+    visible = Relation.objects.visible_to(actor, tenant).in_bulk(job.relation_ids)
+    for index in range(job.done, job.total):
+        with transaction.atomic():
+            locked = DocumentJob.objects.select_for_update().get(pk=job.pk)
+            if locked.done != index:
+                continue  # another delivery of the task made this one
+            relation = visible.get(job.relation_ids[index])
+            if relation is not None:
+                mailed = _document_make(actor=actor, tenant=tenant, template=template, relation=relation,
+                                        by_email=locked.by_email)
+                locked.mailed += mailed
+                locked.letters += not mailed
+            locked.done = index + 1
+            locked.save(update_fields=["done", "mailed", "letters"])
+    job.refresh_from_db()
+    if job.action == DocumentJob.Action.DOWNLOAD and not job.pdf:
+        contexts = [token_context_for(visible[pk], tenant) for pk in job.relation_ids if pk in visible]
+        job.pdf.save(pdf_filename(template), ContentFile(pdf_render(template, contexts)), save=False)
+    job.status, job.finished_at = DocumentJob.Status.DONE, timezone.now()
+    job.save(update_fields=["pdf", "status", "finished_at"])

@@ -1,4 +1,4 @@
-"""Celery tasks of the notifications app: outbound mail."""
+"""Celery tasks of the notifications app: outbound mail and personalised documents."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from smtplib import SMTPException
 
 from celery import shared_task
 
-from .services import outbound_mail_deliver, outbound_mail_failed
+from .services import document_job_run, outbound_mail_deliver, outbound_mail_failed
 
 MAX_RETRIES = 5
 
@@ -20,3 +20,9 @@ def send_outbound_mail(self, mail_id: int) -> None:
         if self.request.retries >= MAX_RETRIES:
             outbound_mail_failed(mail_id=mail_id, error=str(error))
         raise
+
+
+@shared_task
+def document_job_run_task(job_id: int) -> str:
+    """Make a documents job's letters and mails; safe to deliver twice (see document_job_run)."""
+    return document_job_run(job_id=job_id).status

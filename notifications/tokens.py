@@ -64,7 +64,7 @@ def _province(context: TokenContext) -> str:
     department = context.department
     if department is None:
         return ""
-    parent = Tenant.objects.filter(path=department.path[: -Tenant.steplen]).only("name").first()
+    parent = Tenant.objects.filter(path=department.parent_path).only("name").first()
     return parent.name if parent is not None else ""
 
 

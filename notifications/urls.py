@@ -12,4 +12,6 @@ urlpatterns = [
     path("settings/tokens/", views.token_dictionary, name="token_dictionary"),
     path("communication/<int:pk>/attachment/", views.communication_attachment, name="communication_attachment"),
     path("relations/documents/", views.documents_send, name="documents_send"),
+    path("relations/documents/<int:pk>/", views.document_job_detail, name="document_job_detail"),
+    path("relations/documents/<int:pk>/download/", views.document_job_download, name="document_job_download"),
 ]

@@ -10,18 +10,17 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from relations.access import get_relation_or_404
 from relations.forms import add_service_error
 from relations.models import CommunicationEntry, Relation
-from relations.selection import list_url, query_string_clean, selected_ids
+from relations.selection import clean_query_string, list_url, selected_ids
 from tenants.access import environment_required, require_perm
 
 from . import services
 from .forms import DocumentsForm, MailTemplateForm
-from .models import MailTemplate
+from .models import DocumentJob, MailTemplate
 from .rendering import letter_parts, mail_render, pdf_filename, pdf_render
 from .tokens import TOKENS, token_search
 
@@ -166,7 +165,7 @@ def documents_send(request):
         .filter(pk__in=selected_ids(data.getlist("relation")))
         .order_by("last_name", "first_name", "number")
     )
-    next_query = query_string_clean(data.get("next", ""))
+    next_query = clean_query_string(data.get("next", ""))
     templates = services.templates_for(request.tenant).order_by("name")
     form = DocumentsForm(data if "template" in data else None, templates=templates)
     preview = None
@@ -175,23 +174,14 @@ def documents_send(request):
         action = request.POST.get("action") if request.method == "POST" else "preview"
         if action in ("send", "download"):
             try:
-                mailed, letters = services.documents_send(
+                job = services.document_job_create(
                     actor=request.user, tenant=request.tenant, template=template, relations=relations,
-                    by_email=action == "send" and form.cleaned_data["by_email"],
+                    action=action, by_email=form.cleaned_data["by_email"],
                 )
             except ValidationError as error:
                 add_service_error(form, error)
             else:
-                if action == "download":
-                    contexts = [services.token_context_for(r, request.tenant) for r in relations]
-                    response = HttpResponse(pdf_render(template, contexts), content_type="application/pdf")
-                    response["Content-Disposition"] = f'attachment; filename="{pdf_filename(template)}"'
-                    return response
-                messages.success(request, ngettext(
-                    "%(mailed)d e-mail sent", "%(mailed)d e-mails sent", mailed) % {"mailed": mailed}
-                    + "; " + ngettext("%(letters)d letter made", "%(letters)d letters made", letters) % {"letters": letters}
-                    + ". " + _("Each is in the relation's communication log."))
-                return redirect(list_url(next_query))
+                return redirect("document_job_detail", pk=job.pk)
         else:
             chosen = next((r for r in relations if str(r.pk) == data.get("preview")), relations[0])
             context = services.token_context_for(chosen, request.tenant)
@@ -204,3 +194,31 @@ def documents_send(request):
         if preview else "",
     }
     return render(request, "notifications/documents_send.html", context)
+
+
+def _own_document_job_or_404(request, pk: int) -> DocumentJob:
+    """A documents job is its maker's alone, in the environment it was made in."""
+    return get_object_or_404(DocumentJob, pk=pk, created_by=request.user, tenant=request.tenant)
+
+
+@environment_required
+def document_job_detail(request, pk: int):
+    require_perm(request, "notifications.send_document")
+    job = _own_document_job_or_404(request, pk)
+    template = "notifications/document_job.html#status" if request.htmx else "notifications/document_job.html"
+    return render(request, template, {"job": job})
+
+
+@environment_required
+def document_job_download(request, pk: int):
+    require_perm(request, "notifications.send_document")
+    job = _own_document_job_or_404(request, pk)
+    if job.status != DocumentJob.Status.DONE or not job.pdf:
+        raise Http404
+    try:
+        handle = job.pdf.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, as_attachment=True, filename=pdf_filename(job.template), content_type="application/pdf")
+    response["Cache-Control"] = "no-store"
+    return response

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .models import ErrorReportRecipient
+from .retention import MAX_YEARS
 
 
 class RecipientForm(forms.ModelForm):
@@ -24,3 +25,11 @@ class ProblemFilterForm(forms.Form):
         super().__init__(data)
         self.fields["rule"].choices = [("", _("All checks")), *[(r.code, r.description) for r in rules]]
         self.fields["department"].choices = [("", _("All departments")), *[(d.pk, d.name) for d in departments]]
+
+
+class RetentionForm(forms.Form):
+    years = forms.IntegerField(
+        label=_("Anonymise former members this many years after their last function ended"),
+        required=False, min_value=1, max_value=MAX_YEARS,
+        help_text=_("Leave empty to never anonymise automatically."),
+    )

@@ -31,6 +31,7 @@ from tenants.models import RoleAssignment, Tenant, TenantKind
 
 from . import services as quality
 from .models import ErrorReportRecipient, JobRun, ReportDelivery
+from .retention import retention_run
 
 logger = logging.getLogger("ledenbeheer.jobs")
 
@@ -187,7 +188,7 @@ def administrators_list(day: datetime.date) -> dict:
     for province in tenants_with_recipients(TenantKind.PROVINCE):
         assignments = list(
             RoleAssignment.objects.active_on(day)
-            .filter(tenant__path__startswith=province.path)
+            .filter(province.subtree_filter("tenant"))
             .select_related("user", "tenant", "role")
             .order_by("tenant__path", "user__last_name", "user__username")
         )
@@ -211,7 +212,7 @@ def aspirants_list(day: datetime.date) -> dict:
     for province in tenants_with_recipients(TenantKind.PROVINCE):
         functions = list(
             Function.objects.active_on(day)
-            .filter(tenant__path__startswith=province.path, function_type__category=FunctionCategory.ASPIRANT)
+            .filter(province.subtree_filter("tenant"), function_type__category=FunctionCategory.ASPIRANT)
             .select_related("relation", "tenant")
             .order_by("tenant__path", "relation__last_name", "relation__number")
         )
@@ -240,6 +241,7 @@ JOBS: dict[str, Job] = {
         Job("error_digest", error_digest, DAY),
         Job("administrators_list", administrators_list, MONTH),
         Job("aspirants_list", aspirants_list, MONTH),
+        Job("retention", retention_run, DAY),
     )
 }
 

@@ -5,6 +5,7 @@ notifications (migration 0001)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -158,3 +159,25 @@ class ReportDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} {self.tenant_id} {self.run_date}"
+
+
+class RetentionSetting(models.Model):
+    """The federation's retention period (GDPR): former members are anonymised this many years
+    after their last function ended, by the nightly job "retention". One row; empty is off."""
+
+    years = models.PositiveSmallIntegerField(
+        _("years after the last function ended"), null=True, blank=True,
+        help_text=_("Empty: former members are never anonymised automatically."),
+    )
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("changed by"), on_delete=models.SET_NULL, null=True,
+        blank=True, related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("retention period")
+        verbose_name_plural = _("retention periods")
+
+    def __str__(self) -> str:
+        return str(self.years or "—")

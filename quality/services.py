@@ -141,7 +141,7 @@ def _aspirant_overdue(day):
 def _required_custom_field_empty(day):
     empty = Q()
     for field in CustomField.objects.filter(required=True).select_related("tenant"):
-        empty |= Q(tenant__path__startswith=field.tenant.path) & (
+        empty |= field.tenant.subtree_filter("tenant") & (
             ~Q(extra__has_key=field.code) | Q(**{f"extra__{field.code}": ""}) | Q(**{f"extra__{field.code}": None})
         )
     if not empty:

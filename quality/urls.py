@@ -10,4 +10,5 @@ urlpatterns = [
     path("recipients/<int:pk>/toggle/", views.recipient_toggle, name="quality_recipient_toggle"),
     path("recipients/<int:pk>/delete/", views.recipient_remove, name="quality_recipient_delete"),
     path("rules/", views.rule_list, name="quality_rule_list"),
+    path("retention/", views.retention, name="quality_retention"),
 ]

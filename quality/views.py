@@ -20,14 +20,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from relations.exports import download_response
 from relations.filters import Column
+from relations.forms import add_service_error
 from relations.models import Relation
 from tenants.access import environment_required, require_perm
 from tenants.models import Tenant, TenantKind
 
 from . import services as quality
-from .forms import ProblemFilterForm, RecipientForm
+from .forms import ProblemFilterForm, RecipientForm, RetentionForm
 from .models import DataProblem, ErrorReportRecipient, JobRun
 from .recipients import recipient_add, recipient_delete, recipient_set_active
+from .retention import retention_candidates, retention_setting, retention_setting_save
 
 PAGE_SIZE = 50
 
@@ -204,4 +206,31 @@ def rule_list(request):
         "field_rules": [r for r in rules if r["rule"].mandatory_field],
         "other_rules": [r for r in rules if not r["rule"].mandatory_field],
         "runs": JobRun.objects.order_by("-started_at")[:10],
+    })
+
+
+# --- the federation's retention period (GDPR) ------------------------------------------------------
+
+RETENTION_LIST_LIMIT = 200
+
+
+@environment_required
+@require_http_methods(["GET", "POST"])
+def retention(request):
+    require_perm(request, "quality.change_retentionsetting")
+    setting = retention_setting()
+    form = RetentionForm(request.POST or None, initial={"years": setting.years})
+    if request.method == "POST" and form.is_valid():
+        try:
+            retention_setting_save(actor=request.user, years=form.cleaned_data["years"])
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _("The retention period has been saved; it applies from the next night."))
+            return redirect("quality_retention")
+    today = timezone.localdate()
+    candidates = retention_candidates(today)
+    return render(request, "quality/retention.html", {
+        "form": form, "setting": setting, "candidates": candidates[:RETENTION_LIST_LIMIT],
+        "candidate_count": candidates.count(), "limit": RETENTION_LIST_LIMIT,
     })

@@ -1,10 +1,26 @@
-"""The access helper of relation cards: look a relation up within what the user may see."""
+"""The access helpers of relation cards: may this card open here, and look it up if so.
+
+Who may open a relation is defined once, in relations/querysets.py ("who may open a relation
+where"); these helpers and `Relation.objects.visible_to` are two spellings of it.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from django.shortcuts import get_object_or_404
 
 from .models import Relation
+from .querysets import may_list_relations
+
+if TYPE_CHECKING:
+    from tenants.models import Tenant, User
+
+
+def relation_opens(user: User, tenant: Tenant | None, relation: Relation) -> bool:
+    """The object check: whether environment `tenant` opens `relation`'s card for `user` — the
+    answer `Relation.objects.visible_to(user, tenant)` gives for this one relation."""
+    return may_list_relations(user, tenant) and any(place.is_within(tenant) for place in relation.access_tenants)
 
 
 def get_relation_or_404(request, pk: int) -> Relation:

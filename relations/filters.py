@@ -1,5 +1,6 @@
 """Searching relations ("Relaties beheren", SPEC R2): the fields a search can look at, the columns a
-result can show, and `RelationSearch`, which turns a query string into a filtered queryset.
+result can show, and `RelationFilter`, the django-filter FilterSet that turns a query string into a
+filtered queryset.
 
 The query string is the whole search, so a search can be bookmarked, saved and rerun:
 
@@ -27,12 +28,15 @@ from functools import reduce
 from operator import and_, or_
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.db.models.functions import Length, Substr
+import django_filters
+from django import forms
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.db.models import Exists, Q, QuerySet
 from django.http import QueryDict
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_filters.constants import EMPTY_VALUES
 
 from tenants.models import Language, Tenant
 
@@ -259,11 +263,47 @@ def as_text(value: Any) -> str:
     return str(value)
 
 
+# --- what the search asks the app that keeps functions ------------------------------------------
+
+
+@dataclass(frozen=True)
+class FunctionSearch:
+    """The search's questions about functions. Relations may not import memberships (the layers
+    in docs/architecture.md), so memberships answers them with its selectors and registers them
+    here from its AppConfig.ready() (`register_function_search`)."""
+
+    # held(tenant=, day=, departments=, function_types=): the functions the outer relation
+    # (OuterRef("pk")) holds on `day` in `tenant`'s subtree, of one of `function_types` and held in
+    # or below one of `departments` when given; the search asks whether one EXISTS.
+    held: Callable[..., QuerySet]
+    # membership_in_named(tenant=, day=, name=): the memberships the outer relation holds on `day`
+    # in `tenant`'s subtree in a tenant whose name contains `name` (the "Department(s)" column).
+    membership_in_named: Callable[..., QuerySet]
+    # The function types the extended filters offer (objects with `pk`, `code` and `name`).
+    function_types: Callable[[], list]
+
+
+_registered: dict[str, FunctionSearch] = {}
+
+
+def register_function_search(answers: FunctionSearch) -> None:
+    _registered["functions"] = answers
+
+
+def function_search() -> FunctionSearch:
+    try:
+        return _registered["functions"]
+    except KeyError:
+        raise ImproperlyConfigured(
+            "No app registered the relation search's function selectors (memberships does, in its AppConfig.ready())."
+        ) from None
+
+
 # --- the search ---------------------------------------------------------------------------------
 
 
 @dataclass
-class FieldFilter:
+class FieldTerms:
     """The extended filter on one field: every term is OR-ed."""
 
     field: SearchField
@@ -297,141 +337,327 @@ def parse_date(raw: str) -> datetime.date:
     raise ValueError(raw)
 
 
-class RelationSearch:
-    """A search as the query string states it (see the module docstring).
+TRUE_FLAGS = ("1", "on", "yes", "true")
+NOT_A_DATE = gettext_lazy("“%(value)s” is not a date; write it as dd-mm-jjjj.")
 
-    `errors` maps query-string keys to messages; a search with errors finds nothing, so a typo
-    in a date never silently widens an export.
-    """
 
-    def __init__(
-        self,
-        params: QueryDict,
-        *,
-        tenant: Tenant,
-        custom_fields: Iterable[CustomField] = (),
-        today: datetime.date | None = None,
-    ):
-        self.params = params
-        self.tenant = tenant
-        self.today = today or datetime.date.today()
-        self.fields = search_fields(custom_fields)
-        self.columns = columns_for(self.fields)
-        self.errors: dict[str, list[str]] = {}
-        self.query = params.get("q", "").strip()
-        self.column_filters: dict[str, str] = {}
-        self.field_filters: dict[str, FieldFilter] = {}
-        self.current_member = params.get("current_member") in ("1", "on", "yes", "true")
-        self.member_on: list[datetime.date] = []
-        self.departments: list[int] = []
-        self.function_types: list[str] = []
-        self.include_inactive = params.get("inactive") in ("1", "on", "yes", "true")
-        self._parse()
+def _values(data: QueryDict, key: str, *, unique: bool = True) -> list[str]:
+    """The non-empty values of `key`; ends of ranges keep their order and repeats, because the
+    n-th `from` pairs with the n-th `to`."""
+    seen: list[str] = []
+    for value in data.getlist(key):
+        value = value.strip()
+        if value and (not unique or value not in seen):
+            seen.append(value)
+    return seen
 
-    # -- parsing
 
-    def _error(self, key: str, message: str) -> None:
-        self.errors.setdefault(key, []).append(message)
-
-    def _values(self, key: str, *, unique: bool = True) -> list[str]:
-        """The non-empty values of `key`; ends of ranges keep their order and repeats, because
-        the n-th `from` pairs with the n-th `to`."""
-        seen: list[str] = []
-        for value in self.params.getlist(key):
-            value = value.strip()
-            if value and (not unique or value not in seen):
-                seen.append(value)
-        return seen
-
-    def _convert(self, search_field: SearchField, key: str, raw: str) -> Any:
-        try:
-            if search_field.kind == NUMBER:
-                number = decimal.Decimal(raw.replace(",", "."))
-                if not number.is_finite():
-                    raise ValueError(raw)
-                return int(number) if number == number.to_integral_value() else number
-            if search_field.kind == DATE:
-                return parse_date(raw)
-            if search_field.kind == BOOLEAN:
-                if raw.lower() in ("yes", "1", "true", "on", "ja"):
-                    return True
-                if raw.lower() in ("no", "0", "false", "off", "nee"):
-                    return False
+def _converted(search_field: SearchField, raw: str, key: str) -> Any:
+    """`raw` as the value `search_field` filters with. The error names the query-string `key` it
+    is about, because one form field reads several keys (see `RelationFilter.errors`)."""
+    try:
+        if search_field.kind == NUMBER:
+            number = decimal.Decimal(raw.replace(",", "."))
+            if not number.is_finite():
                 raise ValueError(raw)
-            if search_field.kind == CHOICE and raw not in dict(search_field.choices):
-                raise ValueError(raw)
-        except (ValueError, decimal.InvalidOperation):
-            if search_field.kind == DATE:
-                message = _("“%(value)s” is not a date; write it as dd-mm-jjjj.")
-            elif search_field.kind == NUMBER:
-                message = _("“%(value)s” is not a number.")
-            else:
-                message = _("“%(value)s” is not one of the choices of %(label)s.")
-            self._error(key, message % {"value": raw, "label": search_field.label})
-            return None
-        return raw
+            return int(number) if number == number.to_integral_value() else number
+        if search_field.kind == DATE:
+            return parse_date(raw)
+        if search_field.kind == BOOLEAN:
+            if raw.lower() in ("yes", "1", "true", "on", "ja"):
+                return True
+            if raw.lower() in ("no", "0", "false", "off", "nee"):
+                return False
+            raise ValueError(raw)
+        if search_field.kind == CHOICE and raw not in dict(search_field.choices):
+            raise ValueError(raw)
+    except (ValueError, decimal.InvalidOperation):
+        if search_field.kind == DATE:
+            message = NOT_A_DATE
+        elif search_field.kind == NUMBER:
+            message = _("“%(value)s” is not a number.")
+        else:
+            message = _("“%(value)s” is not one of the choices of %(label)s.")
+        raise ValidationError(message, params={"value": raw, "label": search_field.label, "key": key}) from None
+    return raw
 
-    def _parse(self) -> None:
-        for key in self.params:
-            if key.startswith("col_"):
-                column = self.columns.get(key[4:])
-                value = self.params.get(key, "").strip()
-                if column is not None and value and column.filterable:
-                    self.column_filters[column.key] = value
-                continue
-            name, sep, operator = key.rpartition("__")
-            if not sep or name not in self.fields:
-                continue
-            search_field = self.fields[name]
-            if operator not in search_field.operators:
-                continue
-            raw_values = self._values(key, unique=operator not in ("from", "to"))
-            if not raw_values:
-                continue
-            flt = self.field_filters.setdefault(name, FieldFilter(search_field))
-            flt.raw[operator] = raw_values
-        for name, flt in self.field_filters.items():
-            self._parse_field(name, flt)
-        for column_key, value in self.column_filters.items():
-            column = self.columns[column_key]
-            if column.field is not None and column.field.kind in (NUMBER, DATE, BOOLEAN):
-                self._convert(column.field, f"col_{column_key}", value)
-        for raw in self._values("member_on"):
-            try:
-                self.member_on.append(parse_date(raw))
-            except ValueError:
-                self._error("member_on", _("“%(value)s” is not a date; write it as dd-mm-jjjj.") % {"value": raw})
-        for raw in self._values("department"):
-            try:
-                self.departments.append(int(raw))
-            except ValueError:
-                self._error("department", _("Choose a department from the list."))
-        self.function_types = self._values("function_type")
 
-    def _parse_field(self, name: str, flt: FieldFilter) -> None:
-        sf = flt.field
-        for operator in ("contains", "equals"):
-            for raw in flt.raw.get(operator, []):
-                value = raw if operator == "contains" else self._convert(sf, f"{name}__{operator}", raw)
-                if value is not None:
-                    getattr(flt, operator).append(value)
-        lows = [self._convert(sf, f"{name}__from", raw) for raw in flt.raw.get("from", [])]
-        highs = [self._convert(sf, f"{name}__to", raw) for raw in flt.raw.get("to", [])]
+# Form fields and widgets: the query string is the form. A key may repeat, and one field's
+# extended filter spans the keys `<field>__<operator>`.
+
+
+class _Repeated(forms.Widget):
+    """Every non-empty value of a repeated key."""
+
+    def value_from_datadict(self, data, files, name):
+        return _values(data, name)
+
+
+class _Flag(forms.Field):
+    widget = forms.HiddenInput
+
+    def to_python(self, value) -> bool:
+        return value in TRUE_FLAGS
+
+
+class _Parsed(forms.Field):
+    """A field that reads what it can of its input and lists the errors of the rest (`parse`), so
+    a search with an error still shows what it understood."""
+
+    def parse(self, value) -> tuple[Any, list[ValidationError]]:
+        raise NotImplementedError
+
+    def clean(self, value) -> Any:
+        parsed, errors = self.parse(value)
+        if errors:
+            raise ValidationError(errors)
+        return parsed
+
+
+class _Dates(_Parsed):
+    widget = _Repeated
+
+    def parse(self, value: list[str]) -> tuple[list[datetime.date], list[ValidationError]]:
+        days, errors = [], []
+        for raw in value:
+            try:
+                days.append(parse_date(raw))
+            except ValueError:
+                errors.append(ValidationError(NOT_A_DATE, params={"value": raw}))
+        return days, errors
+
+
+@dataclass(frozen=True)
+class HeldFunction:
+    """Holds a current function in one of `departments`, of one of `function_types`."""
+
+    departments: list[int]
+    function_types: list[str]
+
+
+class _HeldFunctionInput(forms.Widget):
+    def value_from_datadict(self, data, files, name):
+        return {"department": _values(data, "department"), "function_type": _values(data, "function_type")}
+
+
+class _HeldFunctionField(_Parsed):
+    widget = _HeldFunctionInput
+
+    def parse(self, value: dict[str, list[str]]) -> tuple[HeldFunction | None, list[ValidationError]]:
+        departments, errors = [], []
+        for raw in value["department"]:
+            try:
+                departments.append(int(raw))
+            except ValueError:
+                errors.append(ValidationError(_("Choose a department from the list."), params={"key": "department"}))
+        if not departments and not value["function_type"]:
+            return None, errors
+        return HeldFunction(departments, value["function_type"]), errors
+
+
+class _OperatorsInput(forms.Widget):
+    def __init__(self, operators: tuple[str, ...]):
+        super().__init__()
+        self.operators = operators
+
+    def value_from_datadict(self, data, files, name):
+        found = {}
+        for operator in self.operators:
+            raw = _values(data, f"{name}__{operator}", unique=operator not in ("from", "to"))
+            if raw:
+                found[operator] = raw
+        return found
+
+
+class _FieldTermsField(_Parsed):
+    def __init__(self, *, search_field: SearchField, **kwargs):
+        self.search_field = search_field
+        super().__init__(widget=_OperatorsInput(search_field.operators), **kwargs)
+
+    def parse(self, value: dict[str, list[str]]) -> tuple[FieldTerms | None, list[ValidationError]]:
+        if not value:
+            return None, []
+        sf = self.search_field
+        terms = FieldTerms(sf, raw=value)
+        errors: list[ValidationError] = []
+
+        def convert(operator: str, raw: str) -> Any:
+            try:
+                return _converted(sf, raw, f"{sf.key}__{operator}")
+            except ValidationError as error:
+                errors.append(error)
+                return None
+
+        for raw in value.get("contains", []):
+            terms.contains.append(raw)
+        for raw in value.get("equals", []):
+            converted = convert("equals", raw)
+            if converted is not None:
+                terms.equals.append(converted)
+        lows = [convert("from", raw) for raw in value.get("from", [])]
+        highs = [convert("to", raw) for raw in value.get("to", [])]
         for i in range(max(len(lows), len(highs))):
             low = lows[i] if i < len(lows) else None
             high = highs[i] if i < len(highs) else None
             if low is None and high is None:
                 continue
             if low is not None and high is not None and low > high:
-                self._error(f"{name}__to", _("The end of the range comes before its start."))
+                errors.append(ValidationError(
+                    _("The end of the range comes before its start."), params={"key": f"{sf.key}__to"}
+                ))
                 continue
-            flt.ranges.append((low, high))
+            terms.ranges.append((low, high))
+        return terms, errors
+
+
+class _ColumnValueField(forms.CharField):
+    """The box above a column: text, or the value a number, date or yes/no column filters with."""
+
+    def __init__(self, *, column: Column, **kwargs):
+        self.column = column
+        super().__init__(**kwargs)
+
+    def clean(self, value) -> Any:
+        text = super().clean(value)
+        sf = self.column.field
+        if text and sf is not None and sf.kind in (NUMBER, DATE, BOOLEAN):
+            return _converted(sf, text, f"col_{self.column.key}")
+        return text
+
+
+class _Filter(django_filters.Filter):
+    """A filter given its form field class when made (django-filter fixes it per Filter class)."""
+
+    def __init__(self, *args, field_class: type[forms.Field] = forms.Field, **kwargs):
+        self.field_class = field_class
+        super().__init__(*args, **kwargs)
+
+
+class _ColumnFilter(django_filters.Filter):
+    field_class = _ColumnValueField
+
+    def __init__(self, column: Column):
+        super().__init__(field_name=f"col_{column.key}", label=column.label, column=column)
+        self.column = column
+
+    def filter(self, qs, value):
+        if value in EMPTY_VALUES:
+            return qs
+        return qs.filter(self.parent.column_q(self.column, value))
+
+
+class _FieldTermsFilter(django_filters.Filter):
+    field_class = _FieldTermsField
+
+    def __init__(self, search_field: SearchField):
+        super().__init__(field_name=search_field.key, label=search_field.label, search_field=search_field)
+
+    def filter(self, qs, value: FieldTerms | None):
+        terms = field_terms(value) if value is not None else []
+        return qs.filter(reduce(or_, terms)) if terms else qs
+
+
+class RelationFilter(django_filters.FilterSet):
+    """A search as the query string states it (see the module docstring), as a django-filter
+    FilterSet whose form is the query string.
+
+    `errors` maps query-string keys to messages; a search with errors finds nothing, so a typo
+    in a date never silently widens an export. Apply it with `filter_queryset(queryset)` to a
+    queryset already limited by `visible_to` (the FilterSet validates its form when made, and no
+    query runs before that queryset is asked for).
+    """
+
+    q = django_filters.CharFilter(method="filter_words")
+
+    class Meta:
+        model = Relation
+        fields: list[str] = []
+
+    def __init__(
+        self,
+        data: QueryDict,
+        queryset: QuerySet[Relation] | None = None,
+        *,
+        tenant: Tenant,
+        custom_fields: Iterable[CustomField] = (),
+        today: datetime.date | None = None,
+    ):
+        super().__init__(data, queryset)
+        self.tenant = tenant
+        self.today = today or datetime.date.today()
+        self.fields = search_fields(custom_fields)
+        self.columns = columns_for(self.fields)
+        # The columns and fields depend on the environment's custom fields, so their filters are
+        # made here, and only for the boxes the query string fills: a form field for every column
+        # and field (some 50) would cost more time than the rest of the search. In the order the
+        # conditions were always applied (so the SQL stays the same): words, column boxes and
+        # extended filters on fields in the order of the query string, then on memberships and
+        # functions.
+        columns = {f"col_{c.key}": c for c in self.columns.values() if c.filterable}
+        fields = dict.fromkeys(key.rpartition("__")[0] for key in self.data if "__" in key)
+        self.filters = {
+            "q": self.filters["q"],
+            **{key: _ColumnFilter(columns[key]) for key in self.data if key in columns},
+            **{key: _FieldTermsFilter(self.fields[key]) for key in fields if key in self.fields},
+            "current_member": _Filter(field_class=_Flag, method="filter_current_member"),
+            "member_on": _Filter(field_class=_Dates, method="filter_member_on"),
+            "held_function": _Filter(field_class=_HeldFunctionField, method="filter_held_function"),
+        }
+        for filter_ in self.filters.values():
+            filter_.model, filter_.parent = Relation, self
+        self.form.full_clean()
 
     # -- what the search says
 
+    def _parsed(self, name: str, default: Any) -> Any:
+        """What the search understood of filter `name`, also when part of it is wrong."""
+        bound = self.form[name]
+        value, _errors = bound.field.parse(bound.data)
+        return default if value is None else value
+
     @property
-    def is_valid(self) -> bool:
-        return not self.errors
+    def errors(self) -> dict[str, list[str]]:
+        """The form's errors by the query-string key each is about."""
+        by_key: dict[str, list[str]] = {}
+        for name, errors in self.form.errors.as_data().items():
+            for error in errors:
+                key = (error.params or {}).get("key", name)
+                by_key.setdefault(key, []).extend(error.messages)
+        return by_key
+
+    @property
+    def query(self) -> str:
+        return self.form.cleaned_data["q"]
+
+    @property
+    def current_member(self) -> bool:
+        return self.form.cleaned_data["current_member"]
+
+    @property
+    def member_on(self) -> list[datetime.date]:
+        return self._parsed("member_on", [])
+
+    @property
+    def departments(self) -> list[int]:
+        return self._parsed("held_function", HeldFunction([], [])).departments
+
+    @property
+    def function_types(self) -> list[str]:
+        return self._parsed("held_function", HeldFunction([], [])).function_types
+
+    @property
+    def field_filters(self) -> dict[str, FieldTerms]:
+        found = {}
+        for key, filter_ in self.filters.items():
+            if isinstance(filter_, _FieldTermsFilter):
+                terms = self._parsed(key, None)
+                if terms is not None:
+                    found[key] = terms
+        return found
+
+    @property
+    def include_inactive(self) -> bool:
+        return self.data.get("inactive") in TRUE_FLAGS
 
     @property
     def extended_count(self) -> int:
@@ -444,9 +670,9 @@ class RelationSearch:
     def query_string(self, *, without: Iterable[str] = NON_FILTER_KEYS, **replace: Any) -> str:
         """The current search as a query string without empty boxes, e.g. for links that keep it."""
         params = QueryDict(mutable=True)
-        for key in self.params:
+        for key in self.data:
             if key not in without and key not in replace:
-                params.setlist(key, [v for v in self.params.getlist(key) if v.strip()])
+                params.setlist(key, [v for v in self.data.getlist(key) if v.strip()])
         for key, value in replace.items():
             params[key] = str(value)
         return params.urlencode()
@@ -454,68 +680,57 @@ class RelationSearch:
     @property
     def has_empty_values(self) -> bool:
         """A form sent without JavaScript carries every empty box along."""
-        return any(not v.strip() for key in self.params for v in self.params.getlist(key))
+        return any(not v.strip() for key in self.data for v in self.data.getlist(key))
 
     def hidden_params(self) -> list[tuple[str, str]]:
         """The extended-filter parameters, to carry along in the search form while the panel that
         edits them is not loaded."""
         keys = {"current_member", "member_on", "department", "function_type"}
         hidden = []
-        for key in self.params:
+        for key in self.data:
             name, _sep, operator = key.rpartition("__")
             if key in keys or (name in self.fields and operator in self.fields[name].operators):
-                hidden.extend((key, v) for v in self.params.getlist(key) if v.strip())
+                hidden.extend((key, v) for v in self.data.getlist(key) if v.strip())
         return hidden
 
     # -- applying it
 
-    def filter(self, queryset: QuerySet[Relation]) -> QuerySet[Relation]:
+    def filter_queryset(self, queryset: QuerySet[Relation]) -> QuerySet[Relation]:
         """Narrow `queryset` (already limited by `visible_to`) to what the search asks for."""
-        if self.errors:
+        if not self.form.is_valid():
             return queryset.none()
-        for word in self.query.lower().split():
+        return super().filter_queryset(queryset)
+
+    def filter_words(self, queryset, name: str, value: str):
+        for word in value.lower().split():
             queryset = queryset.filter(search_text__contains=word)
-        for column_key, value in self.column_filters.items():
-            queryset = queryset.filter(self._column_q(self.columns[column_key], value))
-        for flt in self.field_filters.values():
-            terms = self._field_terms(flt)
-            if terms:
-                queryset = queryset.filter(reduce(or_, terms))
-        if self.current_member:
-            queryset = queryset.members_on(self.today, self.tenant)
-        if self.member_on:
-            members = [Relation.objects.members_on(day, self.tenant) for day in self.member_on]
-            queryset = queryset & reduce(or_, members)
-        if self.departments or self.function_types:
-            queryset = queryset.filter(Exists(self._current_functions(self.departments, self.function_types)))
         return queryset
+
+    def filter_current_member(self, queryset, name: str, value: bool):
+        if not value:
+            return queryset
+        # What visible_to read about the environment is reused, not read again.
+        return queryset.members_on(self.today, self.tenant, scope=queryset.environment_scope)
+
+    def filter_member_on(self, queryset, name: str, value: list[datetime.date]):
+        scope = queryset.environment_scope
+        members = [Relation.objects.members_on(day, self.tenant, scope=scope) for day in value]
+        return queryset & reduce(or_, members)
+
+    def filter_held_function(self, queryset, name: str, value: HeldFunction):
+        held = function_search().held(
+            tenant=self.tenant, day=self.today, departments=value.departments, function_types=value.function_types,
+        )
+        return queryset.filter(Exists(held))
 
     def active_only(self, queryset: QuerySet[Relation]) -> QuerySet[Relation]:
         """Leave out inactive relations (no current function in the environment) unless asked."""
         if self.include_inactive:
             return queryset
-        return queryset.filter(Exists(self._current_functions([], [])))
+        return queryset.filter(Exists(function_search().held(tenant=self.tenant, day=self.today)))
 
-    def _current_functions(self, departments: list[int], function_types: list[str]):
-        from memberships.models import Function
-
-        functions = Function.objects.active_on(self.today).filter(
-            relation=OuterRef("pk"), tenant__path__startswith=self.tenant.path
-        )
-        if function_types:
-            functions = functions.filter(function_type__code__in=function_types)
-        if departments:
-            # Held in a chosen tenant or below it: the chosen tenant's path is a prefix of the
-            # path of the tenant the function is held in.
-            chosen = Tenant.objects.filter(pk__in=departments, path__startswith=self.tenant.path).filter(
-                path=Substr(OuterRef("tenant__path"), 1, Length("path"))
-            )
-            functions = functions.filter(Exists(chosen))
-        return functions
-
-    def _column_q(self, column: Column, value: str) -> Q:
-        from memberships.models import Function
-
+    def column_q(self, column: Column, value: Any) -> Q:
+        """The condition of the box above `column`; `value` as its form field cleaned it."""
         if column.key == "name":
             words = [Q(first_name__icontains=w) | Q(initials__icontains=w) | Q(infix__icontains=w)
                      | Q(last_name__icontains=w) | Q(organisation_name__icontains=w) for w in value.split()]
@@ -523,67 +738,64 @@ class RelationSearch:
         if column.key == "home":
             return Q(tenant__name__icontains=value)
         if column.key == "departments":
-            held = Function.objects.memberships().active_on(self.today).filter(
-                relation=OuterRef("pk"), tenant__path__startswith=self.tenant.path,
-                tenant__name__icontains=value,
-            )
-            return Q(Exists(held))
+            return Q(Exists(function_search().membership_in_named(tenant=self.tenant, day=self.today, name=value)))
         sf = column.field
         if sf.kind == TEXT:
-            return self._lookup(sf, "icontains", value)
+            return _lookup(sf, "icontains", value)
         if sf.kind == CHOICE:
             codes = [code for code, label in sf.choices
                      if value.lower() in str(label).lower() or value.lower() == str(code).lower()]
-            return reduce(or_, [self._lookup(sf, "exact", c) for c in codes]) if codes else Q(pk__in=[])
-        converted = self._convert(sf, f"col_{column.key}", value)
-        return self._equals(sf, converted)
-
-    def _field_terms(self, flt: FieldFilter) -> list[Q]:
-        sf = flt.field
-        terms = [self._lookup(sf, "icontains", str(v)) for v in flt.contains]
-        terms += [self._equals(sf, v) for v in flt.equals]
-        for low, high in flt.ranges:
-            term = Q()
-            if low is not None:
-                term &= self._lookup(sf, "gte", self._json_value(sf, low))
-            if high is not None:
-                term &= self._lookup(sf, "lte", self._json_value(sf, high))
-            terms.append(term)
-        return terms
-
-    def _equals(self, sf: SearchField, value: Any) -> Q:
-        if sf.kind == TEXT:
-            return self._lookup(sf, "iexact", value)
-        if sf.is_custom and sf.kind == BOOLEAN and value is False:
-            # "No" also finds relations that never had the field filled in.
-            return Q(**{f"extra__{sf.code}": False}) | ~Q(extra__has_key=sf.code)
-        return self._lookup(sf, "exact", self._json_value(sf, value))
-
-    @staticmethod
-    def _json_value(sf: SearchField, value: Any) -> Any:
-        """Custom values are stored as JSON: dates as ISO text, numbers as numbers."""
-        if not sf.is_custom:
-            return value
-        if isinstance(value, datetime.date):
-            return value.isoformat()
-        if isinstance(value, decimal.Decimal):
-            return float(value)
-        return value
-
-    @staticmethod
-    def _lookup(sf: SearchField, lookup: str, value: Any) -> Q:
-        if sf.is_custom:
-            return Q(**{f"extra__{sf.code}__{lookup}": value})
-        return Q(**{f"{sf.path}__{lookup}": value})
+            return reduce(or_, [_lookup(sf, "exact", c) for c in codes]) if codes else Q(pk__in=[])
+        return _equals(sf, value)
 
     # -- sorting
 
     def ordering(self, columns: dict[str, Column] | None = None) -> tuple[str, ...]:
         """The order of the result: the column named in ``sort`` (``-`` for descending), else by
         name. The relation number last keeps pages stable."""
-        sort = self.params.get("sort", "")
+        sort = self.data.get("sort", "")
         descending = sort.startswith("-")
         column = (columns or self.columns).get(sort.lstrip("-"))
         if column is None or not column.sort:
             return NAME_ORDER
         return tuple(f"-{f}" if descending else f for f in column.sort)
+
+
+def field_terms(terms: FieldTerms) -> list[Q]:
+    sf = terms.field
+    found = [_lookup(sf, "icontains", str(v)) for v in terms.contains]
+    found += [_equals(sf, v) for v in terms.equals]
+    for low, high in terms.ranges:
+        term = Q()
+        if low is not None:
+            term &= _lookup(sf, "gte", _json_value(sf, low))
+        if high is not None:
+            term &= _lookup(sf, "lte", _json_value(sf, high))
+        found.append(term)
+    return found
+
+
+def _equals(sf: SearchField, value: Any) -> Q:
+    if sf.kind == TEXT:
+        return _lookup(sf, "iexact", value)
+    if sf.is_custom and sf.kind == BOOLEAN and value is False:
+        # "No" also finds relations that never had the field filled in.
+        return Q(**{f"extra__{sf.code}": False}) | ~Q(extra__has_key=sf.code)
+    return _lookup(sf, "exact", _json_value(sf, value))
+
+
+def _json_value(sf: SearchField, value: Any) -> Any:
+    """Custom values are stored as JSON: dates as ISO text, numbers as numbers."""
+    if not sf.is_custom:
+        return value
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    return value
+
+
+def _lookup(sf: SearchField, lookup: str, value: Any) -> Q:
+    if sf.is_custom:
+        return Q(**{f"extra__{sf.code}__{lookup}": value})
+    return Q(**{f"{sf.path}__{lookup}": value})

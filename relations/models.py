@@ -15,7 +15,7 @@ from simple_history.models import HistoricalRecords
 from tenants.history import OnBehalfOfHistory
 from tenants.models import Language, Tenant
 
-from .querysets import RelationQuerySet
+from .querysets import RelationQuerySet, access_tenants
 
 
 class RelationKind(models.TextChoices):
@@ -117,6 +117,15 @@ class Relation(models.Model):
     @property
     def access_tenant(self) -> Tenant:
         return self.tenant
+
+    @property
+    def access_tenants(self) -> list[Tenant]:
+        """The object check: the tenants whose chains answer `user.has_perm(perm, relation)` —
+        its home and the tenants where it is a guest today (one query). An environment shows the
+        card exactly when one of them lies in its subtree (`querysets.access_tenants`, the same
+        definition as `Relation.objects.visible_to`), so a user holds a permission on the card
+        when an environment that shows it to them grants it."""
+        return access_tenants(self, datetime.date.today())
 
     @property
     def display_name(self) -> str:

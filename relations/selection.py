@@ -13,7 +13,7 @@ from .filters import NON_FILTER_KEYS
 SELECTED_MAX = 5000
 
 
-def query_string_clean(raw: str) -> str:
+def clean_query_string(raw: str) -> str:
     """A query string of the relation list, re-encoded (so it can only ever be a query string),
     without paging, panel switches or empty boxes."""
     given = QueryDict(raw.lstrip("?"))

@@ -15,7 +15,8 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from ledenbeheer.addresses import clean_postcode
-from tenants.models import Tenant, User
+from tenants.models import Tenant, TenantKind, User
+from tenants.services import user_email_change
 
 from . import card
 from .models import (
@@ -179,13 +180,14 @@ def relation_update(
 def _sync_login_email(relation: Relation) -> None:
     """A department administrator logs in with the e-mail on their card (SPEC T5): keep the
     login's address equal to the card's, refusing one that another login already uses."""
-    user = User.objects.get(pk=relation.user_id)
-    if user.email.lower() == relation.email.lower():
-        return
-    if User.objects.with_email(relation.email).exclude(pk=user.pk).exists():
-        raise ValidationError({"email": _("Another login already uses this e-mail address.")})
-    user.email = relation.email
-    user.save(update_fields=["email"])
+    user_email_change(user=User.objects.get(pk=relation.user_id), email=relation.email)
+
+
+def relation_home_for(*, function_tenant: Tenant, environment: Tenant) -> Tenant:
+    """The home environment of a new card whose first function is held in `function_tenant`:
+    a member lives in the department where they are a member; anything else is homed in the
+    environment where the card was made."""
+    return function_tenant if function_tenant.kind == TenantKind.DEPARTMENT else environment
 
 
 # --- communication log -------------------------------------------------------------------------

@@ -3,13 +3,12 @@ from django.urls import path
 from .views import card, configuration, magazine, privacy, search
 
 urlpatterns = [
-    # Search ("Relaties beheren"), exports, saved searches, columns, bulk end.
+    # Search ("Relaties beheren"), exports, saved searches, columns.
     path("relations/", search.relation_list, name="relation_list"),
     path("relations/export/<str:fmt>/", search.relation_export, name="relation_export"),
     path("relations/columns/", search.relation_columns, name="relation_columns"),
     path("relations/searches/", search.saved_search_create, name="saved_search_create"),
     path("relations/searches/<int:pk>/delete/", search.saved_search_delete, name="saved_search_delete"),
-    path("relations/bulk-end/", search.memberships_bulk_end, name="memberships_bulk_end"),
     # The relation card and its tabs ("+ Relatie" and the Functions tab: memberships.urls).
     path("relations/address-lookup/", card.address_lookup, name="address_lookup"),
     path("relations/<int:pk>/", card.relation_detail, name="relation_detail"),

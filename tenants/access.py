@@ -31,9 +31,10 @@ class Grant:
 class TenantGrants:
     """The current role assignments of one user, loaded once per request."""
 
-    def __init__(self, grants: list[Grant], day: datetime.date):
+    def __init__(self, grants: list[Grant], day: datetime.date, generation: int = 0):
         self.grants = grants
         self.day = day
+        self.generation = generation
 
     @property
     def root_paths(self) -> list[str]:
@@ -59,6 +60,12 @@ class TenantGrants:
         return perms
 
 
+# Bumped by `forget_grants` whenever a role is given, ended or removed in this process. Grants
+# cached on any user object loaded before then (another instance of the same login, a request
+# still running) are stale and reload: a change takes effect at once, not at the next request.
+_grants_generation = 0
+
+
 def grants_for(user: User, day: datetime.date | None = None) -> TenantGrants:
     """The user's role grants on `day` (today by default), cached on the user object."""
     from django.contrib.auth.models import Permission
@@ -67,8 +74,9 @@ def grants_for(user: User, day: datetime.date | None = None) -> TenantGrants:
 
     day = day or datetime.date.today()
     cached = getattr(user, "_tenant_grants", None)
-    if cached is not None and cached.day == day:
+    if cached is not None and cached.day == day and cached.generation == _grants_generation:
         return cached
+    generation = _grants_generation
     assignments = list(
         RoleAssignment.objects.active_on(day)
         .filter(user=user)
@@ -87,20 +95,31 @@ def grants_for(user: User, day: datetime.date | None = None) -> TenantGrants:
             for tenant_id, path, role_id in assignments
         ],
         day,
+        generation,
     )
     user._tenant_grants = grants
     return grants
 
 
-def forget_grants(user: User) -> None:
-    """Drop the cached grants, e.g. after a role was given or taken in the same request."""
-    user.__dict__.pop("_tenant_grants", None)
-    user.__dict__.pop("_perm_cache", None)
+def forget_grants(user: User | None = None) -> None:
+    """Drop cached grants after a role was given, ended or removed: this user object's at once,
+    and those cached on every other user object in this process at their next question (the
+    role services call this; other processes load their grants per request)."""
+    global _grants_generation
+    _grants_generation += 1
+    if user is not None:
+        user.__dict__.pop("_tenant_grants", None)
+        user.__dict__.pop("_perm_cache", None)
 
 
-def tenant_of(obj: Any) -> Tenant | None:
-    """The tenant whose chain answers permission questions about `obj`."""
-    return getattr(obj, "access_tenant", None)
+def tenants_of(obj: Any) -> list[Tenant]:
+    """The tenants whose chains answer permission questions about `obj`: its `access_tenants`
+    when it lies in several places (a relation: its home and where it is a guest), else its
+    `access_tenant`."""
+    if hasattr(obj, "access_tenants"):
+        return obj.access_tenants
+    tenant = getattr(obj, "access_tenant", None)
+    return [] if tenant is None else [tenant]
 
 
 def can_enter(user: User, tenant: Tenant) -> bool:

@@ -10,12 +10,12 @@ from django.http import HttpRequest
 from guardian.backends import ObjectPermissionBackend
 from guardian.exceptions import WrongAppError
 
-from .access import grants_for, tenant_of
+from .access import grants_for, tenants_of
 
 
 class TenantRoleBackend(ModelBackend):
     """Answers `user.has_perm(perm, obj)` from the roles the user holds on the object's tenant
-    or any tenant above it. Without an object it answers like Django's ModelBackend (global
+    (or tenants, `access.tenants_of`) or any tenant above it. Without an object it answers like Django's ModelBackend (global
     permissions, which only operators in Django's admin need)."""
 
     def authenticate(self, request: HttpRequest | None, username: str | None = None,
@@ -39,10 +39,8 @@ class TenantRoleBackend(ModelBackend):
             return super().get_all_permissions(user_obj)
         if not user_obj.is_active or user_obj.is_anonymous:
             return set()
-        tenant = tenant_of(obj)
-        if tenant is None:
-            return set()
-        return grants_for(user_obj).permissions_on(tenant)
+        grants = grants_for(user_obj)
+        return set().union(*(grants.permissions_on(tenant) for tenant in tenants_of(obj)))
 
     def has_perm(self, user_obj, perm: str, obj=None) -> bool:
         if obj is None:

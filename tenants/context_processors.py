@@ -59,7 +59,7 @@ def environment(request) -> dict:
     def switcher() -> list[Tenant]:
         tenants = list(
             Tenant.objects.enterable_by(user)
-            .filter(depth__lte=min((len(p) // Tenant.steplen for p in grants.root_paths), default=1) + 1)
+            .filter(depth__lte=min((Tenant.depth_of(p) for p in grants.root_paths), default=1) + 1)
             .only("pk", "name", "depth", "path")
             .order_by("path")
         )

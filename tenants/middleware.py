@@ -14,15 +14,44 @@ from .access import (
     ledenmodule_departments,
     may_look_along,
 )
-from .events import audit_record
 from .history import acting_on_behalf_of
-from .models import AuditEvent, Tenant, User
+from .models import Tenant, User
+from .services import look_along_stopped
 
+# The session state of this module, its keys in one place. The operations of looking along
+# (start, stop, current) are ledenmodule.looking_along's; the middleware below reads the state on
+# every request, so it is kept here, in the base layer.
 SESSION_TENANT_KEY = "tenant_id"
 # The department administrator a national administrator looks along with (SPEC T7).
 SESSION_LOOK_ALONG_KEY = "look_along_user_id"
 # Where the national administrator was before looking along: {"tenant": pk}.
 SESSION_LOOK_ALONG_RETURN_KEY = "look_along_return"
+
+
+def environment_keep(request, tenant: Tenant | None) -> None:
+    """The environment the user works in from the next request on (none: their default)."""
+    if tenant is None:
+        request.session.pop(SESSION_TENANT_KEY, None)
+    else:
+        request.session[SESSION_TENANT_KEY] = tenant.pk
+
+
+def look_along_keep(request, *, target: User, department: Tenant) -> None:
+    """From the next request on, `request.user` works in `target`'s ledenmodule, in `department`;
+    stopping returns them to the environment they are in now."""
+    request.session[SESSION_LOOK_ALONG_RETURN_KEY] = {"tenant": request.tenant.pk if request.tenant else None}
+    request.session[SESSION_LOOK_ALONG_KEY] = target.pk
+    environment_keep(request, department)
+
+
+def look_along_forget(request) -> None:
+    """Stop looking along from the next request on: back in the environment the user came from."""
+    back = request.session.pop(SESSION_LOOK_ALONG_RETURN_KEY, None) or {}
+    request.session.pop(SESSION_LOOK_ALONG_KEY, None)
+    if back.get("tenant"):
+        request.session[SESSION_TENANT_KEY] = back["tenant"]
+    else:
+        request.session.pop(SESSION_TENANT_KEY, None)
 
 
 class PreferredLanguageMiddleware:
@@ -95,17 +124,14 @@ class CurrentTenantMiddleware:
             if target is not None:
                 departments = ledenmodule_departments(target)
                 tenant = next((d for d in departments if d.pk == tenant_id), departments[0])
-                request.session[SESSION_TENANT_KEY] = tenant.pk
+                environment_keep(request, tenant)
             elif tenant_id is not None:
                 tenant = Tenant.objects.filter(pk=tenant_id).first()
                 if tenant is not None and not can_enter(user, tenant):
                     tenant = None
             if tenant is None:
                 tenant = default_tenant(user)
-                if tenant is not None:
-                    request.session[SESSION_TENANT_KEY] = tenant.pk
-                else:
-                    request.session.pop(SESSION_TENANT_KEY, None)
+                environment_keep(request, tenant)
             request.tenant = tenant
             request.looked_along_user = target
             request.looking_along = target is not None or is_looking_along(user, tenant)
@@ -123,9 +149,7 @@ class CurrentTenantMiddleware:
         if target is None or not may_look_along(request.user, target):
             # The power or the other person's function has ended: back to one's own screens, and
             # the stop is logged like one by the button.
-            request.session.pop(SESSION_LOOK_ALONG_KEY, None)
-            audit_record(actor=request.user, action=AuditEvent.Action.LOOK_ALONG_STOPPED, target_user=target)
-            back = request.session.pop(SESSION_LOOK_ALONG_RETURN_KEY, None) or {}
-            request.session[SESSION_TENANT_KEY] = back.get("tenant")
+            look_along_forget(request)
+            look_along_stopped(actor=request.user, target=target, department=None)
             return None
         return target

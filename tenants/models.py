@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
+from functools import reduce
+from operator import or_
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Permission
@@ -23,6 +26,9 @@ class TenantKind(models.TextChoices):
     DEPARTMENT = "department", _("Department")
 
 
+# The depth of the provinces in the tree: the root (the federation) is at depth 1.
+PROVINCE_DEPTH = 2
+
 # A child is of the same or a lower kind than its parent; the model allows any depth.
 KIND_RANK = {TenantKind.NATIONAL: 0, TenantKind.PROVINCE: 1, TenantKind.DEPARTMENT: 2}
 
@@ -40,8 +46,18 @@ def logo_upload_to(tenant: Tenant, filename: str) -> str:
 class Tenant(MP_Node):
     """An environment: the federation, a province or a department.
 
-    The materialised path (`path`) makes "this tenant and everything below it" one indexed
-    `path__startswith` filter.
+    The materialised path (`path`, `steplen` characters per level) makes "this tenant and
+    everything below it" one indexed prefix filter (`LIKE 'path%'`). Code speaks of the tree in
+    these words, never in slices of `path`:
+
+    - `subtree_filter(prefix)`: a `Q` for "this tenant or below it", on this model or, with
+      `prefix="tenant"`, on any model's foreign key to it (`Relation`, `Function`, ...);
+      `subtree_filter_at(path, prefix)` and `subtrees_filter(paths, prefix)` do the same for
+      paths already at hand. `Tenant.objects.subtree(tenant)` is the queryset of the subtree.
+    - `is_within(other)`: this tenant is `other` or lies below it (in Python, no query).
+    - `ancestor_paths()`: the paths of this tenant and everything above it, root first;
+      `parent_path`, `root_path` and `province_path` name single steps of it.
+    - `depth_of(path)`: the depth of a path (the root has depth 1, a province 2).
     """
 
     kind = models.CharField(_("kind"), max_length=20, choices=TenantKind.choices)
@@ -96,13 +112,57 @@ class Tenant(MP_Node):
     def access_tenant(self) -> Tenant:
         return self
 
-    def ancestor_paths(self) -> list[str]:
-        """The paths of this tenant and every tenant above it, root first."""
-        return [self.path[: i * self.steplen] for i in range(1, self.depth + 1)]
+    # --- the tree, in words (see the class docstring) ---
+
+    def subtree_filter(self, prefix: str = "") -> Q:
+        """This tenant and everything below it, as a filter on `prefix` (a foreign key to
+        Tenant, e.g. "tenant" or "relation__tenant"; empty for Tenant itself)."""
+        return self.subtree_filter_at(self.path, prefix)
+
+    @staticmethod
+    def subtree_filter_at(path: str, prefix: str = "") -> Q:
+        """The tenant at `path` and everything below it, as a filter on `prefix`."""
+        return Q(**{f"{prefix}__path__startswith" if prefix else "path__startswith": path})
+
+    @classmethod
+    def subtrees_filter(cls, paths: Iterable[str], prefix: str = "") -> Q:
+        """Any of the tenants at `paths` or below them; matches nothing when `paths` is empty."""
+        terms = [cls.subtree_filter_at(path, prefix) for path in paths]
+        return reduce(or_, terms) if terms else Q(pk__in=[])
 
     def is_within(self, other: Tenant) -> bool:
         """True when this tenant is `other` or lies below it."""
         return self.path.startswith(other.path)
+
+    def ancestor_paths(self) -> list[str]:
+        """The paths of this tenant and every tenant above it, root first."""
+        return [self.ancestor_path(depth) for depth in range(1, self.depth + 1)]
+
+    def ancestor_path(self, depth: int) -> str:
+        """The path of the tenant at `depth` on the way from the root to this one (this tenant's
+        own path when it is not that deep)."""
+        return self.path[: depth * self.steplen]
+
+    @property
+    def parent_path(self) -> str:
+        """The path of the tenant directly above (empty for the root)."""
+        return self.path[: -self.steplen]
+
+    @property
+    def root_path(self) -> str:
+        """The path of the federation (the root) this tenant belongs to."""
+        return self.ancestor_path(1)
+
+    @property
+    def province_path(self) -> str:
+        """The path of the province this tenant lies in (or is); the root's own path for the
+        root."""
+        return self.ancestor_path(PROVINCE_DEPTH)
+
+    @classmethod
+    def depth_of(cls, path: str) -> int:
+        """The depth of the tenant at `path`: 1 for the root, 2 for a province."""
+        return len(path) // cls.steplen
 
     def child_kind_allowed(self, kind: str) -> bool:
         return kind != TenantKind.NATIONAL and KIND_RANK[TenantKind(kind)] >= KIND_RANK[

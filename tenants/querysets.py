@@ -18,7 +18,15 @@ if TYPE_CHECKING:
 class TenantQuerySet(MP_NodeQuerySet):
     def subtree(self, tenant: Tenant) -> TenantQuerySet:
         """The tenant and everything below it: one indexed prefix filter."""
-        return self.filter(path__startswith=tenant.path)
+        return self.filter(tenant.subtree_filter())
+
+    def subtree_at(self, path: str) -> TenantQuerySet:
+        """The tenant at `path` and everything below it."""
+        return self.filter(self.model.subtree_filter_at(path))
+
+    def children_of(self, tenant: Tenant) -> TenantQuerySet:
+        """The tenants directly below `tenant`."""
+        return self.subtree(tenant).filter(depth=tenant.depth + 1)
 
     def enterable_by(self, user: User) -> TenantQuerySet:
         """The environments a user may enter: where they hold a current role, and below."""
@@ -31,10 +39,7 @@ class TenantQuerySet(MP_NodeQuerySet):
         roots = grants_for(user).root_paths
         if not roots:
             return self.none()
-        condition = Q()
-        for path in roots:
-            condition |= Q(path__startswith=path)
-        return self.filter(condition)
+        return self.filter(self.model.subtrees_filter(roots))
 
     def visible_to(self, user: User, tenant: Tenant | None) -> TenantQuerySet:
         """The tenants shown in environment `tenant`: its subtree, if the user may enter it."""
@@ -62,10 +67,10 @@ class UserQuerySet(models.QuerySet):
         today = datetime.date.today()
         role_below = RoleAssignment.objects.filter(
             Q(end_date__isnull=True) | Q(end_date__gte=today),
+            tenant.subtree_filter("tenant"),
             user=OuterRef("pk"),
-            tenant__path__startswith=tenant.path,
         )
-        return self.filter(Q(tenant__path__startswith=tenant.path) | Exists(role_below))
+        return self.filter(tenant.subtree_filter("tenant") | Exists(role_below))
 
     def find_for_login(self, login: str) -> User | None:
         """The user whose username or e-mail address is `login` (case does not matter)."""

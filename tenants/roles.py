@@ -33,6 +33,7 @@ NATIONAL_ONLY = frozenset(
         "relations.export_personal_data",
         "relations.anonymise_relation",
         "relations.view_relationview",
+        "quality.change_retentionsetting",
     }
 )
 

@@ -108,6 +108,23 @@ def environment_enter(*, user: User, tenant: Tenant) -> None:
         )
 
 
+def look_along_started(*, actor: User, target: User, department: Tenant) -> None:
+    """Record that `actor` starts working in `target`'s ledenmodule (SPEC T7, GDPR X3)."""
+    audit_record(
+        actor=actor, action=AuditEvent.Action.LOOK_ALONG_STARTED, tenant=department, target_user=target,
+        detail=department.name,
+    )
+
+
+def look_along_stopped(*, actor: User, target: User | None, department: Tenant | None) -> None:
+    """Record the end of looking along: by the button, or because the power or the other
+    person's function ended (`target` is None when that login is gone)."""
+    audit_record(
+        actor=actor, action=AuditEvent.Action.LOOK_ALONG_STOPPED, tenant=department, target_user=target,
+        detail=department.name if department else "",
+    )
+
+
 # --- users -------------------------------------------------------------------------------------
 
 
@@ -116,6 +133,15 @@ def username_suggestion(*, first_name: str, last_name: str) -> str:
     initial = first_name.strip()[:1]
     surname = "".join(ch for ch in last_name if ch.isalnum())
     return f"{initial}{surname}".upper()
+
+
+def username_free(*, base: str) -> str:
+    """`base`, or `base2`, `base3`…: the first that no login has yet (usernames ignore case)."""
+    username, n = base, 1
+    while User.objects.filter(username__iexact=username).exists():
+        n += 1
+        username = f"{base}{n}"
+    return username
 
 
 @transaction.atomic
@@ -129,8 +155,10 @@ def user_create(
     last_name: str = "",
     role: Role | None = None,
     start_date: datetime.date | None = None,
+    send_link: bool = True,
 ) -> User:
-    """Create a user without any password and send them a one-time link to choose one."""
+    """Create a user without any password and (unless `send_link` is false, when the caller
+    invites them itself) send them a one-time link to choose one."""
     user = User(
         username=username or username_suggestion(first_name=first_name, last_name=last_name),
         email=email.strip(),
@@ -140,8 +168,7 @@ def user_create(
     )
     user.set_unusable_password()
     # Checked before full_clean, whose constraint check would report it without naming the field.
-    if User.objects.with_email(user.email).exists():
-        raise ValidationError({"email": _("Another user already has this e-mail address.")})
+    _check_email_free(email=user.email, user=None)
     user.full_clean()
     user.save()
     audit_record(actor=actor, action=AuditEvent.Action.USER_CREATED, tenant=tenant, target_user=user)
@@ -150,7 +177,31 @@ def user_create(
             actor=actor, user=user, tenant=tenant, role=role,
             start_date=start_date or datetime.date.today(),
         )
-    user_send_set_password_link(actor=actor, user=user)
+    if send_link:
+        user_send_set_password_link(actor=actor, user=user)
+    return user
+
+
+def _check_email_free(*, email: str, user: User | None) -> None:
+    others = User.objects.with_email(email)
+    if user is not None:
+        others = others.exclude(pk=user.pk)
+    if others.exists():
+        raise ValidationError({"email": _("Another user already has this e-mail address.")})
+
+
+def user_email_change(*, user: User, email: str) -> User:
+    """Give a login another e-mail address (it logs in with it), refusing one that another
+    login already uses. The caller records who changed it (the card's history does)."""
+    email = email.strip()
+    if user.email.lower() == email.lower():
+        return user
+    _check_email_free(email=email, user=user)
+    try:
+        user.email = User._meta.get_field("email").clean(email, user)
+    except ValidationError as error:
+        raise ValidationError({"email": error.messages}) from None
+    user.save(update_fields=["email"])
     return user
 
 
@@ -163,6 +214,8 @@ def set_password_url(user: User) -> str:
 
 def user_send_set_password_link(*, actor: User | None, user: User) -> None:
     """Mail the user a one-time link to set their password, once the transaction commits."""
+    # tasks.py runs set_password_mail_send below: imported at the top, the two would import
+    # each other (the pattern of every app's services and tasks).
     from .tasks import send_set_password_link
 
     if actor is not None:
@@ -173,33 +226,24 @@ def user_send_set_password_link(*, actor: User | None, user: User) -> None:
     transaction.on_commit(lambda: send_set_password_link.delay(user.pk))
 
 
-def set_password_mail_send(*, user: User) -> None:
-    """Render and send the set-password mail (run by the task, outside any request)."""
+def set_password_mail(*, user: User, url: str) -> tuple[str, str]:
+    """The subject and body of the set-password mail with `url` as its link. Callers that keep a
+    copy (the card's communication log) pass a placeholder: the link is personal."""
     context = {
         "user": user,
-        "url": set_password_url(user),
+        "url": url,
         "valid_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
         "site_url": settings.SITE_URL,
     }
     subject = render_to_string("tenants/email/set_password_subject.txt", context).strip()
     body = render_to_string("tenants/email/set_password.txt", context)
+    return subject, body
+
+
+def set_password_mail_send(*, user: User) -> None:
+    """Render and send the set-password mail (run by the task, outside any request)."""
+    subject, body = set_password_mail(user=user, url=set_password_url(user))
     EmailMultiAlternatives(subject, body, to=[user.email]).send()
-    invitation_log(user=user, subject=subject, body=body.replace(context["url"], _("[personal link, not kept]")))
-
-
-def invitation_log(*, user: User, subject: str, body: str) -> None:
-    """Write the invitation on the card of the person the login belongs to (SPEC I5: every mail
-    lands in the communication log), without the one-time link: the log is read by others."""
-    from relations.models import CommunicationEntry, Relation
-    from relations.services import communication_entry_add
-
-    relation = Relation.objects.filter(user=user).select_related("tenant").first()
-    if relation is None:
-        return
-    communication_entry_add(
-        actor=None, relation=relation, tenant=relation.tenant, subject=subject, body=body,
-        channel=CommunicationEntry.Channel.EMAIL,
-    )
 
 
 def user_block(*, actor: User, user: User) -> None:
@@ -309,21 +353,42 @@ def role_assignment_create(
 
 
 @transaction.atomic
-def role_assignment_end(*, actor: User, assignment: RoleAssignment) -> None:
-    """Take away exactly this one role: it stops granting anything from today.
+def role_assignment_end(
+    *, actor: User, assignment: RoleAssignment, end_date: datetime.date | None = None
+) -> None:
+    """Take away exactly this one role.
 
-    An assignment that already granted something keeps its history with yesterday as end date;
-    one that never started is removed.
+    Without `end_date` it stops granting anything from today: an assignment that already granted
+    something keeps its history with yesterday as end date; one that never started is removed.
+    With `end_date` (e.g. the end of the function that gave it) it grants through that day, and
+    never ends before it starts.
     """
-    today = datetime.date.today()
-    yesterday = today - datetime.timedelta(days=1)
-    if assignment.start_date >= today:
-        assignment.delete()
-    elif assignment.end_date is None or assignment.end_date > yesterday:
-        assignment.end_date = yesterday
+    if end_date is not None:
+        assignment.end_date = max(end_date, assignment.start_date)
         assignment.save(update_fields=["end_date"])
+    else:
+        today = datetime.date.today()
+        yesterday = today - datetime.timedelta(days=1)
+        if assignment.start_date >= today:
+            assignment.delete()
+        elif assignment.end_date is None or assignment.end_date > yesterday:
+            assignment.end_date = yesterday
+            assignment.save(update_fields=["end_date"])
     audit_record(
         actor=actor, action=AuditEvent.Action.ROLE_ENDED, tenant=assignment.tenant,
         target_user=assignment.user, detail=assignment.role.label,
     )
     forget_grants(assignment.user)
+
+
+@transaction.atomic
+def role_assignment_delete(*, actor: User, assignment: RoleAssignment) -> None:
+    """Remove an assignment as if it never was (its function was entered in error, or never
+    began). Audited like taking a role away; its history rows stay."""
+    user, tenant, label = assignment.user, assignment.tenant, assignment.role.label
+    assignment.delete()
+    audit_record(
+        actor=actor, action=AuditEvent.Action.ROLE_ENDED, tenant=tenant, target_user=user,
+        detail=label,
+    )
+    forget_grants(user)

@@ -86,9 +86,13 @@ def give_function(relation: Relation, tenant: Tenant, code: str, *, start_date: 
     from memberships.models import FunctionType
     from memberships.services import function_start
 
+    function_type = FunctionType.objects.get(code=code)
+    if start_date is None:
+        # A function that grants a role never starts in the past (memberships.services).
+        start_date = datetime.date.today() - datetime.timedelta(days=0 if function_type.grants_role_id else 30)
     return function_start(
-        actor=actor, relation=relation, function_type=FunctionType.objects.get(code=code), tenant=tenant,
-        start_date=start_date or datetime.date.today() - datetime.timedelta(days=30), end_date=end_date,
+        actor=actor, relation=relation, function_type=function_type, tenant=tenant,
+        start_date=start_date, end_date=end_date,
     )
 
 

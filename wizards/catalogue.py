@@ -275,10 +275,7 @@ def _departments_q(flt: Filter, ctx: RunContext) -> Q:
 def _within_chosen_tenants(flt: Filter, ctx: RunContext) -> Q:
     """`tenant` (a relation's home, a function's environment) is a chosen tenant or below it."""
     paths = list(Tenant.objects.filter(pk__in=[int(v) for v in flt.values]).values_list("path", flat=True))
-    terms = Q(pk__in=[])
-    for path in paths:
-        terms |= Q(tenant__path__startswith=path)
-    return terms
+    return Tenant.subtrees_filter(paths, "tenant")
 
 
 def _has_email(ctx: RunContext) -> Q:
@@ -324,7 +321,7 @@ def _membership_names(relation: Relation, ctx: RunContext) -> str:
 
 
 def _province_name(relation: Relation, ctx: RunContext) -> str:
-    return ctx.province_names.get(relation.tenant.path[: 2 * Tenant.steplen], "")
+    return ctx.province_names.get(relation.tenant.province_path, "")
 
 
 def _flag_value(key: str) -> Callable[[Relation, RunContext], str]:

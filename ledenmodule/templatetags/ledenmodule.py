@@ -6,6 +6,8 @@ from django import template
 
 from tenants.access import LOOK_ALONG_PERM, may_look_along
 
+from .. import looking_along
+
 register = template.Library()
 
 
@@ -16,7 +18,7 @@ def look_along_target(context, relation):
     request = context.get("request")
     if request is None or relation is None or not relation.user_id or request.tenant is None:
         return None
-    if getattr(request, "looked_along_user", None) is not None:
+    if looking_along.current(request) is not None:
         return None
     if not request.user.has_perm(LOOK_ALONG_PERM, request.tenant):
         return None

@@ -1,24 +1,19 @@
 """Relation search ("Relaties beheren", SPEC R2): the list with its search box, filters and chosen
-columns; CSV/XLSX exports of the result; saved searches; the column choice; and ending the
-memberships of selected relations at once (SPEC R4)."""
+columns; CSV/XLSX exports of the result; saved searches; the column choice. Ending the memberships
+of selected relations (SPEC R4) is memberships' `memberships_bulk_end`."""
 
 from __future__ import annotations
 
 import datetime
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
-from memberships.forms import MembershipsBulkEndForm
-from memberships.models import Function, FunctionType
-from memberships.services import functions_bulk_end
 from tenants.access import environment_required, require_perm
 from tenants.models import Tenant
 
@@ -29,29 +24,28 @@ from ..filters import (
     DATE,
     OPERATOR_LABELS,
     Column,
-    RelationSearch,
+    RelationFilter,
     as_text,
     chosen_columns,
     columns_for,
     export_columns,
+    function_search,
     parse_date,
     search_fields,
 )
 from ..models import ColumnPreference, Relation, SavedSearch
 from ..paging import search_page
-from ..selection import list_url as _list_url
-from ..selection import query_string_clean as _clean_query_string
-from ..selection import selected_ids as _selected_ids
+from ..selection import clean_query_string, list_url
 from ..services import custom_fields_for
 
 PAGE_SIZE = 50
 
 
-def _search(request) -> RelationSearch:
-    return RelationSearch(request.GET, tenant=request.tenant, custom_fields=custom_fields_for(request.tenant))
+def _search(request) -> RelationFilter:
+    return RelationFilter(request.GET, tenant=request.tenant, custom_fields=custom_fields_for(request.tenant))
 
 
-def _error_list(search: RelationSearch) -> list[tuple[str, list[str]]]:
+def _error_list(search: RelationFilter) -> list[tuple[str, list[str]]]:
     """The search's errors with a readable name for the input each belongs to."""
     named = []
     for key, errors in search.errors.items():
@@ -76,13 +70,13 @@ def relation_list(request):
     search = _search(request)
     if search.has_empty_values and not request.htmx:
         # A search form sent without JavaScript: the same search at a URL fit to bookmark.
-        return redirect(_list_url(search.query_string(without=())))
+        return redirect(list_url(search.query_string(without=())))
     if request.GET.get("panel") == "1":
         return _extended_search(request, search)
 
     preference = ColumnPreference.objects.filter(user=request.user).values_list("columns", flat=True).first()
     columns = chosen_columns(search.columns, preference)
-    matches = search.filter(Relation.objects.visible_to(request.user, request.tenant))
+    matches = search.filter_queryset(Relation.objects.visible_to(request.user, request.tenant))
     result = search_page(
         matches, ordering=search.ordering(), page_number=request.GET.get("page"), per_page=PAGE_SIZE,
         prepare=lambda rows: with_column_data(rows, columns, request.tenant),
@@ -114,12 +108,12 @@ def relation_list(request):
     response = render(request, template, context)
     if partial:
         # The address bar shows the search without the form's empty boxes.
-        response["HX-Push-Url"] = _list_url(search.query_string(without=("panel",)))
+        response["HX-Push-Url"] = list_url(search.query_string(without=("panel",)))
     patch_vary_headers(response, ["HX-Request"])
     return response
 
 
-def _headers(request, search: RelationSearch, columns: list[Column]) -> list[dict]:
+def _headers(request, search: RelationFilter, columns: list[Column]) -> list[dict]:
     """The result's column headers: a link that sorts on the column (again: the other way round)
     and the column's box in the filter row."""
     sort = request.GET.get("sort", "")
@@ -139,7 +133,7 @@ def _headers(request, search: RelationSearch, columns: list[Column]) -> list[dic
     return headers
 
 
-def _extended_search(request, search: RelationSearch) -> HttpResponse:
+def _extended_search(request, search: RelationFilter) -> HttpResponse:
     """The extended filters and saved searches: loaded into the list page when its panel is opened
     (htmx), or as a page of their own without JavaScript."""
     panel_fields = []
@@ -170,7 +164,7 @@ def _extended_search(request, search: RelationSearch) -> HttpResponse:
     for tenant in departments:
         tenant.indented_name = "\u00a0\u00a0" * (tenant.depth - request.tenant.depth) + tenant.name
         tenant.chosen = tenant.pk in chosen_departments
-    function_types = list(FunctionType.objects.filter(active=True).order_by("order", "name"))
+    function_types = function_search().function_types()
     for function_type in function_types:
         function_type.chosen = function_type.code in search.function_types
     context = {
@@ -218,10 +212,10 @@ def relation_export(request, fmt: str):
     if fmt not in ("csv", "xlsx"):
         raise Http404
     search = _search(request)
-    if not search.is_valid:
+    if not search.is_valid():
         messages.error(request, _("Correct the search before exporting it."))
-        return redirect(_list_url(search.query_string(without=("page", "panel"))))
-    relations = search.active_only(search.filter(Relation.objects.visible_to(request.user, request.tenant)))
+        return redirect(list_url(search.query_string(without=("page", "panel"))))
+    relations = search.active_only(search.filter_queryset(Relation.objects.visible_to(request.user, request.tenant)))
     columns = export_columns(search.columns)
     relations = with_column_data(relations.order_by(*search.ordering()), columns, request.tenant)
     return download_response(
@@ -249,7 +243,7 @@ def relation_columns(request):
         else:
             ColumnPreference.objects.update_or_create(user=request.user, defaults={"columns": keys})
             messages.success(request, _("Your columns have been saved."))
-    return redirect(_list_url(_clean_query_string(request.POST.get("next", ""))))
+    return redirect(list_url(clean_query_string(request.POST.get("next", ""))))
 
 
 @environment_required
@@ -257,7 +251,7 @@ def relation_columns(request):
 def saved_search_create(request):
     require_perm(request, "relations.view_relation")
     name = request.POST.get("name", "").strip()
-    query_string = _clean_query_string(request.POST.get("query_string", ""))
+    query_string = clean_query_string(request.POST.get("query_string", ""))
     max_length = SavedSearch._meta.get_field("name").max_length
     if not name:
         messages.error(request, _("Give the search a name to save it."))
@@ -271,7 +265,7 @@ def saved_search_create(request):
             messages.success(request, _("The search “%(name)s” has been saved.") % {"name": name})
         else:
             messages.success(request, _("The search “%(name)s” has been replaced.") % {"name": name})
-    return redirect(_list_url(query_string))
+    return redirect(list_url(query_string))
 
 
 @environment_required
@@ -280,65 +274,4 @@ def saved_search_delete(request, pk: int):
     saved = get_object_or_404(SavedSearch, pk=pk, user=request.user, tenant=request.tenant)
     saved.delete()
     messages.success(request, _("The search “%(name)s” has been deleted.") % {"name": saved.name})
-    return redirect(_list_url(_clean_query_string(request.POST.get("next", ""))))
-
-
-# --- ending selected memberships ----------------------------------------------------------------
-
-
-@environment_required
-@require_http_methods(["GET", "POST"])
-def memberships_bulk_end(request):
-    require_perm(request, "memberships.change_function")
-    data = request.POST if request.method == "POST" else request.GET
-    today = datetime.date.today()
-    relations = Relation.objects.visible_to(request.user, request.tenant).filter(
-        pk__in=_selected_ids(data.getlist("relation"))
-    )
-    memberships = (
-        Function.objects.memberships()
-        .not_ended(today)
-        .filter(relation__in=relations, tenant__path__startswith=request.tenant.path)
-        .select_related("relation", "tenant", "function_type")
-        .order_by("relation__last_name", "relation__first_name", "relation__number", "start_date", "pk")
-    )
-    selected = list(memberships)
-    next_query = _clean_query_string(data.get("next", ""))
-    form = MembershipsBulkEndForm(
-        request.POST or None,
-        memberships=memberships,
-        initial={"end_date": today, "functions": [f.pk for f in selected]},
-    )
-    if request.method == "POST" and form.is_valid():
-        chosen = list(form.cleaned_data["functions"])
-        try:
-            ended = functions_bulk_end(
-                actor=request.user, functions=chosen, end_date=form.cleaned_data["end_date"],
-                reason=form.cleaned_data["reason"], note=form.cleaned_data["note"],
-            )
-        except ValidationError as error:
-            # The service ends all or nothing; its reason is about the end date of one of them.
-            form.add_error("end_date", error)
-        else:
-            message = ngettext(
-                "%(count)d membership has been ended.", "%(count)d memberships have been ended.", len(chosen)
-            ) % {"count": len(chosen)}
-            if ended > len(chosen):
-                message += " " + ngettext(
-                    "%(count)d other function of these relations ended with them.",
-                    "%(count)d other functions of these relations ended with them.",
-                    ended - len(chosen),
-                ) % {"count": ended - len(chosen)}
-            messages.success(request, message)
-            return redirect(_list_url(next_query))
-    selected_relation_ids = sorted({f.relation_id for f in selected})
-    context = {
-        "form": form,
-        "memberships": selected,
-        "relation_ids": selected_relation_ids,
-        "requested_count": len(set(_selected_ids(data.getlist("relation")))),
-        "next_query": next_query,
-        "back_url": _list_url(next_query),
-    }
-    return render(request, "relations/memberships_bulk_end.html", context)
-
+    return redirect(list_url(clean_query_string(request.POST.get("next", ""))))

@@ -151,7 +151,7 @@ def role_assignment_end(request, pk: int, assignment_pk: int):
     user = get_user_or_404(request, pk)
     assignment = get_object_or_404(
         RoleAssignment.objects.select_related("role", "tenant"),
-        pk=assignment_pk, user=user, tenant__path__startswith=request.tenant.path,
+        request.tenant.subtree_filter("tenant"), pk=assignment_pk, user=user,
     )
     require_perm(request, "tenants.delete_roleassignment", assignment.tenant)
     if request.method == "POST":

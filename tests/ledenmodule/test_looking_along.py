@@ -9,6 +9,7 @@ import datetime
 import pytest
 from django.urls import reverse
 
+from memberships import services
 from memberships.models import CancellationReason, Function
 from relations.models import Relation
 from tenants.models import AuditEvent
@@ -155,3 +156,34 @@ def test_it_ends_looking_along_when_the_administrators_function_ends(federation,
     assert response.wsgi_request.tenant == federation.national
     stops = AuditEvent.objects.filter(action=AuditEvent.Action.LOOK_ALONG_STOPPED, target_user=administrator.user)
     assert [e.actor for e in stops] == [federation.national_sb]
+
+
+def test_it_ends_looking_along_at_once_when_the_function_is_deleted_through_the_service(
+    federation, login, administrator
+):
+    client = login(federation.national_sb)
+    start(client, administrator)
+    function = Function.objects.get(relation=administrator, function_type__code="department_member_administration")
+
+    services.function_delete(actor=federation.national_sb, function=function)
+    response = client.get(reverse("home"))
+
+    assert response.wsgi_request.looked_along_user is None
+    assert response.wsgi_request.tenant == federation.national
+    assert AuditEvent.objects.filter(
+        action=AuditEvent.Action.ROLE_ENDED, target_user=administrator.user, actor=federation.national_sb
+    ).exists()
+
+
+def test_it_refuses_to_start_looking_along_while_already_looking_along(federation, login, administrator):
+    other = make_relation(federation.department12, first_name="Bram", last_name="Visser", email="bram@example.org")
+    give_function(other, federation.department12, "department_member_administration", start_date=TODAY,
+                  actor=federation.province_sb)
+    other.refresh_from_db()
+    client = login(federation.national_sb)
+    start(client, administrator)
+
+    assert start(client, other).status_code == 404
+    assert client.get(reverse("home")).wsgi_request.looked_along_user.pk == administrator.user_id
+    starts = AuditEvent.objects.filter(action=AuditEvent.Action.LOOK_ALONG_STARTED)
+    assert [e.target_user_id for e in starts] == [administrator.user_id]

@@ -13,7 +13,8 @@ from django.db import IntegrityError, transaction
 from memberships import services
 from memberships.models import CancellationReason, Function, FunctionType
 from relations.models import Relation
-from tenants.models import RoleAssignment, User
+from tenants.access import grants_for
+from tenants.models import AuditEvent, RoleAssignment, User
 
 from ..factories import UserFactory, give_function, make_relation
 
@@ -380,10 +381,10 @@ def test_it_grants_the_role_from_the_start_to_the_end_of_the_function(federation
     end_date = TODAY + datetime.timedelta(days=60)
 
     function = give_function(relation, federation.department11, "department_member_administration",
-                             start_date=TODAY - datetime.timedelta(days=5), end_date=end_date)
+                             start_date=TODAY, end_date=end_date)
 
     assignment = function.role_assignment
-    assert (assignment.start_date, assignment.end_date) == (TODAY - datetime.timedelta(days=5), end_date)
+    assert (assignment.start_date, assignment.end_date) == (TODAY, end_date)
     user = User.objects.get(relation=relation)
     assert user.has_perm("relations.view_relation", federation.department11)
     assert user.has_perm("relations.change_relation", federation.department11)
@@ -450,6 +451,92 @@ def test_it_ends_the_role_assignment_with_the_function(federation):
 
     assert RoleAssignment.objects.get(pk=function.role_assignment_id).end_date == end_date
     assert membership_of(relation).end_date is None
+
+
+def test_it_refuses_a_role_granting_function_that_starts_in_the_past(federation):
+    relation = make_relation(federation.department11, email="femke@example.org")
+
+    with pytest.raises(ValidationError) as excinfo:
+        give_function(relation, federation.department11, "department_member_administration", start_date=YESTERDAY)
+
+    assert error_fields(excinfo) == {"start_date"}
+    relation.refresh_from_db()
+    assert relation.user_id is None
+
+
+def test_it_lets_other_functions_start_in_the_past(federation):
+    relation = make_relation(federation.department11)
+
+    chair = give_function(relation, federation.department11, "department_chair", start_date=YESTERDAY)
+
+    assert chair.start_date == YESTERDAY
+
+
+def administration_login(federation, relation: Relation) -> tuple[Function, User]:
+    """The function "Ledenadministratie afdeling" and its login, loaded as a request holding it
+    would have it: with its grants already asked for."""
+    function = give_function(relation, federation.department11, "department_member_administration",
+                             actor=federation.province_sb)
+    user = User.objects.get(relation=relation)
+    assert user.has_perm("tenants.use_ledenmodule", federation.department11)
+    return function, user
+
+
+def test_it_ends_the_access_of_an_ended_administration_function_at_once(federation):
+    relation = make_relation(federation.department11, email="femke@example.org")
+    function, user = administration_login(federation, relation)
+
+    cached = grants_for(user)
+
+    services.function_end(actor=federation.province_sb, function=function, end_date=TODAY)
+
+    # Nothing stays cached on the user object loaded before the change: its next question is
+    # answered from the new end date. That date is inclusive, so the role grants through today
+    # and nothing from tomorrow.
+    assert grants_for(user) is not cached
+    assert user.has_perm("tenants.use_ledenmodule", federation.department11)
+    assert not RoleAssignment.objects.active_on(TOMORROW).filter(user=user).exists()
+    event = AuditEvent.objects.filter(target_user=user).latest("pk")
+    assert (event.action, event.actor, event.tenant) == (
+        AuditEvent.Action.ROLE_ENDED, federation.province_sb, federation.department11,
+    )
+
+
+def test_it_takes_access_away_at_once_when_an_administration_function_is_deleted(federation):
+    relation = make_relation(federation.department11, email="femke@example.org")
+    function, user = administration_login(federation, relation)
+
+    services.function_delete(actor=federation.national_sb, function=function)
+
+    assert not user.has_perm("tenants.use_ledenmodule", federation.department11)
+    assert not user.has_perm("relations.view_relation", federation.department11)
+    event = AuditEvent.objects.filter(target_user=user).latest("pk")
+    assert (event.action, event.actor) == (AuditEvent.Action.ROLE_ENDED, federation.national_sb)
+
+
+def test_it_removes_the_role_of_a_function_that_would_start_after_the_membership_ends(federation):
+    relation = make_relation(federation.department11, email="femke@example.org")
+    later = give_function(relation, federation.department11, "department_member_administration",
+                          start_date=TODAY + datetime.timedelta(days=10))
+    user = User.objects.get(relation=relation)
+
+    services.function_end(actor=federation.province_sb, function=membership_of(relation), end_date=TODAY)
+
+    assert not RoleAssignment.objects.filter(pk=later.role_assignment_id).exists()
+    assert AuditEvent.objects.filter(target_user=user, action=AuditEvent.Action.ROLE_ENDED).exists()
+
+
+def test_it_creates_the_login_through_the_tenants_service(federation):
+    relation = make_relation(federation.department11, first_name="Femke", last_name="Vries", email="femke@example.org")
+    UserFactory(username="FVRIES")
+
+    give_function(relation, federation.department11, "department_member_administration", actor=federation.province_sb)
+
+    user = User.objects.get(relation=relation)
+    assert user.username == "FVRIES2"
+    assert list(AuditEvent.objects.filter(target_user=user).order_by("pk").values_list("action", flat=True)) == [
+        AuditEvent.Action.USER_CREATED, AuditEvent.Action.ROLE_GIVEN, AuditEvent.Action.INVITATION_SENT,
+    ]
 
 
 # --- transfer ----------------------------------------------------------------------------------

@@ -148,6 +148,8 @@ def test_it_refuses_a_second_open_function_of_the_same_type_in_the_same_tenant(f
                                               "end_date": (TODAY + datetime.timedelta(days=2)).isoformat()},
          "end_date"),
         ("department_chair", "department11", {"start_date": ""}, "start_date"),
+        # The rule lives in function_start; the form shows its refusal at the field.
+        ("department_member_administration", "department11", {"start_date": YESTERDAY.isoformat()}, "start_date"),
     ],
 )
 def test_it_refuses_bad_function_input_at_the_field(federation, login, code, tenant_key, extra, field):

@@ -15,8 +15,8 @@ import logging
 import pytest
 from django.urls import reverse
 
-from notifications.models import MailTemplate, OutboundMail
-from notifications.services import template_mail_send, token_context_for
+from notifications.models import DocumentJob, MailTemplate, OutboundMail
+from notifications.services import document_job_create, template_mail_send, token_context_for
 from relations.models import CommunicationEntry
 from tests.factories import make_mail_template, make_relation
 from tests.fuzz import hostile_get_failures
@@ -64,6 +64,10 @@ MATRIX: dict[tuple[str, str, str], tuple[int, ...]] = {
     ("GET", "documents_send", "-"): MEMBER_ADMINS,
     # Documents for a member of department 1.1: province 2 does not see them, so nothing is made.
     ("POST", "documents_send", "r_department11"): (403, 302, 302, 302, 302, 403, 200, 403, 302),
+    # A documents job and its PDF are their maker's alone (province_la, in province 1).
+    ("GET", "document_job_detail", "dj_province_la"): (403, 404, 404, 404, 200, 403, 404, 403, 404),
+    ("GET", "document_job_detail", "missing"): (403, 404, 404, 404, 404, 403, 404, 403, 404),
+    ("GET", "document_job_download", "dj_province_la"): (403, 404, 404, 404, 200, 403, 404, 403, 404),
 }
 
 
@@ -84,6 +88,11 @@ def objects(federation, django_capture_on_commit_callbacks) -> dict:
                                   context=token_context_for(relation, federation.province1),
                                   to_email=relation.email, relation=relation)
     found["ce_department11"] = sent.communication_entry
+    with django_capture_on_commit_callbacks(execute=True):
+        found["dj_province_la"] = document_job_create(
+            actor=federation.province_la, tenant=federation.province1, template=found["mt_national"],
+            relations=[relation], action="download", by_email=False,
+        )
     return found
 
 
@@ -109,6 +118,7 @@ def _state() -> tuple:
         list(MailTemplate.objects.order_by("pk").values_list("pk", "name", "email_subject")),
         CommunicationEntry.objects.count(),
         OutboundMail.objects.count(),
+        DocumentJob.objects.count(),
     )
 
 

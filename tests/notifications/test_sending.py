@@ -13,9 +13,12 @@ from django.core import mail
 from django.urls import reverse
 from pypdf import PdfReader
 
-from notifications.models import OutboundMail
+from notifications.models import DocumentJob, OutboundMail
 from notifications.rendering import RenderedMail
 from notifications.services import (
+    _document_make,
+    document_job_create,
+    document_job_run,
     mail_send,
     outbound_mail_deliver,
     template_mail_send,
@@ -145,7 +148,13 @@ def test_it_makes_and_sends_the_documents_and_logs_each(login, federation, selec
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("documents_send"), {"relation": ids, "template": template.pk,
                                                            "by_email": "on", "action": "send"})
-    assert response.status_code == 302
+    # The documents are made in the background; the answer is the job's progress page.
+    job = DocumentJob.objects.get()
+    assert response.status_code == 302 and response.url == reverse("document_job_detail", kwargs={"pk": job.pk})
+    job.refresh_from_db()
+    assert (job.status, job.done, job.mailed, job.letters) == ("done", 2, 1, 1)
+    page = client.get(response.url).content.decode()
+    assert "1 e-mail verstuurd" in page or "1 e-mail sent" in page
     assert [m.to for m in mail.outbox] == [["anna@example.org"]]
     mailed = CommunicationEntry.objects.get(relation=selection["with_email"])
     letter = CommunicationEntry.objects.get(relation=selection["without_email"])
@@ -154,15 +163,54 @@ def test_it_makes_and_sends_the_documents_and_logs_each(login, federation, selec
     assert not CommunicationEntry.objects.filter(relation=selection["elsewhere"]).exists()
 
 
-def test_it_downloads_one_pdf_with_a_page_per_relation(login, federation, selection):
+def test_it_downloads_one_pdf_with_a_page_per_relation(login, federation, selection, django_capture_on_commit_callbacks):
     template = make_mail_template(federation.national, name="Lidkaartbrief")
     client = login(federation.province_la)
     ids = [selection["with_email"].pk, selection["without_email"].pk]
-    response = client.post(reverse("documents_send"), {"relation": ids, "template": template.pk, "action": "download"})
-    assert response["Content-Type"] == "application/pdf"
-    assert len(PdfReader(io.BytesIO(response.content)).pages) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("documents_send"), {"relation": ids, "template": template.pk, "action": "download"})
+    job = DocumentJob.objects.get()
+    assert response.url == reverse("document_job_detail", kwargs={"pk": job.pk})
+    assert reverse("document_job_download", kwargs={"pk": job.pk}) in client.get(response.url).content.decode()
+    download = client.get(reverse("document_job_download", kwargs={"pk": job.pk}))
+    assert download["Content-Type"] == "application/pdf" and download["Cache-Control"] == "no-store"
+    assert len(PdfReader(io.BytesIO(b"".join(download.streaming_content))).pages) == 2
+    # The PDF is its maker's alone.
+    assert login(federation.province_sb).get(reverse("document_job_download", kwargs={"pk": job.pk})).status_code == 404
     assert CommunicationEntry.objects.filter(channel="letter").count() == 2
     assert mail.outbox == []
+
+
+def test_it_makes_each_document_once_when_the_job_runs_again(federation, selection, django_capture_on_commit_callbacks):
+    template = make_mail_template(federation.national, name="Lidkaartbrief")
+    relations = [selection["with_email"], selection["without_email"]]
+    with django_capture_on_commit_callbacks(execute=False):
+        job = document_job_create(actor=federation.province_la, tenant=federation.province1, template=template,
+                                  relations=relations, action="send", by_email=True)
+    # A worker made the first document and died; the task is delivered again, twice.
+    with django_capture_on_commit_callbacks(execute=True):
+        _document_make(actor=federation.province_la, tenant=federation.province1, template=template,
+                       relation=relations[0], by_email=True)
+    DocumentJob.objects.filter(pk=job.pk).update(done=1, mailed=1, status="running")
+    with django_capture_on_commit_callbacks(execute=True):
+        document_job_run(job_id=job.pk)
+        document_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.done, job.mailed, job.letters) == ("done", 2, 1, 1)
+    assert CommunicationEntry.objects.filter(relation__in=relations).count() == 2
+    assert len(mail.outbox) == 1
+
+
+def test_it_stops_a_job_whose_maker_lost_the_right(federation, selection, django_capture_on_commit_callbacks):
+    template = make_mail_template(federation.national, name="Lidkaartbrief")
+    with django_capture_on_commit_callbacks(execute=False):
+        job = document_job_create(actor=federation.province_la, tenant=federation.province1, template=template,
+                                  relations=[selection["without_email"]], action="download", by_email=False)
+    federation.province_la.is_active = False
+    federation.province_la.save(update_fields=["is_active"])
+    job = document_job_run(job_id=job.pk)
+    assert job.status == "failed" and job.message
+    assert not CommunicationEntry.objects.exists()
 
 
 def test_it_refuses_too_large_a_selection(login, federation, selection, monkeypatch):

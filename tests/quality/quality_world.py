@@ -89,7 +89,7 @@ def build_world(federation) -> World:
     CustomField.objects.create(tenant=federation.province1, code="diploma", label="Diploma", field_type="text",
                                required=True)
     CustomField.objects.create(tenant=federation.national, code="hobby", label="Hobby", field_type="text")
-    Relation.objects.filter(tenant__path__startswith=federation.province1.path).update(extra={"diploma": "HBO"})
+    Relation.objects.filter(federation.province1.subtree_filter("tenant")).update(extra={"diploma": "HBO"})
     Relation.objects.filter(pk=missing.pk).update(extra={"hobby": "vissen"})
     Relation.objects.filter(pk=blank.pk).update(extra={"diploma": ""})
     Relation.objects.filter(pk=null.pk).update(extra={"diploma": None})

@@ -18,7 +18,7 @@ import pytest
 from django.urls import reverse
 
 from quality import services as quality
-from quality.models import DataProblem, ErrorReportRecipient, QualityRuleSetting
+from quality.models import DataProblem, ErrorReportRecipient, QualityRuleSetting, RetentionSetting
 from tests.factories import make_relation
 from tests.fuzz import hostile_get_failures
 from tests.tenants.test_access_matrix import (
@@ -60,6 +60,8 @@ MATRIX: dict[tuple[str, str, str], tuple[int, ...]] = {
     ("POST", "quality_recipient_delete", "rc_department11"): (403, 404, 404, 404, 404, 403, 404, 404, 404),
     ("GET", "quality_rule_list", "-"): NATIONAL_SB,
     ("POST", "quality_rule_list", "-"): _as(NATIONAL_SB, 302),
+    ("GET", "quality_retention", "-"): NATIONAL_SB,
+    ("POST", "quality_retention", "-"): _as(NATIONAL_SB, 302),
 }
 
 
@@ -95,6 +97,8 @@ def _post_data(url_name: str) -> dict:
     if url_name == "quality_rule_list":
         # Everything active except the e-mail rule: a change from the defaults.
         return {"active": [r.code for r in quality.RULES if r.default_active and r.code != "missing_email"]}
+    if url_name == "quality_retention":
+        return {"years": "7"}
     return {}
 
 
@@ -103,6 +107,7 @@ def _state() -> tuple:
         list(ErrorReportRecipient.objects.order_by("pk").values_list("pk", "email", "active")),
         list(QualityRuleSetting.objects.order_by("code").values_list("code", "active")),
         list(DataProblem.objects.order_by("pk").values_list("pk", "closed_on")),
+        list(RetentionSetting.objects.values_list("years", flat=True)),
     )
 
 

@@ -99,14 +99,14 @@ def test_it_mails_each_environment_its_open_problems_with_links_to_the_cards(wor
     assert "Provincie 1" in message.subject
     body = message.body
     html = message.alternatives[0][0]
-    province1 = federation.province1.path
-    open_here = DataProblem.objects.filter(closed_on__isnull=True, relation__tenant__path__startswith=province1)
+    province1 = federation.province1.subtree_filter("relation__tenant")
+    open_here = DataProblem.objects.filter(province1, closed_on__isnull=True)
     assert open_here.exists()
     for problem in open_here.select_related("relation"):
         url = f"http://testserver/relations/{problem.relation_id}/"
         assert url in body and f'href="{url}"' in html
         assert str(quality.RULES_BY_CODE[problem.rule].description) in body
-    for problem in DataProblem.objects.exclude(relation__tenant__path__startswith=province1):
+    for problem in DataProblem.objects.exclude(province1):
         assert f"/relations/{problem.relation_id}/" not in body
     assert "http://testserver/quality/problems/" in body
 
@@ -192,6 +192,7 @@ def test_it_schedules_the_jobs_at_their_times_in_amsterdam():
         (run_job, ("error_digest",)): crontab(minute=0, hour=6),
         (run_job, ("administrators_list",)): crontab(minute=0, hour=7, day_of_month=2, month_of_year=1),
         (run_job, ("aspirants_list",)): crontab(minute=0, hour=7, day_of_month=1, month_of_year=12),
+        (run_job, ("retention",)): crontab(minute=0, hour=4),
         ("quality.tasks.catch_up", ()): crontab(minute=30),
         # Expired background downloads of the selection wizards are removed every hour.
         ("wizards.export_files_remove_expired", ()): 3600.0,
@@ -214,8 +215,8 @@ def test_it_knows_when_each_job_was_last_due():
 
 def test_it_catches_up_a_missed_night_in_order_and_only_once(world):
     ran = jobs.catch_up(_at(2026, 11, 23, 9, 15))
-    assert ran == ["quality_checks 2026-11-23", "error_digest 2026-11-23"]
-    assert JobRun.objects.filter(status=JobRun.Status.FINISHED).count() == 2
+    assert ran == ["retention 2026-11-23", "quality_checks 2026-11-23", "error_digest 2026-11-23"]
+    assert JobRun.objects.filter(status=JobRun.Status.FINISHED).count() == 3
     assert len(mail.outbox) == 1
     assert jobs.catch_up(_at(2026, 11, 23, 10, 30)) == []
 

@@ -4,6 +4,7 @@ Results are compared with expectations written out here (the oracle), never with
 `visible_to`.
 """
 
+import dataclasses
 import datetime
 
 import pytest
@@ -11,6 +12,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from memberships.models import Function, FunctionType
+from relations import filters
 from relations.models import (
     ColumnPreference,
     CustomField,
@@ -255,6 +257,19 @@ def test_it_shows_a_bad_date_at_its_field_and_finds_nothing(federation, world, l
     panel = client.get(LIST, {"birth_date__from": "31-02-2000", "panel": "1"})
     assert panel.status_code == 200
     assert b'value="31-02-2000"' in panel.content
+
+
+def test_it_still_shows_what_it_understood_of_a_search_with_an_error(federation, world, login):
+    response = login(federation.national_sb).get(
+        LIST, {"birth_date__from": ["01-01-1980", "nonsense"], "city__equals": "Zwolle", "department": ["x"],
+               "function_type": "department_member"}
+    )
+    search = response.context["search"]
+    assert found(response) == set()
+    assert set(search.errors) == {"birth_date__from", "department"}
+    assert set(search.field_filters) == {"birth_date", "city"}
+    assert search.function_types == ["department_member"]
+    assert search.extended_count == 3
 
 
 def test_it_refuses_a_range_that_ends_before_it_starts(federation, world, login):
@@ -518,3 +533,20 @@ def test_it_refuses_saved_searches_to_an_outsider(federation, login):
     client = login(federation.outsider)
     assert client.post(reverse("saved_search_create"), {"name": "x", "query_string": ""}).status_code == 403
     assert not SavedSearch.objects.exists()
+
+
+def test_it_asks_the_registered_function_selectors_about_functions(federation, world, login, monkeypatch):
+    """Relations may not import memberships: the search's function filters are memberships'
+    selectors, registered from its AppConfig.ready()."""
+    registered = filters.function_search()
+    assert registered.held.__module__ == "memberships.selectors"
+    asked = []
+
+    def held(**kwargs):
+        asked.append(sorted(kwargs))
+        return registered.held(**kwargs)
+
+    monkeypatch.setattr(filters, "_registered", {"functions": dataclasses.replace(registered, held=held)})
+    response = login(federation.province_sb).get(LIST, {"function_type": "department_board_member"})
+    assert found(response) == names(world, "devries")
+    assert asked == [["day", "departments", "function_types", "tenant"]]

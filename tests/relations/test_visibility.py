@@ -15,9 +15,13 @@ from django.db import connection
 from demo import relations as demo
 from memberships.models import Function, FunctionType
 from memberships.services import function_end, member_transfer
+from relations.access import relation_opens
 from relations.models import Relation
+from relations.querysets import EnvironmentScope
+from tenants.models import Tenant
 
 from ..factories import give_function, make_relation
+from ..tenants.test_access_matrix import ACTORS
 
 pytestmark = pytest.mark.django_db
 
@@ -136,16 +140,26 @@ def test_it_shows_guests_in_the_branch_where_they_hold_the_function(federation, 
 def test_it_finds_the_same_members_on_a_date_with_and_without_the_environment_just_read(federation, world):
     tenant = federation.province1
     day = TODAY - datetime.timedelta(days=10)
-    cold = set(Relation.objects.members_on(day, federation.tenants["province1"]).values_list("pk", flat=True))
+    cold = set(Relation.objects.members_on(day, tenant).values_list("pk", flat=True))
     visible = Relation.objects.visible_to(federation.province_sb, tenant)  # reads the subtree
-    warm = set((visible & Relation.objects.members_on(day, tenant)).values_list("pk", flat=True))
+    scope = visible.environment_scope
+    warm = set((visible & Relation.objects.members_on(day, tenant, scope=scope)).values_list("pk", flat=True))
+    chained = set(visible.members_on(day, scope=scope).values_list("pk", flat=True))
 
     expected = {
         f.relation_id for f in Function.objects.select_related("tenant", "function_type")
         if f.function_type.counts_as_membership and f.is_active_on(day) and f.tenant.path.startswith(tenant.path)
     }
     assert cold == expected
-    assert warm == expected & set(visible.values_list("pk", flat=True))
+    assert warm == chained == expected & set(visible.values_list("pk", flat=True))
+    assert tenant.__dict__.keys() == Tenant.objects.get(pk=tenant.pk).__dict__.keys()  # nothing stuck on it
+
+
+def test_it_refuses_a_scope_read_for_another_environment(federation, world):
+    scope = Relation.objects.visible_to(federation.national_sb, federation.province2).environment_scope
+
+    with pytest.raises(ValueError):
+        Relation.objects.members_on(TODAY, federation.province1, scope=scope)
 
 
 @pytest.mark.parametrize("environment", ["province1", "department12", "department21"])
@@ -158,3 +172,95 @@ def test_it_shows_the_same_relations_when_guests_are_too_many_to_list(federation
     shown = set(Relation.objects.visible_to(federation.national_sb, tenant).values_list("pk", flat=True))
 
     assert shown == oracle_visible(tenant)
+
+
+# --- one definition of who may open a relation: the object check and the lists agree ------------
+
+
+def _actor(federation, actor: str):
+    """A user of the access matrix and the environment they work in: "name@tenant" works in
+    that tenant, anyone else in the highest tenant of their roles (None: they hold none)."""
+    name, _sep, environment = actor.partition("@")
+    user = federation.users[name]
+    if environment:
+        return user, federation.tenants[environment]
+    assignment = user.role_assignments.select_related("tenant").order_by("tenant__path").first()
+    return user, assignment.tenant if assignment else None
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_the_object_check_agrees_with_visible_to_for_every_relation_and_environment(federation, world, actor):
+    user, own = _actor(federation, actor)
+    relations = list(Relation.objects.select_related("tenant"))
+    assert len(relations) == len(world)
+
+    for environment in [None, *Tenant.objects.all()]:
+        shown = set(Relation.objects.visible_to(user, environment).values_list("pk", flat=True))
+        opens = {r.pk for r in relations if relation_opens(user, environment, r)}
+        assert opens == shown, (actor, environment)
+    # In their own environment both match the oracle (or show nothing to one without the power).
+    if own is not None and user.has_perm("relations.view_relation", own):
+        assert {r.pk for r in relations if relation_opens(user, own, r)} == oracle_visible(own)
+    else:
+        assert not any(relation_opens(user, own, r) for r in relations)
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("perm", ["relations.view_relation", "relations.change_relation"])
+def test_has_perm_on_a_relation_is_granted_where_an_environment_that_shows_it_grants_it(
+    federation, world, actor, perm
+):
+    user, _own = _actor(federation, actor)
+    environments = list(Tenant.objects.all())
+
+    for relation in Relation.objects.select_related("tenant"):
+        expected = any(
+            user.has_perm(perm, environment)
+            and Relation.objects.visible_to(user, environment).filter(pk=relation.pk).exists()
+            for environment in environments
+        )
+        assert user.has_perm(perm, relation) is expected, (actor, relation.last_name)
+
+
+def test_a_guest_opens_for_the_administrators_of_the_branch_where_it_holds_its_function(federation, world):
+    guest = world["guest_p2"]  # homed in department 11, secretary in department 21
+
+    assert relation_opens(federation.department21_la, federation.department21, guest)
+    assert federation.department21_la.has_perm("relations.view_relation", guest)
+    assert not relation_opens(federation.department21_la, federation.department21, world["department11"])
+    # The former chairman of department 11 (homed in department 21) no longer opens there.
+    assert not relation_opens(federation.department_la, federation.department11, world["former"])
+    assert not federation.department_la.has_perm("relations.view_relation", world["former"])
+
+
+def test_visible_to_reads_the_environment_in_one_query_and_sends_literal_lists(
+    federation, world, django_assert_num_queries
+):
+    user = federation.province_sb
+    assert user.has_perm("relations.view_relation", federation.province1)  # the grants, loaded once
+
+    with django_assert_num_queries(1) as captured:
+        visible = Relation.objects.visible_to(user, federation.province1)
+    assert "UNION ALL" in captured.captured_queries[0]["sql"]
+    scope = visible.environment_scope
+    assert scope == EnvironmentScope.read(federation.province1, TODAY)
+    assert scope.guest_ids == [world["guest_d12"].pk]  # held outside its home, inside the province
+    assert set(scope.tenant_ids) == set(Tenant.objects.subtree(federation.province1).values_list("pk", flat=True))
+    assert set(scope.membership_kind_ids) == set(FunctionType.objects.memberships().values_list("pk", flat=True))
+    where = str(visible.query).split("WHERE", 1)[1]
+    assert "IN (" in where and "SELECT" not in where
+
+
+def test_visible_to_and_the_object_check_use_every_registered_guest_source(federation, world, monkeypatch):
+    from relations import querysets
+
+    # A second source, as another app could register one: a chairman stays a guest after the end.
+    chairs = lambda day: Function.objects.filter(function_type__code="department_chair")  # noqa: E731
+    monkeypatch.setattr(querysets, "_guest_sources", [*querysets._guest_sources, chairs])
+    former = world["former"]
+
+    assert former in Relation.objects.visible_to(federation.national_sb, federation.department11)
+    assert relation_opens(federation.department_la, federation.department11, former)
+    assert federation.department_la.has_perm("relations.view_relation", former)
+    monkeypatch.setattr(querysets, "GUEST_LIST_LIMIT", 0)
+    assert former in Relation.objects.visible_to(federation.national_sb, federation.department11)

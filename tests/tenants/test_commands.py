@@ -41,7 +41,7 @@ def test_it_seeds_a_federation_of_twelve_provinces_with_departments(db):
     assert len(provinces) == 12
     for province in provinces:
         assert province.depth == 2 and province.is_within(national)
-        departments = Tenant.objects.filter(path__startswith=province.path, depth=3)
+        departments = Tenant.objects.children_of(province)
         assert departments.count() >= 5, province.name
         assert {d.kind for d in departments} == {TenantKind.DEPARTMENT}
     assert not Tenant.objects.filter(depth__gt=3).exists()

@@ -19,7 +19,7 @@ def relations(federation):
     for index in range(24):
         tenant = federation.department11 if index % 3 else federation.department21
         make_relation(tenant, last_name=f"Naam {index % 7}", first_name=f"V{index:02d}")
-    return Relation.objects.filter(tenant__path__startswith=federation.province1.path)
+    return Relation.objects.filter(federation.province1.subtree_filter("tenant"))
 
 
 def _expected(matches, page: int, per_page: int) -> list[int]:

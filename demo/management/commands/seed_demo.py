@@ -158,7 +158,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Openbaar inschrijfformulier ({gelderland.tenant.name}): {url}")
 
     def _child(self, parent: Tenant, kind: str, name: str) -> Tenant:
-        existing = Tenant.objects.filter(path__startswith=parent.path, depth=parent.depth + 1, name=name).first()
+        existing = Tenant.objects.children_of(parent).filter(name=name).first()
         if existing is not None:
             return existing
         return tenant_create(parent=parent, kind=kind, name=name, language="nl")
