@@ -299,6 +299,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "wizards.export_files_remove_expired",
         "schedule": 3600.0,
     },
+    "imports-duplicate-scan": {
+        "task": "imports.duplicate_scan_nightly",
+        "schedule": crontab(minute=0, hour=3),
+    },
     "catch-up": {
         "task": "quality.tasks.catch_up",
         "schedule": crontab(minute=30),

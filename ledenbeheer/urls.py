@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("intake.urls")),
     path("", include("notifications.urls")),
     path("", include("wizards.urls")),
+    path("", include("imports.urls")),
     path("quality/", include("quality.urls")),
     path("language/", set_language, name="set_language"),
     path("admin/", admin.site.urls),

@@ -58,19 +58,12 @@ def _overlapping(relation: Relation, function_type: FunctionType, tenant: Tenant
     return rows
 
 
-@transaction.atomic
-def function_start(
-    *,
-    actor: User,
-    relation: Relation,
-    function_type: FunctionType,
-    tenant: Tenant,
-    start_date: datetime.date,
-    end_date: datetime.date | None = None,
-) -> Function:
-    """Give a relation a function in a tenant. A function that grants a role also gives the
-    relation's login (made from the card's e-mail when needed) that role for the same dates."""
-    relation = _lock_relation(relation)
+def function_start_check(
+    *, function_type: FunctionType, tenant: Tenant, start_date: datetime.date, end_date: datetime.date | None = None
+) -> None:
+    """The rules of a new function that do not depend on the relation (the kind of environment,
+    no backdated access, the dates): `function_start` applies them, and the import checks its
+    rows with them before anything is written."""
     if tenant.kind != function_type.tenant_kind:
         raise ValidationError(
             {"tenant": _("“%(function)s” is held in a %(kind)s; “%(tenant)s” is a %(tenant_kind)s.")
@@ -84,6 +77,22 @@ def function_start(
         )
     _check_dates(start_date, end_date)
     _check_end_date(end_date)
+
+
+@transaction.atomic
+def function_start(
+    *,
+    actor: User,
+    relation: Relation,
+    function_type: FunctionType,
+    tenant: Tenant,
+    start_date: datetime.date,
+    end_date: datetime.date | None = None,
+) -> Function:
+    """Give a relation a function in a tenant. A function that grants a role also gives the
+    relation's login (made from the card's e-mail when needed) that role for the same dates."""
+    relation = _lock_relation(relation)
+    function_start_check(function_type=function_type, tenant=tenant, start_date=start_date, end_date=end_date)
     if _overlapping(relation, function_type, tenant, start_date, end_date).exists():
         raise ValidationError(
             {"function_type": _("%(relation)s already has the function “%(function)s” in %(tenant)s for these dates.")
@@ -276,7 +285,7 @@ def member_transfer(
     """Move a member to another department in one step (SPEC R6): the old membership ends and
     the new one starts on the same date, and the card's home moves along. Within a province
     for province administrators; across provinces only with the national power."""
-    function = Function.objects.select_related("function_type", "tenant", "relation").get(pk=function.pk)
+    function = Function.objects.select_related("function_type", "tenant", "relation__tenant").get(pk=function.pk)
     if not function.function_type.counts_as_membership:
         raise ValidationError(_("Only a membership can be transferred."))
     if function.end_date is not None and function.end_date < max(date, datetime.date.today()):
@@ -289,9 +298,16 @@ def member_transfer(
         raise ValidationError({"date": _("A transfer date is today or later, never in the past.")})
     if date < function.start_date:
         raise ValidationError({"date": _("The transfer date cannot be before the membership started.")})
-    same_province = to_department.parent_path == function.tenant.parent_path
+    # The card's home moves along, so where the relation is homed counts, not only where the
+    # membership is held: a guest homed in another province is never pulled into this one by a
+    # membership added here and then transferred (SPEC R6).
+    home = function.relation.tenant
+    same_province = (
+        to_department.parent_path == function.tenant.parent_path
+        and home.province_path == to_department.province_path
+    )
     needed = "memberships.transfer_member" if same_province else "memberships.transfer_member_across_provinces"
-    if not (actor.has_perm(needed, function.tenant) and actor.has_perm(needed, to_department)):
+    if not all(actor.has_perm(needed, tenant) for tenant in (function.tenant, to_department, home)):
         raise ValidationError(
             {"to_department": _("Only the federation can transfer a member to another province.")
              if not same_province else _("You may not transfer members of this department.")}

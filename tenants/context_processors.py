@@ -50,6 +50,8 @@ def environment(request) -> dict:
         "quality_problems": can("quality.view_dataproblem"),
         "quality_recipients": can("quality.view_errorreportrecipient"),
         "quality_rules": can("quality.change_qualityrulesetting"),
+        "imports": can("imports.add_importbatch"),
+        "duplicates": can("imports.view_duplicatecandidate"),
     }
 
     # The dropdown holds the user's own environments and the ones directly below them; the

@@ -65,6 +65,9 @@ MEMBER_ADMINISTRATION = (
     "quality.add_errorreportrecipient",
     "quality.change_errorreportrecipient",
     "quality.delete_errorreportrecipient",
+    "imports.add_importbatch",
+    "imports.view_duplicatecandidate",
+    "imports.merge_relation",
 )
 
 # The department administrator's ledenmodule: their department's members only.
@@ -80,6 +83,7 @@ DEPARTMENT_ADMINISTRATION = (
     "tenants.use_ledenmodule",
     "intake.add_registration",
     "wizards.run_ledenmodule_wizard",
+    "imports.add_importbatch",
 )
 
 SYSTEM_ADMINISTRATION = (

@@ -605,6 +605,45 @@ def test_it_refuses_a_province_administrator_a_transfer_to_another_province(fede
     assert Function.objects.get(relation=relation).end_date is None
 
 
+def _guest_member_in_province1(federation) -> tuple[Relation, Function]:
+    """Homed in department 2.1 (province 2), a board member in department 1.1, and given a
+    membership there too by province 1: a guest of province 1."""
+    relation = make_relation(federation.department21)
+    give_function(relation, federation.department11, "department_board_member")
+    guest_membership = services.function_start(
+        actor=federation.province_sb, relation=relation, tenant=federation.department11,
+        function_type=FunctionType.objects.get(code="department_member"), start_date=TODAY,
+    )
+    relation.refresh_from_db()
+    assert relation.tenant == federation.department21  # adding a membership never moves the home
+    return relation, guest_membership
+
+
+@pytest.mark.parametrize("actor", ["province_sb", "province_la"])
+def test_it_refuses_a_province_to_pull_a_guest_homed_elsewhere_into_it(actor, federation):
+    relation, guest_membership = _guest_member_in_province1(federation)
+    before = list(Function.objects.filter(relation=relation).order_by("pk").values_list("pk", "tenant_id", "end_date"))
+
+    with pytest.raises(ValidationError) as excinfo:
+        services.member_transfer(actor=federation.users[actor], function=guest_membership,
+                                 to_department=federation.department12, date=TODAY)
+
+    assert error_fields(excinfo) == {"to_department"}
+    relation.refresh_from_db()
+    assert relation.tenant == federation.department21
+    assert list(Function.objects.filter(relation=relation).order_by("pk").values_list("pk", "tenant_id", "end_date")) == before
+
+
+def test_it_lets_the_federation_move_a_guest_homed_elsewhere(federation):
+    relation, guest_membership = _guest_member_in_province1(federation)
+
+    new = services.member_transfer(actor=federation.national_sb, function=guest_membership,
+                                   to_department=federation.department12, date=TODAY)
+
+    relation.refresh_from_db()
+    assert new.tenant == federation.department12 and relation.tenant == federation.department12
+
+
 def test_it_refuses_a_department_administrator_a_transfer(federation):
     relation = make_relation(federation.department11)
 

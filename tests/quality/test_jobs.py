@@ -196,6 +196,8 @@ def test_it_schedules_the_jobs_at_their_times_in_amsterdam():
         ("quality.tasks.catch_up", ()): crontab(minute=30),
         # Expired background downloads of the selection wizards are removed every hour.
         ("wizards.export_files_remove_expired", ()): 3600.0,
+        # The nightly duplicate scan (issue 14).
+        ("imports.duplicate_scan_nightly", ()): crontab(minute=0, hour=3),
     }
     assert set(jobs.scheduled_jobs()) == set(jobs.JOBS)
     app.loader.import_default_modules()

@@ -121,6 +121,9 @@ MATRIX: dict[tuple[str, str, str], tuple[int, ...]] = {
     ("GET", "member_transfer", "f_department21"): (403, 200, 200, 404, 404, 404, 200, 403, 404),
     # To department 1.2: within province 1.
     ("POST", "member_transfer", "f_department11"): (403, 302, 302, 302, 302, 403, 404, 404, 302),
+    # r_guest (homed in 2.1) also given a membership in 1.1, moved to 1.2: the home would leave
+    # province 2, so only the federation may (issue 12, defect 1); a refusal changes nothing.
+    ("POST", "member_transfer", "f_guest_member11"): (403, 302, 200, 200, 200, 403, 403, 403, 302),
     # --- magazine addresses ---------------------------------------------------------------------
     ("GET", "magazine_addresses", "-"): EVERY_ROLE,
     ("POST", "magazine_block", "a_shared"): (403, 302, 302, 302, 302, 302, 302, 302, 302),
@@ -185,6 +188,7 @@ def objects(federation) -> dict:
     for key in ("department11", "department21", "guest"):
         relation = found[f"r_{key}"]
         found[f"f_{key}"] = membership.get(relation=relation)
+    found["f_guest_member11"] = give_function(guest, federation.department11, "department_member")
     # A second relation at r_department11's address, both receiving the magazine.
     make_relation(federation.department11, last_name="Huisgenoot", postcode="1111 AA", house_number=1)
     found["a_shared"] = "1111 AA|1|"

@@ -1,0 +1,207 @@
+"""Merging two relation cards into one (SPEC R10): the kept card gets the chosen values, and
+every row of every model that points at the other card moves to the kept one. The other card
+is archived with a pointer to the kept one (`Merge`), never deleted.
+
+Every foreign key to Relation needs a rule in MOVES; `moves_for` refuses a key without one, and
+tests/imports/test_merge.py walks Relation's related models so a new model with such a key fails
+the suite until it is handled here."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.utils.translation import gettext as _
+
+from relations.models import Relation
+from relations.services import RELATION_FIELDS, relation_update
+from tenants.events import audit_record
+from tenants.models import Tenant, TenantKind, User
+
+from .models import DuplicateCandidate, Merge
+
+MERGE_PERM = "imports.merge_relation"
+# Fields of the card a user chooses between; the rest (number, home, login) follow the kept card.
+CHOSEN_FIELDS = tuple(f for f in RELATION_FIELDS if f != "kind")
+
+Move = Callable[[models.ForeignKey, Relation, Relation], None]
+
+
+def _move_rows(field: models.ForeignKey, keep: Relation, other: Relation) -> None:
+    """Point the rows at the kept card (no rule of their own stands in the way)."""
+    field.model._default_manager.filter(**{field.name: other}).update(**{field.name: keep})
+
+
+def _move_functions(field: models.ForeignKey, keep: Relation, other: Relation) -> None:
+    """Functions move; two open functions of the same kind in the same environment become one,
+    which starts at the earlier of the two dates. The joined row's history moves along."""
+    from memberships.models import Function
+
+    open_kept = {(f.function_type_id, f.tenant_id): f for f in Function.objects.filter(relation=keep, end_date__isnull=True)}
+    for function in Function.objects.filter(relation=other, end_date__isnull=True):
+        twin = open_kept.get((function.function_type_id, function.tenant_id))
+        if twin is None:
+            continue
+        if function.start_date < twin.start_date:
+            twin.start_date = function.start_date
+            twin.save(update_fields=["start_date"])
+        if function.role_assignment_id and not twin.role_assignment_id:
+            assignment_id = function.role_assignment_id
+            Function.objects.filter(pk=function.pk).update(role_assignment=None)
+            Function.objects.filter(pk=twin.pk).update(role_assignment_id=assignment_id)
+        Function.history.filter(id=function.pk).update(id=twin.pk)
+        function.delete()
+    # Function.save keeps `outside_home`, which depends on the card's home: save row by row.
+    for function in Function.objects.filter(relation=other):
+        function.relation = keep
+        function.save(update_fields=["relation"])
+
+
+def _move_history_rows(field: models.ForeignKey, keep: Relation, other: Relation) -> None:
+    field.model._default_manager.filter(**{f"{field.name}_id": other.pk}).update(**{f"{field.name}_id": keep.pk})
+
+
+def _move_data_problems(field: models.ForeignKey, keep: Relation, other: Relation) -> None:
+    """Open problems of both cards would break "one open problem per rule": the other card's
+    open ones are closed before they move; the recheck after the merge reopens what still holds."""
+    model = field.model
+    model._default_manager.filter(relation=other, closed_on__isnull=True).update(closed_on=datetime.date.today())
+    model._default_manager.filter(relation=other).update(relation=keep)
+
+
+def _drop_pairs(field: models.ForeignKey, keep: Relation, other: Relation) -> None:
+    """Candidate pairs of the other card: the pair with the kept card is settled by the merge;
+    the others move to the kept card unless it already has that pair."""
+    for candidate in DuplicateCandidate.objects.filter(models.Q(relation_a=other) | models.Q(relation_b=other)):
+        partner = candidate.relation_b_id if candidate.relation_a_id == other.pk else candidate.relation_a_id
+        if partner == keep.pk:
+            candidate.delete()
+            continue
+        a, b = sorted((keep.pk, partner))
+        if DuplicateCandidate.objects.filter(relation_a_id=a, relation_b_id=b).exists():
+            candidate.delete()
+        else:
+            DuplicateCandidate.objects.filter(pk=candidate.pk).update(relation_a_id=a, relation_b_id=b)
+
+
+def _earlier_merges(field: models.ForeignKey, keep: Relation, other: Relation) -> None:
+    """Cards merged into the other card earlier now point at the kept card; the other card's
+    own archive row is made by the merge itself."""
+    if field.name == "kept":
+        Merge.objects.filter(kept=other).update(kept=keep)
+
+
+MOVES: dict[tuple[str, str], Move] = {
+    ("relations.CommunicationEntry", "relation"): _move_rows,
+    ("memberships.Function", "relation"): _move_functions,
+    ("memberships.Registration", "relation"): _move_rows,
+    ("notifications.OutboundMail", "relation"): _move_rows,
+    ("notifications.DataProblem", "relation"): _move_data_problems,
+    ("imports.ImportChange", "relation"): _move_rows,
+    ("imports.DuplicateCandidate", "relation_a"): _drop_pairs,
+    ("imports.DuplicateCandidate", "relation_b"): _drop_pairs,
+    ("imports.Merge", "kept"): _earlier_merges,
+    ("imports.Merge", "merged"): _earlier_merges,
+    # Last: the moves above write history rows of their own.
+    ("memberships.HistoricalFunction", "relation"): _move_history_rows,
+}
+
+
+def foreign_keys_to_relation() -> list[models.ForeignKey]:
+    """Every foreign key (and one-to-one) of any model, hidden ones included, that points at
+    Relation."""
+    return [
+        f.field for f in Relation._meta.get_fields(include_hidden=True)
+        if f.is_relation and f.auto_created and not f.concrete and f.field.model is not Relation
+    ]
+
+
+def moves_for() -> list[tuple[models.ForeignKey, Move]]:
+    """The moves in the order of MOVES: history rows after the rows whose changes they record."""
+    found = []
+    for fk in foreign_keys_to_relation():
+        key = (fk.model._meta.label, fk.name)
+        if key not in MOVES:
+            raise NotImplementedError(f"Merging relations does not know what to do with {key[0]}.{key[1]}")
+        found.append((fk, MOVES[key]))
+    order = list(MOVES)
+    return sorted(found, key=lambda pair: order.index((pair[0].model._meta.label, pair[0].name)))
+
+
+def merge_refusal(*, actor: User, tenant: Tenant, keep: Relation, other: Relation) -> Exception | None:
+    """Why these two cards cannot be merged here: PermissionDenied when the user may not,
+    ValidationError when the cards do not allow it; None when they can."""
+    if not actor.has_perm(MERGE_PERM, tenant) or tenant.kind == TenantKind.DEPARTMENT:
+        return PermissionDenied(_("You may not merge relations here."))
+    if Relation.objects.visible_to(actor, tenant).filter(pk__in=[keep.pk, other.pk]).count() != len({keep.pk, other.pk}):
+        return PermissionDenied(_("You may not merge relations here."))
+    if keep.pk == other.pk:
+        return ValidationError(_("Choose two different relations."))
+    if Merge.objects.filter(merged__in=[keep, other]).exists():
+        return ValidationError(_("One of these relations has already been merged."))
+    if keep.user_id and other.user_id:
+        return ValidationError(_("Both relations have a login. End the roles of one of them first."))
+    return None
+
+
+@transaction.atomic
+def relation_merge(
+    *, actor: User, tenant: Tenant, keep: Relation, other: Relation, values: dict[str, str], extra: dict[str, str],
+) -> Merge:
+    """Merge `other` into `keep`. `values` says per card field which card's value survives
+    ("keep" or "other"), `extra` the same per custom field code."""
+    # Both rows locked, in primary-key order so two merges never wait for each other in a circle.
+    locked = {r.pk: r for r in Relation.objects.select_for_update().filter(pk__in=[keep.pk, other.pk]).order_by("pk")}
+    keep, other = locked.get(keep.pk, keep), locked.get(other.pk, other)
+    refusal = merge_refusal(actor=actor, tenant=tenant, keep=keep, other=other)
+    if refusal is not None:
+        raise refusal
+    data = {name: getattr(other, name) for name in CHOSEN_FIELDS if values.get(name) == "other"}
+    merged_extra = dict(keep.extra or {})
+    for code, side in extra.items():
+        if side == "other":
+            if code in (other.extra or {}):
+                merged_extra[code] = other.extra[code]
+            else:
+                merged_extra.pop(code, None)
+    for fk, move in moves_for():
+        move(fk, keep, other)
+    if other.user_id:
+        user_id = other.user_id
+        Relation.objects.filter(pk=other.pk).update(user=None)
+        Relation.objects.filter(pk=keep.pk).update(user_id=user_id)
+        keep.user_id = user_id
+    merge = Merge.objects.create(
+        kept=keep, merged=other, merged_number=other.number, merged_by=actor,
+        chosen={"values": values, "extra": extra},
+    )
+    keep = relation_update(actor=actor, relation=keep, data=data, extra=merged_extra)
+    audit_record(
+        actor=actor, action="relation_merge", tenant=tenant,
+        detail=f"{other.number} → {keep.number}",
+    )
+    return merge
+
+
+def merge_fields(keep: Relation, other: Relation) -> list[dict[str, Any]]:
+    """The rows of the side-by-side view: a field, both values, which differs."""
+    rows = []
+    for name in CHOSEN_FIELDS:
+        field = Relation._meta.get_field(name)
+        a, b = getattr(keep, name), getattr(other, name)
+        rows.append({"name": name, "label": field.verbose_name, "keep": _display(keep, name), "other": _display(other, name),
+                     "differs": a != b})
+    return rows
+
+
+def _display(relation: Relation, name: str) -> str:
+    value = getattr(relation, name)
+    display = getattr(relation, f"get_{name}_display", None)
+    if display is not None:
+        return str(display())
+    if isinstance(value, datetime.date):
+        return value.strftime("%d-%m-%Y")
+    return "" if value is None else str(value)

@@ -1,0 +1,171 @@
+"""Imports of member lists (the file, its mapping, what it changed), the column mapping an
+environment remembers, duplicate candidates and merges."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from relations.models import Relation
+from tenants.models import Tenant
+
+from .querysets import DuplicateCandidateQuerySet, ImportBatchQuerySet
+
+
+def import_upload_to(batch: ImportBatch, filename: str) -> str:
+    return f"imports/{batch.tenant_id}/{batch.pk}/{filename}"
+
+
+class ImportBatch(models.Model):
+    """One uploaded file on its way through check, preview and import (SPEC R11): the record
+    that keeps the file, the user, the mapping and the counts, and makes undo possible."""
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("Uploaded")
+        QUEUED = "queued", _("Waiting")
+        CHECKING = "checking", _("Being checked")
+        CHECKED = "checked", _("Checked")
+        IMPORTING = "importing", _("Being imported")
+        IMPORTED = "imported", _("Imported")
+        FAILED = "failed", _("Failed")
+        UNDONE = "undone", _("Undone")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, verbose_name=_("environment"), on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+")
+    file = models.FileField(_("file"), upload_to=import_upload_to, max_length=300)
+    file_name = models.CharField(_("file name"), max_length=200)
+    file_type = models.CharField(max_length=10)
+    encoding = models.CharField(max_length=20, blank=True)
+    sheet = models.CharField(max_length=100, blank=True)
+    # {column index (as text): target field key}
+    mapping = models.JSONField(default=dict, blank=True)
+    # Chosen once for the file: function_type, department and start_date (ids and ISO dates),
+    # update_mode ("filled": non-empty cells; "chosen": only update_fields).
+    options = models.JSONField(default=dict, blank=True)
+    # The outcome of the check: per-row errors, the matches and the summary.
+    result = models.JSONField(default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.UPLOADED)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(_("created"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    message = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(_("uploaded at"), default=timezone.now, editable=False)
+    imported_at = models.DateTimeField(_("imported at"), null=True, blank=True)
+    undone_at = models.DateTimeField(_("undone at"), null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ImportBatchQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    @property
+    def access_tenant(self) -> Tenant:
+        return self.tenant
+
+    @property
+    def percent(self) -> int:
+        if self.status in (self.Status.CHECKED, self.Status.IMPORTED):
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(99, self.rows_done * 100 // self.rows_total)
+
+    @property
+    def is_busy(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.CHECKING, self.Status.IMPORTING)
+
+
+class ImportChange(models.Model):
+    """What an import did to one relation: made it, or changed these fields from `before` to
+    `after`. Undo reads these rows."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("Created")
+        UPDATED = "updated", _("Updated")
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="changes")
+    relation = models.ForeignKey(Relation, on_delete=models.SET_NULL, null=True, related_name="import_changes")
+    line = models.PositiveIntegerField()
+    action = models.CharField(max_length=10, choices=Action.choices)
+    before = models.JSONField(default=dict)
+    after = models.JSONField(default=dict)
+    function_id = models.PositiveBigIntegerField(null=True)
+
+    class Meta:
+        ordering = ["line"]
+
+    def __str__(self) -> str:
+        return f"{self.batch} {self.line} {self.action}"
+
+
+class ColumnMapping(models.Model):
+    """The column mapping an environment used last: header (normalised) → target field."""
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="+")
+    headers = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return str(self.tenant)
+
+
+class DuplicateCandidate(models.Model):
+    """Two relation cards that may be the same person (SPEC R10), with a score (0–100) and the
+    reasons; `dismissed_at` remembers "not a duplicate"."""
+
+    relation_a = models.ForeignKey(Relation, on_delete=models.CASCADE, related_name="+")
+    relation_b = models.ForeignKey(Relation, on_delete=models.CASCADE, related_name="+")
+    score = models.PositiveSmallIntegerField(_("score"))
+    reasons = models.JSONField(default=list)
+    found_at = models.DateTimeField(default=timezone.now)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = DuplicateCandidateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("possible duplicate")
+        verbose_name_plural = _("possible duplicates")
+        permissions = [("merge_relation", _("Can merge relations"))]
+        ordering = ["-score", "relation_a_id", "relation_b_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["relation_a", "relation_b"], name="duplicate_candidate_pair_unique"),
+            models.CheckConstraint(condition=models.Q(relation_a__lt=models.F("relation_b")), name="duplicate_candidate_ordered"),
+        ]
+        indexes = [models.Index(fields=["relation_b"])]
+
+    def __str__(self) -> str:
+        return f"{self.relation_a_id} ~ {self.relation_b_id} ({self.score})"
+
+
+class Merge(models.Model):
+    """Two cards merged into one: `merged` is archived and points at `kept` (SPEC R10)."""
+
+    kept = models.ForeignKey(Relation, on_delete=models.PROTECT, related_name="merges_kept")
+    merged = models.OneToOneField(Relation, on_delete=models.PROTECT, related_name="merged_into")
+    merged_number = models.PositiveBigIntegerField()
+    chosen = models.JSONField(default=dict)
+    merged_at = models.DateTimeField(default=timezone.now)
+    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-merged_at"]
+
+    def __str__(self) -> str:
+        return f"{self.merged_number} → {self.kept_id}"

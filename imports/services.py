@@ -1,0 +1,777 @@
+"""Use cases of the bulk import (SPEC R11): upload, check (writes nothing), match, import in one
+transaction, undo. The rules of a card are the card's own: every row is validated by the card's
+forms (relations.forms) and written by its services (relations.services, memberships.services)."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import connection, connections, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from simple_history.utils import update_change_reason
+
+from memberships.models import Function, FunctionType
+from memberships.services import function_start_check
+from relations.forms import RelationForm
+from relations.models import CustomField, CustomFieldType, Relation
+from relations.services import (
+    RELATION_FIELDS,
+    custom_fields_for,
+    relation_create,
+    relation_update,
+    relation_validate,
+)
+from tenants.access import can_enter
+from tenants.models import Tenant, TenantKind, User
+
+from . import cleaning
+from .columns import CUSTOM_PREFIX, DATE_FIELDS, normalise_header, suggest_mapping, targets
+from .models import ColumnMapping, ImportBatch, ImportChange
+from .querysets import IMPORT_PERM
+from .reading import FileRefused, Table, file_type_of, read_table
+
+UNDO_DAYS = 14
+BACKGROUND_ROWS = 2000
+PROGRESS_EVERY = 500
+CHUNK = 1000
+
+
+class ImportRefused(ValidationError):
+    """The import cannot go ahead; the message says why."""
+
+
+# --- upload and mapping ------------------------------------------------------------------------
+
+
+def import_upload(*, actor: User, tenant: Tenant, name: str, data: bytes) -> ImportBatch:
+    """Keep an uploaded file once it can be read; refuse it (FileRefused) otherwise."""
+    if not actor.has_perm(IMPORT_PERM, tenant):
+        raise PermissionDenied
+    table = read_table(data, name)
+    batch = ImportBatch(
+        tenant=tenant, user=actor, file_name=name[:200], file_type=file_type_of(name),
+        encoding=table.encoding, sheet=table.sheet, rows_total=len(table.rows),
+    )
+    batch.mapping = suggest_mapping(table.headers, custom_fields_for(tenant), _remembered(tenant))
+    batch.file.save(name.rsplit("/", 1)[-1][:100], ContentFile(data), save=False)
+    batch.save()
+    return batch
+
+
+def _remembered(tenant: Tenant) -> dict[str, str]:
+    found = ColumnMapping.objects.filter(tenant=tenant).first()
+    return found.headers if found else {}
+
+
+def batch_table(batch: ImportBatch) -> Table:
+    with batch.file.open("rb") as handle:
+        data = handle.read()
+    return read_table(data, batch.file_name, encoding=batch.encoding, sheet=batch.sheet)
+
+
+def import_mapping_set(
+    *, actor: User, batch: ImportBatch, mapping: dict[str, str], options: dict[str, Any],
+    encoding: str = "", sheet: str = "",
+) -> ImportBatch:
+    """Store the mapping and the choices for the whole file, and remember the mapping for the
+    environment's next import."""
+    if batch.status not in (ImportBatch.Status.UPLOADED, ImportBatch.Status.CHECKED, ImportBatch.Status.FAILED):
+        raise ImportRefused(_("This import has already been started."))
+    reading_changed = (encoding and encoding != batch.encoding) or (sheet and sheet != batch.sheet)
+    batch.encoding = encoding or batch.encoding
+    batch.sheet = sheet or batch.sheet
+    table = batch_table(batch)
+    if reading_changed:
+        # Another encoding or sheet: other headers, so suggest again.
+        mapping = suggest_mapping(table.headers, custom_fields_for(batch.tenant), _remembered(batch.tenant))
+    valid = {t.key for t in targets(custom_fields_for(batch.tenant))}
+    clean = {str(k): v for k, v in mapping.items() if v in valid and str(k).isdigit() and int(k) < len(table.headers)}
+    chosen = list(clean.values())
+    doubled = sorted({v for v in chosen if chosen.count(v) > 1})
+    if doubled:
+        raise ImportRefused(_("Each field can be filled from one column only: %(fields)s.") % {"fields": ", ".join(doubled)})
+    batch.mapping = clean
+    batch.options = options
+    batch.rows_total = len(table.rows)
+    batch.status = ImportBatch.Status.UPLOADED
+    batch.result = {}
+    batch.save()
+    headers = {normalise_header(table.headers[int(k)]): v for k, v in clean.items() if table.headers[int(k)]}
+    ColumnMapping.objects.update_or_create(
+        tenant=batch.tenant, defaults={"headers": {**_remembered(batch.tenant), **headers}, "updated_at": timezone.now()}
+    )
+    return batch
+
+
+# --- check -------------------------------------------------------------------------------------
+
+
+def allowed_departments(user: User, tenant: Tenant):
+    """Where rows of a file imported in `tenant` may become members: the departments of its
+    subtree in which the user may add functions."""
+    return Tenant.objects.visible_to(user, tenant).filter(kind=TenantKind.DEPARTMENT)
+
+
+def membership_types():
+    return FunctionType.objects.filter(active=True, counts_as_membership=True, tenant_kind=TenantKind.DEPARTMENT)
+
+
+@dataclass
+class RowOutcome:
+    line: int
+    action: str = "new"  # new | update | ambiguous | duplicate | unchanged | error
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    function: dict[str, Any] = field(default_factory=dict)
+    relation: int | None = None
+    candidates: list[int] = field(default_factory=list)
+    changes: dict[str, list[str]] = field(default_factory=dict)
+    first_line: int | None = None
+    name: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "line": self.line, "action": self.action, "errors": self.errors,
+            "data": {k: (v.isoformat() if isinstance(v, datetime.date) else v) for k, v in self.data.items()},
+            "extra": {k: (v.isoformat() if isinstance(v, datetime.date) else v) for k, v in self.extra.items()},
+            "function": self.function, "relation": self.relation, "candidates": self.candidates,
+            "changes": self.changes, "first_line": self.first_line, "name": self.name,
+        }
+
+
+class Checker:
+    """Reads, cleans, validates and matches the rows of one file; writes nothing."""
+
+    def __init__(self, batch: ImportBatch, progress: Callable[[int], None] | None = None):
+        self.batch = batch
+        self.user = batch.user
+        self.tenant = batch.tenant
+        self.progress = progress or (lambda done: None)
+        self.custom_fields = custom_fields_for(batch.tenant)
+        self.custom_by_code = {f.code: f for f in self.custom_fields}
+        self.labels = {t.key: t.label for t in targets(self.custom_fields)}
+        self.departments = list(allowed_departments(self.user, self.tenant))
+        self.departments_by_pk = {d.pk: d for d in self.departments}
+        self.types = list(membership_types())
+        self.types_by_pk = {t.pk: t for t in self.types}
+        self.options = batch.options or {}
+
+    # The column a field came from, as the user named it.
+    def column_label(self, key: str) -> str:
+        for index, target in self.batch.mapping.items():
+            if target == key:
+                header = self.table.headers[int(index)]
+                return header or self.labels.get(key, key)
+        return self.labels.get(key, key)
+
+    def run(self) -> list[RowOutcome]:
+        self.table = batch_table(self.batch)
+        outcomes = []
+        for index, row in enumerate(self.table.rows):
+            outcomes.append(self.read_row(self.table.lines[index], row))
+            if index % PROGRESS_EVERY == PROGRESS_EVERY - 1:
+                self.progress(index + 1)
+        self.match(outcomes)
+        self.validate(outcomes)
+        return outcomes
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def read_row(self, line: int, row: list[object]) -> RowOutcome:
+        outcome = RowOutcome(line=line)
+        raw = {key: row[int(index)] for index, key in self.batch.mapping.items()}
+        values: dict[str, Any] = {}
+        country = cleaning.parse_country(raw.get("country"))
+        for key, value in raw.items():
+            try:
+                values[key] = self.read_cell(key, value, country)
+            except cleaning.CellError as error:
+                outcome.errors.append((self.column_label(key), str(error)))
+        if "house_number" in values:
+            number, suffix = values.pop("house_number")
+            values["house_number"] = number
+            if suffix and not values.get("house_number_suffix"):
+                values["house_number_suffix"] = suffix
+        if not values.get("infix") and values.get("last_name"):
+            values["infix"], values["last_name"] = cleaning.split_infix(values["last_name"])
+        values["country"] = country
+        outcome.data = {k: v for k, v in values.items() if k in RELATION_FIELDS or k == "number"}
+        outcome.extra = {k.removeprefix(CUSTOM_PREFIX): v for k, v in values.items() if k.startswith(CUSTOM_PREFIX)}
+        outcome.function = self.read_function(outcome, values)
+        outcome.name = " ".join(str(outcome.data.get(k) or "") for k in ("first_name", "infix", "last_name")).strip()
+        return outcome
+
+    def read_cell(self, key: str, value: object, country: str) -> Any:
+        text = value.strip() if isinstance(value, str) else value
+        if key in DATE_FIELDS:
+            return cleaning.parse_date(text)
+        if key in ("phone", "mobile"):
+            return cleaning.parse_phone(text)
+        if key == "postcode":
+            return cleaning.parse_postcode(text, country)
+        if key == "gender":
+            return cleaning.parse_gender(text)
+        if key == "house_number":
+            return cleaning.parse_house_number(text)
+        if key == "country":
+            return country
+        if key == "number":
+            digits = str(text or "").strip()
+            if digits and not digits.isdigit():
+                raise cleaning.CellError(_("%(value)s is not a relation number.") % {"value": digits})
+            return int(digits) if digits else None
+        if key.startswith(CUSTOM_PREFIX):
+            custom = self.custom_by_code[key.removeprefix(CUSTOM_PREFIX)]
+            if custom.field_type == CustomFieldType.DATE:
+                return cleaning.parse_date(text)
+            if custom.field_type == CustomFieldType.BOOLEAN:
+                return {"ja": "true", "yes": "true", "1": "true", "j": "true", "nee": "false", "no": "false",
+                        "0": "false", "n": "false"}.get(str(text or "").strip().lower(), str(text or ""))
+            return cleaning.refuse_formula(str(text or ""))
+        if isinstance(text, datetime.date):
+            text = text.strftime("%d-%m-%Y")
+        return cleaning.refuse_formula(str(text or ""))
+
+    def read_function(self, outcome: RowOutcome, values: dict[str, Any]) -> dict[str, Any]:
+        function: dict[str, Any] = {}
+        department_name = str(values.get("department") or "").strip()
+        if department_name:
+            found = [d for d in self.departments if department_name.lower() in (d.name.lower(), d.short_name.lower())]
+            if not found:
+                outcome.errors.append((
+                    self.column_label("department"),
+                    _("%(value)s is not a department in your environment.") % {"value": department_name},
+                ))
+            else:
+                function["department"] = found[0].pk
+        elif self.options.get("department"):
+            function["department"] = int(self.options["department"])
+        elif len(self.departments) == 1:
+            function["department"] = self.departments[0].pk
+        type_name = str(values.get("function_type") or "").strip()
+        if type_name:
+            found_types = [t for t in self.types if type_name.lower() in (t.name.lower(), t.code.lower())]
+            if not found_types:
+                outcome.errors.append((
+                    self.column_label("function_type"),
+                    _("%(value)s is not a membership.") % {"value": type_name},
+                ))
+            else:
+                function["function_type"] = found_types[0].pk
+        elif self.options.get("function_type"):
+            function["function_type"] = int(self.options["function_type"])
+        start = values.get("start_date") or (
+            datetime.date.fromisoformat(self.options["start_date"]) if self.options.get("start_date") else None
+        )
+        function["start_date"] = (start or datetime.date.today()).isoformat()
+        return function
+
+    # -- matching -----------------------------------------------------------------------------
+
+    def match(self, outcomes: list[RowOutcome]) -> None:
+        """Per row: the relation number; else e-mail address and birth date; else surname,
+        birth date and postcode — among the cards the user may see."""
+        visible = Relation.objects.visible_to(self.user, self.tenant)
+        by_number: dict[int, int] = {}
+        numbers = sorted({o.data["number"] for o in outcomes if o.data.get("number")})
+        for chunk in _chunks(numbers):
+            by_number.update(visible.filter(number__in=chunk).values_list("number", "pk"))
+        by_email: dict[tuple[str, datetime.date], list[int]] = {}
+        emails = sorted({str(o.data["email"]).lower() for o in outcomes if o.data.get("email") and o.data.get("birth_date")})
+        for chunk in _chunks(emails):
+            rows = visible.annotate(email_l=Lower("email")).filter(email_l__in=chunk).values_list("email_l", "birth_date", "pk")
+            for email, birth, pk in rows:
+                by_email.setdefault((email, birth), []).append(pk)
+        by_name: dict[tuple[str, datetime.date, str], list[int]] = {}
+        # Same surname and birth date at another address: possibly the same person who moved.
+        by_person: dict[tuple[str, datetime.date], list[int]] = {}
+        names = sorted({o.data["last_name"].lower() for o in outcomes if o.data.get("birth_date") and o.data.get("last_name")})
+        births = {o.data["birth_date"] for o in outcomes if o.data.get("birth_date") and o.data.get("last_name")}
+        for chunk in _chunks(names):
+            rows = (visible.annotate(last_name_l=Lower("last_name")).filter(last_name_l__in=chunk)
+                    .values_list("last_name_l", "birth_date", "postcode", "pk"))
+            for last_name, birth, postcode, pk in rows:
+                if birth in births:
+                    by_name.setdefault((last_name, birth, _postcode_key(postcode)), []).append(pk)
+                    by_person.setdefault((last_name, birth), []).append(pk)
+        seen: dict[tuple, int] = {}
+        for outcome in outcomes:
+            if outcome.errors:
+                continue
+            data = outcome.data
+            keys = []
+            if data.get("number"):
+                keys.append(("number", data["number"]))
+            if data.get("email") and data.get("birth_date"):
+                keys.append(("email", str(data["email"]).lower(), data["birth_date"]))
+            if data.get("last_name") and data.get("birth_date"):
+                keys.append(("name", data["last_name"].lower(), data["birth_date"], _postcode_key(data.get("postcode", ""))))
+            earlier = next((seen[k] for k in keys if k in seen), None)
+            if earlier is not None:
+                outcome.action, outcome.first_line = "duplicate", earlier
+                continue
+            for key in keys:
+                seen[key] = outcome.line
+            if data.get("number"):
+                pk = by_number.get(data["number"])
+                if pk is None:
+                    outcome.errors.append((self.column_label("number"), _("Relation number %(value)s is unknown in your environment.") % {"value": data["number"]}))
+                    continue
+                outcome.action, outcome.relation = "update", pk
+                continue
+            found: list[int] = []
+            if data.get("email") and data.get("birth_date"):
+                found = by_email.get((str(data["email"]).lower(), data["birth_date"]), [])
+            if not found and data.get("last_name") and data.get("birth_date"):
+                found = by_name.get((data["last_name"].lower(), data["birth_date"], _postcode_key(data.get("postcode", ""))), [])
+            if len(found) == 1:
+                outcome.action, outcome.relation = "update", found[0]
+            elif len(found) > 1:
+                outcome.action, outcome.candidates = "ambiguous", sorted(found)
+            elif data.get("last_name") and data.get("birth_date"):
+                # No match, but a card with the same surname and birth date elsewhere: the user
+                # says whether it is that person or a new one (SPEC R10, duplicates at the door).
+                maybe = by_person.get((data["last_name"].lower(), data["birth_date"]), [])
+                if maybe:
+                    outcome.action, outcome.candidates = "ambiguous", sorted(maybe)
+
+    # -- validation with the card's own forms -------------------------------------------------
+
+    def validate(self, outcomes: list[RowOutcome]) -> None:
+        existing: dict[int, Relation] = {}
+        wanted = sorted({o.relation for o in outcomes if o.relation} | {pk for o in outcomes for pk in o.candidates})
+        for chunk in _chunks(wanted):
+            existing.update((r.pk, r) for r in Relation.objects.filter(pk__in=chunk))
+        for outcome in outcomes:
+            if outcome.errors or outcome.action == "duplicate":
+                continue
+            if outcome.action == "update":
+                self.validate_update(outcome, existing[outcome.relation])
+            elif outcome.action in ("new", "ambiguous"):
+                # An ambiguous row may become a new card: it must be a valid one.
+                self.validate_new(outcome, need_function=outcome.action == "new")
+            if outcome.errors:
+                outcome.action = "error"
+        for outcome in outcomes:
+            if outcome.errors:
+                outcome.action = "error"
+
+    def card_data(self, values: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+        data = {"kind": "person", "language": "nl", "magazine_delivery": "automatic", "gender": ""}
+        data.update({k: ("" if v is None else v) for k, v in values.items() if k in RELATION_FIELDS})
+        data.update({f"extra_{code}": ("" if v is None else v) for code, v in extra.items()})
+        return data
+
+    def add_form_errors(self, outcome: RowOutcome, form) -> None:
+        for name, errors in form.errors.items():
+            key = name if name in RELATION_FIELDS else (
+                CUSTOM_PREFIX + name.removeprefix("extra_") if name.startswith("extra_") else
+                {"tenant": "department", "function_type": "function_type", "start_date": "start_date"}.get(name, "")
+            )
+            label = self.column_label(key) if key else ""
+            for message in errors:
+                outcome.errors.append((label, str(message)))
+
+    def service_rules(self, outcome: RowOutcome, data: dict[str, Any]) -> None:
+        probe = Relation(tenant=self.tenant, **{k: v for k, v in data.items() if k in RELATION_FIELDS})
+        try:
+            relation_validate(probe)
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                if not any(message in (m for _l, m in outcome.errors) for message in messages):
+                    outcome.errors += [(self.column_label(name), m) for m in messages]
+
+    def validate_new(self, outcome: RowOutcome, *, need_function: bool = True) -> None:
+        """The row as a new card with its membership. An ambiguous row may still turn out to
+        be an existing card, so it needs no membership yet (the import asks for one if the
+        user makes it new)."""
+        function = outcome.function
+        department = self.departments_by_pk.get(function.get("department"))
+        function_type = self.types_by_pk.get(function.get("function_type"))
+        if need_function and department is None:
+            outcome.errors.append((self.column_label("department"), _("Name the department, or choose one for the whole file.")))
+        if need_function and function_type is None:
+            outcome.errors.append((self.column_label("function_type"), _("Name the membership, or choose one for the whole file.")))
+        if outcome.errors:
+            return
+        form = self.card_form(self.card_data(outcome.data, outcome.extra))
+        if not form.is_valid():
+            self.add_form_errors(outcome, form)
+            return
+        # The function's own rules, the ones function_start applies (memberships.services).
+        if department is not None and function_type is not None:
+            try:
+                function_start_check(function_type=function_type, tenant=department,
+                                     start_date=datetime.date.fromisoformat(function["start_date"]))
+            except ValidationError as refusal:
+                by_field = refusal.message_dict if hasattr(refusal, "error_dict") else {"start_date": refusal.messages}
+                for name, messages in by_field.items():
+                    label = self.column_label({"tenant": "department"}.get(name, name))
+                    outcome.errors.extend((label, str(message)) for message in messages)
+        outcome.data = dict(form.relation_data)
+        outcome.extra = form.extra_data
+        self.service_rules(outcome, form.relation_data)
+
+    def card_form(self, data: dict[str, Any]) -> RelationForm:
+        """The card's form, bound to one row. One instance serves every row: building the form
+        (a deep copy of its fields) cost more than validating a row, and a bound form keeps
+        nothing of an earlier row once its data and errors are replaced."""
+        form = getattr(self, "_card_form", None)
+        if form is None:
+            form = self._card_form = RelationForm(data=data, custom_fields=self.custom_fields)
+            return form
+        form.data = data
+        form._errors = None
+        form._bound_fields_cache = {}
+        form.__dict__.pop("cleaned_data", None)
+        return form
+
+    def validate_update(self, outcome: RowOutcome, relation: Relation) -> None:
+        """The card as it would be after the update, checked by the card's form."""
+        current = {name: getattr(relation, name) for name in RELATION_FIELDS}
+        chosen = set(self.options.get("update_fields") or [])
+        incoming = {
+            k: v for k, v in outcome.data.items()
+            if k in RELATION_FIELDS and v not in (None, "") and (not chosen or k in chosen)
+        }
+        if "country" in incoming and "country" not in set(self.batch.mapping.values()):
+            incoming.pop("country")
+        merged = {**current, **incoming}
+        extra_now = dict(relation.extra or {})
+        extra_in = {k: v for k, v in outcome.extra.items() if v not in (None, "") and (not chosen or CUSTOM_PREFIX + k in chosen)}
+        form = self.card_form(self.card_data(merged, {**extra_now, **extra_in}))
+        if not form.is_valid():
+            self.add_form_errors(outcome, form)
+            return
+        after = form.relation_data
+        changes = {
+            name: [_as_text(current[name]), _as_text(after[name])]
+            for name in RELATION_FIELDS if name in incoming and _as_text(current[name]) != _as_text(after[name])
+        }
+        extra_after = form.extra_data
+        for code in extra_in:
+            if _as_text(extra_now.get(code)) != _as_text(extra_after.get(code)):
+                changes[CUSTOM_PREFIX + code] = [_as_text(extra_now.get(code)), _as_text(extra_after.get(code))]
+        outcome.data = {k: after[k] for k in incoming}
+        outcome.extra = {k: extra_after.get(k) for k in extra_in}
+        outcome.changes = changes
+        if not changes:
+            outcome.action = "unchanged"
+        self.service_rules(outcome, after)
+
+
+def _postcode_key(postcode: str) -> str:
+    return str(postcode or "").replace(" ", "").upper()
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.date):
+        return value.strftime("%d-%m-%Y")
+    return str(value)
+
+
+def _chunks(values: list, size: int = CHUNK):
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def summary_of(rows: list[dict[str, Any]]) -> dict[str, int]:
+    counts = {"new": 0, "update": 0, "ambiguous": 0, "duplicate": 0, "unchanged": 0, "error": 0}
+    for row in rows:
+        counts[row["action"]] += 1
+    return counts
+
+
+def import_check(*, batch: ImportBatch, progress: Callable[[int], None] | None = None) -> ImportBatch:
+    """Check every row and match it; writes nothing but the outcome on the import record."""
+    if batch.status not in (ImportBatch.Status.UPLOADED, ImportBatch.Status.QUEUED, ImportBatch.Status.CHECKING,
+                            ImportBatch.Status.CHECKED):
+        raise ImportRefused(_("This import has already been started."))
+    try:
+        outcomes = Checker(batch, progress).run()
+    except FileRefused as error:
+        batch.status, batch.message = ImportBatch.Status.FAILED, error.messages[0]
+        batch.save(update_fields=["status", "message"])
+        return batch
+    rows = [o.as_json() for o in outcomes]
+    batch.result = {"rows": rows, "summary": summary_of(rows)}
+    batch.rows_total = batch.rows_done = len(rows)
+    batch.status = ImportBatch.Status.CHECKED
+    batch.message = ""
+    batch.save(update_fields=["result", "rows_total", "rows_done", "status", "message"])
+    return batch
+
+
+def row_errors(batch: ImportBatch) -> list[tuple[int, str, str]]:
+    """(line, column, message) for every error, in file order."""
+    return [(row["line"], column, message) for row in batch.result.get("rows", []) for column, message in row["errors"]]
+
+
+def error_text(line: int, column: str, message: str) -> str:
+    if column:
+        return _("line %(line)s, %(column)s: %(message)s") % {"line": line, "column": column, "message": message}
+    return _("line %(line)s: %(message)s") % {"line": line, "message": message}
+
+
+# --- import ------------------------------------------------------------------------------------
+
+
+def import_reason(batch: ImportBatch) -> str:
+    return (_("import %(file)s by %(user)s") % {"file": batch.file_name, "user": batch.user.get_username()})[:100]
+
+
+def import_run(
+    *, actor: User, batch_id: Any, choices: dict[str, str] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportBatch:
+    """Create and update the checked rows, all or nothing, in one transaction. `choices` says per
+    line of an ambiguous row which card it is ("<pk>") or "new". A second start (a double
+    click, a second worker) finds the import no longer waiting and changes nothing."""
+    progress = progress or (lambda done: None)
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().select_related("tenant", "user").get(pk=batch_id)
+        if batch.status == ImportBatch.Status.IMPORTED:
+            raise ImportRefused(_("This file has already been imported."))
+        if batch.status not in (ImportBatch.Status.CHECKED, ImportBatch.Status.IMPORTING):
+            raise ImportRefused(_("Check the file before importing it."))
+        if actor.pk != batch.user_id or not actor.is_active or not can_enter(actor, batch.tenant) \
+                or not actor.has_perm(IMPORT_PERM, batch.tenant):
+            raise PermissionDenied
+        rows = batch.result.get("rows", [])
+        if any(row["action"] == "error" for row in rows):
+            raise ImportRefused(_("The file still has errors; correct them and upload it again."))
+        choices = choices or batch.options.get("choices") or {}
+        for row in rows:
+            if row["action"] == "ambiguous" and str(choices.get(str(row["line"]), "")) not in (
+                "new", *(str(pk) for pk in row["candidates"])
+            ):
+                raise ImportRefused(_("Choose for line %(line)s which relation it is, or a new one.") % {"line": row["line"]})
+        try:
+            created, updated = _apply(batch, rows, choices, progress)
+        except ValidationError as error:
+            transaction.set_rollback(True)
+            raise ImportRefused(error.messages) from None
+        batch.status = ImportBatch.Status.IMPORTED
+        batch.created_count, batch.updated_count = created, updated
+        batch.imported_at = timezone.now()
+        batch.rows_done = len(rows)
+        batch.options = {**batch.options, "choices": choices}
+        batch.save()
+    return batch
+
+
+def _apply(batch: ImportBatch, rows: list[dict], choices: dict[str, str], progress) -> tuple[int, int]:
+    actor, reason = batch.user, import_reason(batch)
+    departments = {d.pk: d for d in allowed_departments(actor, batch.tenant)}
+    types = {t.pk: t for t in membership_types()}
+    changes: list[ImportChange] = []
+    created = updated = 0
+    for index, row in enumerate(rows):
+        action, line = row["action"], row["line"]
+        relation_pk = row["relation"]
+        if action == "ambiguous":
+            choice = str(choices[str(line)])
+            action, relation_pk = ("new", None) if choice == "new" else ("update", int(choice))
+        data = {k: _from_json(k, v) for k, v in row["data"].items() if k in RELATION_FIELDS}
+        if row["action"] == "ambiguous":
+            # Not compared with the chosen card at the check: only the filled cells count.
+            data = {k: v for k, v in data.items() if v not in (None, "")}
+        try:
+            if action == "new":
+                department = departments.get(row["function"].get("department"))
+                function_type = types.get(row["function"].get("function_type"))
+                if department is None or function_type is None or not actor.has_perm("memberships.add_function", department):
+                    raise ValidationError(_("The department or membership is no longer available to you."))
+                relation = relation_create(
+                    actor=actor, tenant=department, data=data, extra=row["extra"], function_type=function_type,
+                    function_tenant=department, start_date=datetime.date.fromisoformat(row["function"]["start_date"]),
+                )
+                update_change_reason(relation, reason)
+                function = Function.objects.filter(relation=relation).order_by("pk").first()
+                changes.append(ImportChange(batch=batch, relation=relation, line=line, action=ImportChange.Action.CREATED,
+                                            after=_snapshot(relation), function_id=function.pk if function else None))
+                created += 1
+            elif action == "update" and (row["changes"] or row["action"] == "ambiguous"):
+                relation = Relation.objects.visible_to(actor, batch.tenant).get(pk=relation_pk)
+                before = _snapshot(relation)
+                extra = {**(relation.extra or {}), **row["extra"]} if row["extra"] else None
+                relation = relation_update(actor=actor, relation=relation, data=data, extra=extra)
+                update_change_reason(relation, reason)
+                changes.append(ImportChange(batch=batch, relation=relation, line=line, action=ImportChange.Action.UPDATED,
+                                            before=before, after=_snapshot(relation)))
+                updated += 1
+        except Relation.DoesNotExist:
+            raise ValidationError(error_text(line, "", _("The matching relation is no longer in your environment."))) from None
+        except ValidationError as error:
+            raise ValidationError([error_text(line, "", message) for message in error.messages]) from None
+        if index % PROGRESS_EVERY == PROGRESS_EVERY - 1:
+            progress(index + 1)
+    ImportChange.objects.bulk_create(changes, batch_size=CHUNK)
+    return created, updated
+
+
+def _from_json(name: str, value: Any) -> Any:
+    if name == "birth_date" and value:
+        return datetime.date.fromisoformat(value)
+    return value
+
+
+def _snapshot(relation: Relation) -> dict[str, Any]:
+    values = {name: getattr(relation, name) for name in RELATION_FIELDS}
+    values = {k: (v.isoformat() if isinstance(v, datetime.date) else v) for k, v in values.items()}
+    values["extra"] = relation.extra or {}
+    return values
+
+
+# --- undo --------------------------------------------------------------------------------------
+
+
+def undo_refusal(batch: ImportBatch) -> str | None:
+    """Why this import can no longer be undone, or None."""
+    if batch.status != ImportBatch.Status.IMPORTED or batch.imported_at is None:
+        return _("Only an import that was carried out can be undone.")
+    if timezone.now() - batch.imported_at > datetime.timedelta(days=UNDO_DAYS):
+        return _("An import can be undone within %(days)s days; this one is older.") % {"days": UNDO_DAYS}
+    changed = []
+    reason = import_reason(batch)
+    for change in batch.changes.select_related("relation"):
+        relation = change.relation
+        if relation is None:
+            changed.append(str(change.line))
+            continue
+        if _snapshot(relation) != change.after:
+            changed.append(f"{relation.number}")
+            continue
+        later = relation.history.filter(history_date__gt=batch.imported_at).exclude(history_change_reason=reason)
+        functions_later = Function.history.filter(relation_id=relation.pk, history_date__gt=batch.imported_at)
+        if change.function_id:
+            functions_later = functions_later.exclude(id=change.function_id, history_type="+")
+        if later.exists() or functions_later.exists() or (change.action == ImportChange.Action.CREATED and Function.objects.filter(
+                relation=relation).exclude(pk=change.function_id).exists()):
+            changed.append(f"{relation.number}")
+    if changed:
+        return _("These relations have changed since the import, so it can no longer be undone: %(numbers)s.") % {
+            "numbers": ", ".join(changed[:20]) + (" …" if len(changed) > 20 else "")
+        }
+    return None
+
+
+@transaction.atomic
+def import_undo(*, actor: User, batch_id: Any) -> ImportBatch:
+    """Take a whole import back: cards it made are deleted (with their membership), cards it
+    changed get their earlier values. Refused, with the reason, when any of them changed since."""
+    batch = ImportBatch.objects.select_for_update().select_related("user", "tenant").get(pk=batch_id)
+    if not actor.has_perm(IMPORT_PERM, batch.tenant):
+        raise PermissionDenied
+    refusal = undo_refusal(batch)
+    if refusal:
+        raise ImportRefused(refusal)
+    reason = _("undo of import %(file)s by %(user)s") % {"file": batch.file_name, "user": actor.get_username()}
+    for change in batch.changes.select_related("relation").order_by("-line"):
+        relation = change.relation
+        if change.action == ImportChange.Action.CREATED:
+            relation._history_user = actor
+            relation._change_reason = reason[:100]
+            for function in Function.objects.filter(relation=relation):
+                function._history_user = actor
+                function.delete()
+            relation.delete()
+        else:
+            before = {k: _from_json(k, v) for k, v in change.before.items() if k in RELATION_FIELDS}
+            relation = relation_update(actor=actor, relation=relation, data=before, extra=change.before.get("extra"))
+            update_change_reason(relation, reason[:100])
+    batch.status = ImportBatch.Status.UNDONE
+    batch.undone_at, batch.undone_by = timezone.now(), actor
+    batch.save(update_fields=["status", "undone_at", "undone_by"])
+    return batch
+
+
+# --- background --------------------------------------------------------------------------------
+
+
+def progress_writer(batch_id: Any) -> Callable[[int], None]:
+    """Report progress where the page can see it while the work runs inside its transaction:
+    on PostgreSQL through a second connection; elsewhere only when the step ends."""
+    if connection.vendor != "postgresql":
+        return lambda done: None
+    extra = connections.create_connection("default")
+
+    def write(done: int) -> None:
+        with extra.cursor() as cursor:
+            # The table name is the model's own, never input.
+            cursor.execute(f"UPDATE {ImportBatch._meta.db_table} SET rows_done = %s WHERE id = %s",  # noqa: S608
+                           [done, str(batch_id)])
+
+    write.connection = extra  # closed by the task
+    return write
+
+
+def import_start(*, actor: User, batch: ImportBatch, step: str, choices: dict[str, str] | None = None) -> ImportBatch:
+    """Check (step "check") or import (step "import") a file: at once for small files, through
+    the worker for large ones. The task starts once this transaction has committed."""
+    from .tasks import import_batch_run_task
+
+    if batch.rows_total <= BACKGROUND_ROWS:
+        if step == "check":
+            return import_check(batch=batch)
+        return import_run(actor=actor, batch_id=batch.pk, choices=choices)
+    with transaction.atomic():
+        locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if locked.is_busy:
+            raise ImportRefused(_("This file is already being processed."))
+        if step == "import" and locked.status != ImportBatch.Status.CHECKED:
+            raise ImportRefused(_("This file has already been imported.") if locked.status == ImportBatch.Status.IMPORTED
+                                else _("Check the file before importing it."))
+        locked.options = {**locked.options, "choices": choices or {}}
+        locked.status = ImportBatch.Status.QUEUED if step == "check" else ImportBatch.Status.IMPORTING
+        locked.rows_done = 0
+        locked.save(update_fields=["options", "status", "rows_done"])
+        transaction.on_commit(lambda: import_batch_run_task.delay(str(locked.pk), step))
+    return locked
+
+
+def import_batch_run(batch_id: str, step: str) -> ImportBatch:
+    """The worker's side of `import_start`; safe to run twice (a finished step is left alone)."""
+    batch = ImportBatch.objects.select_related("user", "tenant").get(pk=batch_id)
+    user = batch.user
+    if not user.is_active or not can_enter(user, batch.tenant) or not user.has_perm(IMPORT_PERM, batch.tenant):
+        batch.status, batch.message = ImportBatch.Status.FAILED, _("You may no longer import here.")
+        batch.save(update_fields=["status", "message"])
+        return batch
+    progress = progress_writer(batch.pk)
+    try:
+        if step == "check":
+            if batch.status != ImportBatch.Status.QUEUED:
+                return batch
+            batch.status = ImportBatch.Status.CHECKING
+            batch.save(update_fields=["status"])
+            return import_check(batch=batch, progress=progress)
+        if batch.status != ImportBatch.Status.IMPORTING:
+            return batch
+        try:
+            return import_run(actor=user, batch_id=batch.pk, progress=progress)
+        except ImportRefused as error:
+            ImportBatch.objects.filter(pk=batch.pk).update(
+                status=ImportBatch.Status.CHECKED, message=" ".join(error.messages)[:500]
+            )
+            return ImportBatch.objects.get(pk=batch.pk)
+    finally:
+        extra = getattr(progress, "connection", None)
+        if extra is not None:
+            extra.close()
+
+
+def field_label(key: str, custom_fields: list[CustomField]) -> str:
+    labels = {t.key: t.label for t in targets(custom_fields)}
+    return labels.get(key, capfirst(key))

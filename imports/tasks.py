@@ -1,0 +1,33 @@
+"""Background work of imports: checking and importing large files, the duplicate scans."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from relations.models import Relation
+from tenants.models import Tenant, User
+
+from . import services
+from .duplicates import duplicate_scan
+from .querysets import DUPLICATES_PERM
+
+
+@shared_task(name="imports.import_batch_run")
+def import_batch_run_task(batch_id: str, step: str) -> str:
+    return services.import_batch_run(batch_id, step).status
+
+
+@shared_task(name="imports.duplicate_scan_nightly")
+def duplicate_scan_nightly_task() -> int:
+    """Every card against every other: a repeat the same night only refreshes the same pairs."""
+    return duplicate_scan(queryset=Relation.objects.all())
+
+
+@shared_task(name="imports.duplicate_scan_environment")
+def duplicate_scan_environment_task(user_id: int, tenant_id: int) -> int:
+    """A scan asked for on the "Mogelijke dubbelen" page: the cards the user sees there, with
+    the permission checked again when it runs."""
+    user, tenant = User.objects.get(pk=user_id), Tenant.objects.get(pk=tenant_id)
+    if not user.is_active or not user.has_perm(DUPLICATES_PERM, tenant):
+        return 0
+    return duplicate_scan(queryset=Relation.objects.visible_to(user, tenant))

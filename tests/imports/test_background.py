@@ -1,0 +1,71 @@
+"""Large files are checked and imported by the worker, with progress, and the same checks."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from imports import services
+from imports.models import ImportBatch
+from memberships.models import FunctionType
+from relations.models import Relation
+from tests.celery_support import celery_worker, celery_worker_process  # noqa: F401 (fixtures)
+
+ROWS = 30
+
+
+def _file() -> SimpleUploadedFile:
+    lines = ["Voornaam;Achternaam;Geboortedatum;Afdeling"]
+    lines += [f"Lid;Achter{n};01-01-1980;Afdeling 1.{1 + n % 2}" for n in range(ROWS)]
+    return SimpleUploadedFile("groot.csv", "\r\n".join(lines).encode("cp1252"))
+
+
+def _check_data(batch: ImportBatch) -> dict:
+    return {"action": "check", "encoding": batch.encoding,
+            "function_type": FunctionType.objects.get(code="department_member").pk,
+            **{f"col_{k}": v for k, v in batch.mapping.items()}}
+
+
+@pytest.mark.django_db
+def test_it_queues_a_large_file_and_shows_progress(federation, login, monkeypatch, django_capture_on_commit_callbacks):
+    monkeypatch.setattr(services, "BACKGROUND_ROWS", 10)
+    client = login(federation.province_la)
+    client.post(reverse("import_upload"), {"file": _file()})
+    batch = ImportBatch.objects.get()
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        client.post(reverse("import_detail", kwargs={"pk": batch.pk}), _check_data(batch))
+    batch.refresh_from_db()
+    assert batch.status == "queued" and len(queued) == 1
+    page = client.get(reverse("import_detail", kwargs={"pk": batch.pk}), headers={"HX-Request": "true"}).content.decode()
+    assert 'data-testid="import-status"' in page and "0 van 30 regels" in page
+
+    # A second start while it waits is refused and queues nothing.
+    with pytest.raises(services.ImportRefused):
+        services.import_start(actor=federation.province_la, batch=batch, step="check")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_checks_and_imports_through_a_real_worker(celery_worker, federation, login, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(services, "BACKGROUND_ROWS", 10)
+    client = login(federation.province_la)
+    client.post(reverse("import_upload"), {"file": _file()})
+    batch = ImportBatch.objects.get()
+    client.post(reverse("import_detail", kwargs={"pk": batch.pk}), _check_data(batch))
+
+    def status_is(*wanted):
+        def done() -> bool:
+            batch.refresh_from_db()
+            return batch.status in wanted
+        return done
+
+    celery_worker.wait_for(status_is("checked", "failed"), timeout=90)
+    assert batch.status == "checked", batch.message
+    assert batch.result["summary"]["new"] == ROWS
+
+    client.post(reverse("import_run", kwargs={"pk": batch.pk}))
+    celery_worker.wait_for(status_is("imported", "checked", "failed"), timeout=120)
+    assert batch.status == "imported", batch.message
+    assert Relation.objects.filter(last_name__startswith="Achter").count() == ROWS
+    assert "imports.import_batch_run" in celery_worker.log()
