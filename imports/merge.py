@@ -72,6 +72,15 @@ def _move_data_problems(field: models.ForeignKey, keep: Relation, other: Relatio
     model._default_manager.filter(relation=other).update(relation=keep)
 
 
+def _move_card_views(field: models.ForeignKey, keep: Relation, other: Relation) -> None:
+    """The view log keeps one row per user, card and day: a day both cards were opened by the
+    same user stays once."""
+    model = field.model
+    kept_day = model._default_manager.filter(relation=keep, user_id=models.OuterRef("user_id"), day=models.OuterRef("day"))
+    model._default_manager.filter(models.Exists(kept_day), relation=other).delete()
+    model._default_manager.filter(relation=other).update(relation=keep)
+
+
 def _drop_pairs(field: models.ForeignKey, keep: Relation, other: Relation) -> None:
     """Candidate pairs of the other card: the pair with the kept card is settled by the merge;
     the others move to the kept card unless it already has that pair."""
@@ -97,9 +106,10 @@ def _earlier_merges(field: models.ForeignKey, keep: Relation, other: Relation) -
 MOVES: dict[tuple[str, str], Move] = {
     ("relations.CommunicationEntry", "relation"): _move_rows,
     ("memberships.Function", "relation"): _move_functions,
-    ("memberships.Registration", "relation"): _move_rows,
+    ("intake.Registration", "relation"): _move_rows,
     ("notifications.OutboundMail", "relation"): _move_rows,
-    ("notifications.DataProblem", "relation"): _move_data_problems,
+    ("quality.DataProblem", "relation"): _move_data_problems,
+    ("relations.RelationView", "relation"): _move_card_views,
     ("imports.ImportChange", "relation"): _move_rows,
     ("imports.DuplicateCandidate", "relation_a"): _drop_pairs,
     ("imports.DuplicateCandidate", "relation_b"): _drop_pairs,

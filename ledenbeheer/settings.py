@@ -4,6 +4,7 @@ Every variable is documented in docs/configuration.md. The helpers below fail lo
 they cannot read, so a typo in a deployment stops the process instead of silently using a default.
 """
 
+import ipaddress
 import os
 import sys
 from datetime import timedelta
@@ -12,6 +13,7 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -71,7 +73,8 @@ SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 ENVIRONMENT_NAME = env("ENVIRONMENT_NAME", "") or ""
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin behind our own login and second factor (tenants.two_factor.TwoFactorAdminSite).
+    "ledenbeheer.apps.TwoFactorAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -85,6 +88,7 @@ INSTALLED_APPS = [
     "guardian",
     "simple_history",
     "django_otp",
+    "django_otp.plugins.otp_totp",
     "axes",
     "tenants",
     "relations",
@@ -101,6 +105,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy from SECURE_CSP (below): scripts only from our own static files.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "tenants.middleware.PreferredLanguageMiddleware",
@@ -109,6 +115,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle timeout and absolute lifetime of a login; no-store and Permissions-Policy headers.
+    "tenants.sessions.SessionLifetimeMiddleware",
+    "tenants.sessions.PrivateResponseMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -200,7 +209,67 @@ AXES_USERNAME_CALLABLE = "tenants.backends.axes_username"
 AXES_LOCKOUT_CALLABLE = "tenants.views.accounts.locked_out"
 AXES_VERBOSE = False
 
+# Wrong second-factor codes count as failed logins too (tenants/views/accounts.py). Behind a proxy
+# the address is the visitor's, read as tenants/proxies.py explains (TRUSTED_PROXIES below).
+AXES_CLIENT_IP_CALLABLE = "tenants.proxies.client_address"
+
+# --- Security: sessions, two-factor login, proxies, shared counters, headers (docs/security.md) ---
+
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# A login ends after this long without a request, and this long after it began whatever happens.
+SESSION_IDLE_TIMEOUT = timedelta(minutes=envint("SESSION_IDLE_TIMEOUT_MINUTES", 30))
+SESSION_ABSOLUTE_LIFETIME = timedelta(hours=envint("SESSION_ABSOLUTE_LIFETIME_HOURS", 12))
+# The cookie and the stored session never outlive the absolute lifetime either.
+SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_LIFETIME.total_seconds())
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# Two-factor login (SPEC T9): the name authenticator apps show for the account.
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "Ledenbeheer")
+# Between the password and the code: how long the first step stays valid.
+TWO_FACTOR_PENDING_SECONDS = envint("TWO_FACTOR_PENDING_SECONDS", 300)
+
+# Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For is believed. Empty:
+# the direct peer is the visitor, and X-Forwarded-For is ignored.
+TRUSTED_PROXIES = envlist("TRUSTED_PROXIES", [])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an address or network") from None
+
+# Counters (intake rate limit, password-reset throttle) live in Django's cache. With more than one
+# web process it must be shared: CACHE_URL=redis://host:6379/1. Without it (the demo) each process
+# keeps its own in memory.
+CACHE_URL = env("CACHE_URL")
+if CACHE_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Forgot password: at most this many requests per visitor address and per e-mail address a window.
+PASSWORD_RESET_RATE_LIMIT = envint("PASSWORD_RESET_RATE_LIMIT", 5)
+PASSWORD_RESET_RATE_WINDOW = envint("PASSWORD_RESET_RATE_WINDOW", 3600)
+
+# Content-Security-Policy: scripts and styles only from our own static files (no inline script,
+# no eval); inline style attributes are allowed. data: images are Bootstrap's icons in its CSS.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "object-src": [CSP.NONE],
+}
+# Browser features the site never uses, switched off for it and anything it might embed.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+    "payment=(), usb=()"
+)
 
 LANGUAGE_CODE = "nl"
 # Our own short date format (d-m-Y) for the templates: ledenbeheer/formats/<language>/formats.py.

@@ -80,6 +80,30 @@ class LoginForm(auth_forms.AuthenticationForm):
         return username
 
 
+class TwoFactorCodeForm(forms.Form):
+    """The second step of a login: the app's six digits or one recovery code."""
+
+    code = forms.CharField(
+        label=_("Code"), max_length=20, strip=True,
+        help_text=_("The six digits your authenticator app shows, or one of your recovery codes."),
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "one-time-code", "inputmode": "text"}),
+    )
+
+
+class TwoFactorEnrolForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code from the app"), max_length=10, strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+class TwoFactorPolicyForm(forms.Form):
+    roles = forms.ModelMultipleChoiceField(
+        label=_("Roles that need two-factor login"), queryset=Role.objects.order_by("tenant_kind", "name"),
+        required=False, widget=forms.CheckboxSelectMultiple,
+    )
+
+
 class PasswordResetForm(auth_forms.PasswordResetForm):
     """Also reaches people who never set a password: a new department administrator logs in the
     first time through "forgot password" (SPEC T5)."""

@@ -8,12 +8,14 @@ from functools import reduce
 from operator import or_
 
 from django.conf import settings
+from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import AbstractUser, Permission
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device
 from simple_history.models import HistoricalRecords
 from treebeard.mp_tree import MP_Node
 
@@ -298,6 +300,8 @@ class AuditEvent(models.Model):
         LOOK_ALONG_STOPPED = "look_along_stopped", _("Stopped looking along with a department administrator")
         PERSONAL_DATA_EXPORTED = "personal_data_exported", _("Exported everything about a person (GDPR)")
         RELATION_ANONYMISED = "relation_anonymised", _("Anonymised a person on request (GDPR)")
+        TWO_FACTOR_RESET = "two_factor_reset", _("Reset a user's two-factor login")
+        TWO_FACTOR_POLICY_CHANGED = "two_factor_policy_changed", _("Changed which roles need two-factor login")
 
     created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -322,3 +326,79 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.get_action_display()}"
+
+
+# --- Two-factor login (SPEC T9) and the sessions of a login ----------------------------------------
+# The TOTP app itself is django-otp's TOTPDevice; the services are in tenants/two_factor.py and
+# tenants/sessions.py.
+
+
+class TwoFactorPolicy(models.Model):
+    """The national choice of roles whose holders must log in with a second factor. One row at
+    most; without it the default of tenants.two_factor.DEFAULT_REQUIRED_ROLES holds."""
+
+    required_roles = models.ManyToManyField(
+        Role, verbose_name=_("roles that need two-factor login"), blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("changed by"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("two-factor policy")
+        verbose_name_plural = _("two-factor policies")
+        permissions = [("reset_two_factor", _("Can reset a user's two-factor login"))]
+
+    def __str__(self) -> str:
+        return str(_("two-factor policy"))
+
+
+class RecoveryCodeDevice(Device):
+    """A user's ten one-time recovery codes, as a django-otp device so that logging in with one
+    marks the session as verified like the app does. The codes are stored hashed."""
+
+    class Meta:
+        verbose_name = _("recovery codes")
+        verbose_name_plural = _("recovery codes")
+
+    def verify_token(self, token) -> bool:
+        typed = "".join(str(token).split()).replace("-", "").upper()
+        for code in self.codes.filter(used_at__isnull=True):
+            if check_password(typed, code.code_hash):
+                # Only the request that marks the code used may log in with it.
+                used = RecoveryCode.objects.filter(pk=code.pk, used_at__isnull=True).update(used_at=timezone.now())
+                return used == 1
+        return False
+
+
+class RecoveryCode(models.Model):
+    device = models.ForeignKey(RecoveryCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    code_hash = models.CharField(max_length=128)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recovery code")
+        verbose_name_plural = _("recovery codes")
+
+    def __str__(self) -> str:
+        return f"{self.device} #{self.pk}"
+
+
+class LoginSession(models.Model):
+    """The session a login started, so that a password change or a second-factor reset can end a
+    user's other sessions whatever the session store is (database or Redis)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="login_sessions"
+    )
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("login session")
+        verbose_name_plural = _("login sessions")
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.created_at:%Y-%m-%d %H:%M}"

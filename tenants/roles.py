@@ -34,6 +34,9 @@ NATIONAL_ONLY = frozenset(
         "relations.anonymise_relation",
         "relations.view_relationview",
         "quality.change_retentionsetting",
+        # Two-factor login (SPEC T9): which roles need it, and resetting someone's second factor.
+        "tenants.change_twofactorpolicy",
+        "tenants.reset_two_factor",
     }
 )
 

@@ -5,6 +5,11 @@ from .views import accounts, environments, tenants, users
 urlpatterns = [
     path("", environments.home, name="home"),
     path("accounts/login/", accounts.LoginView.as_view(), name="login"),
+    path("accounts/login/code/", accounts.login_two_factor, name="login_two_factor"),
+    path("accounts/two-factor/", accounts.two_factor_settings, name="two_factor_settings"),
+    path("accounts/two-factor/setup/", accounts.two_factor_enrol, name="two_factor_enrol"),
+    path("accounts/two-factor/recovery-codes/", accounts.two_factor_recovery_codes, name="two_factor_recovery_codes"),
+    path("accounts/two-factor/disable/", accounts.two_factor_disable, name="two_factor_disable"),
     path("accounts/logout/", accounts.auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/change/", accounts.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/reset/", accounts.PasswordResetView.as_view(), name="password_reset"),
@@ -35,5 +40,7 @@ urlpatterns = [
     path("users/<int:pk>/block/", users.user_block, name="user_block"),
     path("users/<int:pk>/unblock/", users.user_unblock, name="user_unblock"),
     path("users/<int:pk>/invitation/", users.user_send_invitation, name="user_send_invitation"),
+    path("users/<int:pk>/two-factor/reset/", accounts.user_two_factor_reset, name="user_two_factor_reset"),
+    path("settings/two-factor/", accounts.two_factor_policy, name="two_factor_policy"),
     path("users/<int:pk>/temporary-password/", users.user_temporary_password, name="user_temporary_password"),
 ]

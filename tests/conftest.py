@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
+from django.core.cache import cache
 from django.test import override_settings
 
 from tenants.models import Tenant, User
@@ -44,6 +45,8 @@ def _test_settings(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.SITE_URL = "http://testserver"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Rate limits and throttles count in the cache: every test starts with none counted.
+    cache.clear()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('notifications', '0003_quality_moves_to_quality_app'),
-        ('tenants', '0003_gdpr'),
+        ('tenants', '0003_two_factor_and_login_sessions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

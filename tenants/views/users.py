@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from .. import services
+from .. import services, two_factor
 from ..access import can_manage_user, environment_required, get_user_or_404, require_perm
 from ..forms import RoleAssignmentForm, TemporaryPasswordForm, UserCreateForm
 from ..models import RoleAssignment, Tenant, User
@@ -110,6 +110,9 @@ def user_detail(request, pk: int):
         "can_unblock": can_manage_user(request.user, user, "tenants.unblock_user", assignments),
         "can_give_role": request.user.has_perm("tenants.add_roleassignment", request.tenant),
         "is_locked_out": services.user_is_locked_out(user),
+        # Two-factor login (tenants/two_factor.py): whether it is on, and who may reset it.
+        "has_second_factor": two_factor.has_second_factor(user),
+        "can_reset_two_factor": can_manage_user(request.user, user, "tenants.reset_two_factor", assignments),
     }
     return render(request, "tenants/user_detail.html", context)
 

@@ -10,8 +10,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from imports import merge as merging
 from imports.models import DuplicateCandidate, ImportBatch, ImportChange, Merge
-from memberships.models import Function, Registration
-from relations.models import CommunicationEntry, Relation
+from intake.models import Registration
+from memberships.models import Function
+from notifications.models import OutboundMail
+from quality.models import DataProblem
+from relations.models import CommunicationEntry, Relation, RelationView
 from relations.services import communication_entry_add
 from tenants.models import AuditEvent
 from tests.factories import give_function, make_intake_form, make_relation
@@ -36,8 +39,6 @@ def _rows_pointing_at(relations: list[Relation]) -> dict[tuple[str, str], set]:
 
 @pytest.fixture
 def two_cards(federation):
-    from notifications.models import DataProblem, OutboundMail
-
     keep = make_relation(federation.department11, last_name="Vries", first_name="Jan", email="jan@example.nl",
                          birth_date=datetime.date(1970, 1, 1))
     other = make_relation(federation.department12, last_name="Vries", first_name="J.", email="jdv@example.nl",
@@ -59,6 +60,9 @@ def two_cards(federation):
     batch = ImportBatch.objects.create(tenant=federation.province1, user=federation.province_la, file_name="x.csv",
                                        file_type="csv", status="imported")
     ImportChange.objects.create(batch=batch, relation=other, line=2, action="created")
+    # Both cards opened by the same user today, the other one also yesterday: one row a day stays.
+    for card, day in ((keep, TODAY), (other, TODAY), (other, TODAY - datetime.timedelta(days=1))):
+        RelationView.objects.create(relation=card, user=federation.province_la, day=day)
     DuplicateCandidate.objects.create(relation_a=min(keep, other, key=lambda r: r.pk), relation_b=max(keep, other, key=lambda r: r.pk),
                                       score=90, reasons=["birth_name"])
     DuplicateCandidate.objects.create(relation_a=min(third, other, key=lambda r: r.pk), relation_b=max(third, other, key=lambda r: r.pk),
@@ -95,10 +99,11 @@ def test_it_moves_every_row_of_every_model_to_the_kept_card(two_cards, federatio
     after = _rows_pointing_at([keep, other])
     pointing_at_other = _rows_pointing_at([other])
     # By design: the pair of the two merged cards is settled, the twin function joined the kept
-    # card's own, and the merge's own archive row points at the other card.
+    # card's own, the merge's own archive row points at the other card, and a day both cards were
+    # opened by the same user stays once in the view log.
     settled = {
         ("imports.DuplicateCandidate", "relation_a"), ("imports.DuplicateCandidate", "relation_b"),
-        ("memberships.Function", "relation"), ("imports.Merge", "merged"),
+        ("memberships.Function", "relation"), ("imports.Merge", "merged"), ("relations.RelationView", "relation"),
     }
     for key, pks in before.items():
         if key in settled:
@@ -106,6 +111,10 @@ def test_it_moves_every_row_of_every_model_to_the_kept_card(two_cards, federatio
         assert pks <= after[key], f"{key}: rows lost"
         assert not pointing_at_other[key], f"{key}: rows still point at the merged card"
     assert not Function.objects.filter(relation=other).exists()
+    assert sorted(RelationView.objects.filter(relation=keep).values_list("day", flat=True)) == [
+        TODAY - datetime.timedelta(days=1), TODAY,
+    ]
+    assert not RelationView.objects.filter(relation=other).exists()
     assert pointing_at_other[("imports.Merge", "merged")] == {Merge.objects.get(merged=other).pk}
     joined = Function.objects.get(relation=keep, function_type__code="department_member", tenant=federation.department11)
     assert joined.start_date == twin.start_date

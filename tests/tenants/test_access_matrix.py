@@ -188,6 +188,22 @@ MATRIX: dict[tuple[str, str, str], tuple[int, ...]] = {
     ("POST", "user_temporary_password", "u_department11"): (403, 302, 403, 302, 403, 403, 404, 404, 302),
     ("POST", "user_temporary_password", "u_province1_national"): (403, 302, 403, 403, 403, 404, 404, 404, 302),
     ("POST", "user_temporary_password", "missing"):        (403, 404, 404, 404, 404, 404, 404, 404, 404),
+    # Two-factor login (tests/tenants/test_two_factor.py). One's own page: every logged-in user.
+    # New recovery codes and turning it off need a session verified by the second factor, which
+    # none of these (password-only) sessions is.
+    ("GET", "two_factor_settings", "-"):                   (200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("POST", "two_factor_recovery_codes", "-"):            (403, 403, 403, 403, 403, 403, 403, 403, 403),
+    ("POST", "two_factor_disable", "-"):                   (403, 403, 403, 403, 403, 403, 403, 403, 403),
+    # Which roles need it: national's choice.
+    ("GET", "two_factor_policy", "-"):                     (403, 200, 403, 403, 403, 403, 403, 403, 200),
+    ("POST", "two_factor_policy", "-"):                    (403, 302, 403, 403, 403, 403, 403, 403, 302),
+    # Resetting someone's second factor: national system administrators only; the object first.
+    ("POST", "user_two_factor_reset", "u_national"):       (403, 302, 403, 404, 404, 404, 404, 404, 404),
+    ("POST", "user_two_factor_reset", "u_province1"):      (403, 302, 403, 403, 403, 404, 404, 404, 302),
+    ("POST", "user_two_factor_reset", "u_province2"):      (403, 302, 403, 404, 404, 404, 403, 404, 404),
+    ("POST", "user_two_factor_reset", "u_department11"):   (403, 302, 403, 403, 403, 403, 404, 404, 302),
+    ("POST", "user_two_factor_reset", "u_province1_national"): (403, 302, 403, 403, 403, 404, 404, 404, 302),
+    ("POST", "user_two_factor_reset", "missing"):          (403, 404, 404, 404, 404, 404, 404, 404, 404),
 }
 
 # Cells where the code answers differently from the oracle: (method, URL name, object, actor) →
@@ -204,6 +220,10 @@ PUBLIC = {
     "password_reset_confirm": "guarded by the one-time token in the URL",
     "password_reset_complete": "static confirmation",
     "set_language": "choosing Dutch or English before logging in",
+    "login_two_factor": "the second step of the way in: only for the user who passed the password "
+    "step in this session, minutes ago (tests/tenants/test_two_factor.py)",
+    "two_factor_enrol": "setting up the app: one's own account, or the user who passed the password "
+    "step in this session (tests/tenants/test_two_factor.py)",
     "intake_public": "the public intake form of the website: honeypot, rate limit, unguessable address "
     "(tests/memberships/test_intake.py)",
 }
@@ -250,7 +270,8 @@ def _post_data(url_name: str, probe: str, objects: dict) -> dict:
 
 
 def _url(url_name: str, probe: str, objects: dict) -> str:
-    if url_name in ("home", "password_change", "switch_environment", "user_list", "user_create"):
+    if url_name in ("home", "password_change", "switch_environment", "user_list", "user_create",
+                    "two_factor_settings", "two_factor_recovery_codes", "two_factor_disable", "two_factor_policy"):
         return reverse(url_name)
     if url_name in ("tenant_detail", "tenant_edit", "tenant_logo"):
         pk = MISSING_PK if probe == "missing" else objects[probe].pk
@@ -527,6 +548,11 @@ PUBLIC_CHECKS = [
     ("set_language", {}, "POST", {"language": "en", "next": "/"}, 302, "home"),
     # No login asked; an address no form has is simply not found.
     ("intake_public", {"slug": "bestaat-niet"}, "GET", {}, 404, None),
+    # Without the password step in this session: back to the login page, nothing shown.
+    ("login_two_factor", {}, "GET", {}, 302, "login"),
+    ("login_two_factor", {}, "POST", {"code": "123456"}, 302, "login"),
+    ("two_factor_enrol", {}, "GET", {}, 302, "login"),
+    ("two_factor_enrol", {}, "POST", {"code": "123456"}, 302, "login"),
 ]
 
 

@@ -147,7 +147,7 @@ def test_it_shows_a_printable_report(federation, members, login):
     response = client.get(reverse("wizard_run", args=[wizard.pk]), {"day": TODAY.isoformat(), "output": "report"})
     assert response.status_code == 200
     assert _names(_grid_rows(response), members) == MEMBER_LIST_ORACLE["national_sb"]
-    assert b"window.print()" in response.content
+    assert b'data-action="print"' in response.content
 
 
 def test_it_shows_the_list_by_section_and_filters_it(federation, login):

@@ -10,8 +10,9 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from tenants.models import Role, RoleAssignment, Tenant, TenantKind, User
+from tenants.models import Role, RoleAssignment, Tenant, TenantKind, TwoFactorPolicy, User
 from tenants.services import tenant_create
+from tenants.two_factor import two_factor_policy_set
 
 DEMO_PASSWORD = "ledenbeheer-demo"  # noqa: S105  (printed for the demo; never used outside it)
 NATIONAL_NAME = "Landelijke Jongerenfederatie"
@@ -77,6 +78,10 @@ class Command(BaseCommand):
                 email="info@federatie.example", language="nl", postal_city="Utrecht",
             )
         tenants: dict = {"national": national}
+        if not TwoFactorPolicy.objects.exists():
+            # The demo is for trying things out: no role needs a phone app to log in. National can
+            # require it per role (Two-factor login page), as the default outside the demo does.
+            two_factor_policy_set(actor=None, roles=[])
         for province_name, departments in PROVINCES.items():
             province = self._child(national, TenantKind.PROVINCE, f"Provincie {province_name}")
             tenants[province_name] = province
@@ -144,6 +149,7 @@ class Command(BaseCommand):
         for username, _first, _last, role_code, where in DEMO_USERS:
             place = tenants[where].name
             self.stdout.write(f"  {username:<14} {Role.objects.get(code=role_code).label} — {place}")
+        self.stdout.write("Two-factor login: optional for every role in the demo.")
         self.stdout.write(f"Wachtwoord: {password}")
 
     def _intake(self, national: Tenant) -> None:
