@@ -136,8 +136,11 @@ test: install ## run the test suite (PYTEST_ARGS passes extra arguments to pytes
 	fi; \
 	exit $$status
 
-lint: install ## ruff check
+# import-linter holds the apps' layers (contracts in pyproject.toml, explained in
+# docs/architecture.md); without a cache it leaves nothing behind in the checkout.
+lint: install ## ruff check, then the import-linter layer contracts
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 messages: install ## update the Dutch translation files and compile them (needs gettext)
 	@command -v msgfmt >/dev/null 2>&1 || { echo "gettext is missing: install it (e.g. apt-get install gettext) and run make again" >&2; exit 1; }

@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class BillingConfig(AppConfig):
     name = "billing"
     verbose_name = _("Billing")
+
+    def ready(self) -> None:
+        # Imported here, not at the top: Django loads apps.py before any model exists.
+        from relations import card
+
+        # The person's invoices and mandate on their card (relations does not know billing).
+        card.tab_register(card.CardTab("billing", _("Billing"), "relation_billing", 60, permission="billing.view_invoice"))

@@ -18,6 +18,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from simple_history.utils import update_change_reason
 
+from memberships.card import relation_create
 from memberships.models import Function, FunctionType
 from memberships.services import function_start_check
 from relations.forms import RelationForm
@@ -25,7 +26,6 @@ from relations.models import CustomField, CustomFieldType, Relation
 from relations.services import (
     RELATION_FIELDS,
     custom_fields_for,
-    relation_create,
     relation_update,
     relation_validate,
 )

@@ -20,10 +20,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from memberships.card import relation_create
 from memberships.models import Function
 from memberships.services import function_start
 from relations.models import Relation
-from relations.services import custom_fields_for, relation_create
+from relations.services import custom_fields_for
 from tenants.models import Tenant, TenantKind, User
 
 from .models import IntakeForm, IntakeFormRow, Registration, RegistrationStatus

@@ -7,9 +7,8 @@ import datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from memberships.forms import FunctionEndForm
+from memberships.forms import FunctionEndForm, RelationCreateForm
 from memberships.models import FunctionType
-from relations.forms import RelationCreateForm
 from tenants.forms import DateInput
 from tenants.models import Tenant
 

@@ -28,11 +28,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from intake import services as intake
 from intake.forms import IntakeSubmissionForm, field_name
 from memberships import services
+from memberships.card import relation_create
 from relations.exports import download_response, with_column_data
 from relations.filters import RelationFilter, export_columns
 from relations.forms import RelationForm, add_service_error
 from relations.models import Relation
-from relations.services import custom_fields_for, relation_create, relation_update
+from relations.services import custom_fields_for, relation_update
 from relations.views.card import relation_history_events
 from tenants.access import environment_required, ledenmodule_departments
 from tenants.middleware import environment_keep

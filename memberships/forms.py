@@ -1,6 +1,7 @@
-"""Forms of the "Functies" tab: add, end and transfer. Forms validate; services decide: the
-rules about dates and environments live in memberships.services, and the views show their
-refusals on these forms."""
+"""Forms of the "Functies" tab: add, end and transfer; "+ Relatie" (the card with its first
+function); the federation's cancellation reasons. Forms validate; services decide: the rules
+about dates and environments live in memberships.services, and the views show their refusals on
+these forms."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from relations.forms import RelationForm
 from tenants.forms import DateInput, tenant_choice_label
 from tenants.models import Tenant
 
@@ -27,6 +29,23 @@ class FunctionForm(forms.Form):
         self.fields["tenant"].queryset = tenants
         self.fields["tenant"].label_from_instance = tenant_choice_label
 
+
+
+class RelationCreateForm(RelationForm):
+    """"+ Relatie": the card and its first function in one form (SPEC R1/R3)."""
+
+    function_type = forms.ModelChoiceField(label=_("Function"), queryset=FunctionType.objects.none())
+    tenant = forms.ModelChoiceField(
+        label=_("Held in"), queryset=Tenant.objects.none(),
+        help_text=_("A department, province or the federation, matching the function."),
+    )
+    start_date = forms.DateField(label=_("Start date"), widget=DateInput, initial=datetime.date.today)
+
+    def __init__(self, *args, tenants, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["function_type"].queryset = FunctionType.objects.filter(active=True)
+        self.fields["tenant"].queryset = tenants
+        self.fields["tenant"].label_from_instance = tenant_choice_label
 
 
 class FunctionEndForm(forms.Form):
@@ -87,3 +106,9 @@ class NoticeRuleForm(forms.ModelForm):
             if day is not None and not 1 <= day <= 31:
                 self.add_error(f"{prefix}_day", _("A day is a number from 1 to 31."))
         return cleaned
+
+
+class CancellationReasonForm(forms.ModelForm):
+    class Meta:
+        model = CancellationReason
+        fields = ["name", "order", "active"]

@@ -1,10 +1,13 @@
-"""URLs of functions on the relation card and of the federation's notice-rule settings."""
+"""URLs of "+ Relatie" (a card with its first function), functions on the relation card, and the
+federation's settings for ending memberships: notice rules and cancellation reasons."""
 
 from django.urls import path
 
 from . import views
 
 urlpatterns = [
+    # A new card with its first function.
+    path("relations/new/", views.relation_create, name="relation_create"),
     # Functions on the card.
     path("relations/<int:pk>/functions/", views.function_list, name="function_list"),
     path("relations/<int:pk>/functions/new/", views.function_add, name="function_add"),
@@ -18,4 +21,7 @@ urlpatterns = [
     path("settings/notice-rules/<int:pk>/delete/", views.notice_rule_delete, name="notice_rule_delete"),
     # Ending the memberships of relations selected in the relation list.
     path("relations/bulk-end/", views.memberships_bulk_end, name="memberships_bulk_end"),
+    # The federation's reasons for ending a membership.
+    path("settings/cancellation-reasons/", views.cancellation_reason_list, name="cancellation_reason_list"),
+    path("settings/cancellation-reasons/<int:pk>/", views.cancellation_reason_edit, name="cancellation_reason_edit"),
 ]

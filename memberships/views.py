@@ -1,5 +1,6 @@
-"""The card's "Functies" tab: list, add, end, delete (national only) and transfer (SPEC R3–R6);
-the federation's notice rules for ending memberships."""
+""""+ Relatie" (a new card with its first function); the card's "Functies" tab: list, add, end,
+delete (national only) and transfer (SPEC R3–R6); the federation's notice rules and cancellation
+reasons for ending memberships."""
 
 from __future__ import annotations
 
@@ -16,20 +17,65 @@ from django.views.decorators.http import require_http_methods, require_POST
 from relations.access import get_relation_or_404
 from relations.forms import add_service_error
 from relations.models import Relation
-from relations.views.card import card_context, function_tenants
-from relations.views.search import clean_query_string, list_url, selected_ids
+from relations.selection import clean_query_string, list_url, selected_ids
+from relations.services import custom_fields_for, relation_home_for
+from relations.views.card import card_context
 from tenants.access import environment_required, require_perm
 from tenants.models import Tenant, TenantKind
 
-from . import services
+from . import card, services
 from .forms import (
+    CancellationReasonForm,
     FunctionEndForm,
     FunctionForm,
     MembershipsBulkEndForm,
     MemberTransferForm,
     NoticeRuleForm,
+    RelationCreateForm,
 )
-from .models import Function, NoticeRule
+from .models import CancellationReason, Function, NoticeRule
+
+
+def function_tenants(request):
+    """Where a function may be given from this environment: its own subtree."""
+    return Tenant.objects.visible_to(request.user, request.tenant).order_by("path")
+
+
+# --- "+ Relatie" -------------------------------------------------------------------------------
+
+
+@environment_required
+@require_http_methods(["GET", "POST"])
+def relation_create(request):
+    require_perm(request, "relations.add_relation")
+    form = RelationCreateForm(
+        request.POST or None, custom_fields=custom_fields_for(request.tenant),
+        tenants=function_tenants(request), initial={"tenant": request.tenant},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        function_tenant = data["tenant"]
+        if not request.user.has_perm("memberships.add_function", function_tenant):
+            raise PermissionDenied
+        try:
+            relation = card.relation_create(
+                actor=request.user,
+                tenant=relation_home_for(function_tenant=function_tenant, environment=request.tenant), data=form.relation_data, extra=form.extra_data,
+                function_type=data["function_type"], function_tenant=function_tenant,
+                start_date=data["start_date"],
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(
+                request, _("%(name)s has been added with relation number %(number)s.")
+                % {"name": relation.display_name, "number": relation.number},
+            )
+            return redirect("relation_detail", pk=relation.pk)
+    return render(request, "relations/relation_form.html", {"form": form, "relation": None})
+
+
+# --- the Functions tab -------------------------------------------------------------------------
 
 
 def _get_function_or_404(relation: Relation, pk: int) -> Function:
@@ -285,3 +331,32 @@ def memberships_bulk_end(request):
     }
     return render(request, "memberships/memberships_bulk_end.html", context)
 
+
+# --- the federation's reasons for ending a membership: a national configuration screen ---
+
+
+@environment_required
+@require_http_methods(["GET", "POST"])
+def cancellation_reason_list(request):
+    """The federation's list of reasons for ending a membership (national only)."""
+    require_perm(request, "memberships.change_cancellationreason")
+    reasons = CancellationReason.objects.all()
+    form = CancellationReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("The reason has been added."))
+        return redirect("cancellation_reason_list")
+    return render(request, "memberships/cancellation_reason_list.html", {"reasons": reasons, "form": form})
+
+
+@environment_required
+@require_http_methods(["GET", "POST"])
+def cancellation_reason_edit(request, pk: int):
+    require_perm(request, "memberships.change_cancellationreason")
+    reason = get_object_or_404(CancellationReason, pk=pk)
+    form = CancellationReasonForm(request.POST or None, instance=reason)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("The reason has been saved."))
+        return redirect("cancellation_reason_list")
+    return render(request, "memberships/cancellation_reason_form.html", {"form": form, "reason": reason})

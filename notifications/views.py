@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from relations.access import get_relation_or_404
 from relations.forms import add_service_error
 from relations.models import CommunicationEntry, Relation
-from relations.views.search import clean_query_string, list_url, selected_ids
+from relations.selection import clean_query_string, list_url, selected_ids
 from tenants.access import environment_required, require_perm
 
 from . import services

@@ -10,8 +10,17 @@ class QualityConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here, not at the top: Django loads apps.py before any model exists.
+        from relations import card
         from relations.privacy import personal_data_register
 
+        from . import services
         from .privacy import DATA_PROBLEMS
 
         personal_data_register(DATA_PROBLEMS)
+        # The card shows what to complete on it, and saving it opens and closes its problems at
+        # once (SPEC N2); relations offers the places, quality fills them (docs/architecture.md).
+        card.panel_register(card.CardPanel(
+            "quality_problems", "quality/_card_problems.html",
+            lambda request, relation: {"problems": services.relation_problems(relation.pk)},
+        ))
+        card.after_save_register("quality_recheck", lambda relation: services.relation_recheck(relation_id=relation.pk))

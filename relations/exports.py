@@ -6,8 +6,10 @@ leading `'` so a spreadsheet never runs it as a formula. In XLSX every text is w
 cell, which Excel never evaluates, so the value stays as it was typed; dates are real dates shown
 dd-mm-jjjj. Both read the rows in chunks of 2,000, so a large export never holds the whole result
 in memory. Every export of personal data is logged (who, environment, what, rows) through
-`wizards.services.export_log_record`. The `*_write` functions write to a file and report progress,
-for the background exports of the selection wizards.
+`relations.services.export_log_record`. The `*_write` functions write to a file and report
+progress, for the background exports of the selection wizards. What a column needs loaded
+alongside beyond the card itself (current memberships) comes from the app that knows it, through
+`column_data_register`.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils.translation import gettext
 from openpyxl import Workbook
@@ -32,6 +34,7 @@ from tenants.models import Tenant, User
 
 from .filters import Column, as_text
 from .models import Relation
+from .services import export_log_record
 
 logger = logging.getLogger("ledenbeheer.exports")
 
@@ -49,30 +52,25 @@ def csv_cell(value: Any) -> str:
     return text
 
 
+ColumnData = Callable[[QuerySet[Relation], Tenant], QuerySet[Relation]]
+_column_data: dict[str, ColumnData] = {}
+
+
+def column_data_register(needs: str, load: ColumnData) -> None:
+    """`load(queryset, tenant)` adds what columns with `needs=<needs>` read (memberships
+    registers "memberships", a prefetch of the current memberships)."""
+    _column_data[needs] = load
+
+
 def with_column_data(queryset: QuerySet[Relation], columns: list[Column], tenant: Tenant) -> QuerySet[Relation]:
     """The queryset with what the columns need loaded alongside (a join or one prefetch query per
     chunk of rows)."""
     needs = {c.needs for c in columns}
     if "tenant" in needs:
         queryset = queryset.select_related("tenant")
-    if "memberships" in needs:
-        queryset = queryset.prefetch_related(current_memberships_prefetch(tenant))
+    for need in sorted(needs & _column_data.keys()):
+        queryset = _column_data[need](queryset, tenant)
     return queryset
-
-
-def current_memberships_prefetch(tenant: Tenant, day: datetime.date | None = None) -> Prefetch:
-    """The memberships each relation holds now in the environment's subtree, with their tenant:
-    one query for a whole page (or chunk), never one per row."""
-    from memberships.models import Function
-
-    memberships = (
-        Function.objects.memberships()
-        .active_on(day or datetime.date.today())
-        .filter(tenant.subtree_filter("tenant"))
-        .select_related("tenant")
-        .order_by("tenant__name", "pk")
-    )
-    return Prefetch("functions", queryset=memberships, to_attr="current_memberships")
 
 
 def _rows(rows: QuerySet | Iterable, columns: list[Column]) -> Iterator[list[Any]]:
@@ -83,8 +81,6 @@ def _rows(rows: QuerySet | Iterable, columns: list[Column]) -> Iterator[list[Any
 
 
 def _log(*, actor: User, tenant: Tenant, fmt: str, rows: int, what: str | None = None) -> None:
-    from wizards.services import export_log_record
-
     what = what or gettext("Relation search")
     logger.info(
         "%s exported %d relations as %s from %s (%s)",

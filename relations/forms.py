@@ -1,5 +1,6 @@
-"""Forms of the relation card: the card with its custom fields, the first function of a new
-relation, and the communication log. Forms validate; services decide."""
+"""Forms of the relation card: the card with its custom fields and the communication log (the
+first function of a new card is added by memberships.forms.RelationCreateForm). Forms validate;
+services decide."""
 
 from __future__ import annotations
 
@@ -11,9 +12,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from ledenbeheer.addresses import clean_postcode
-from memberships.models import FunctionType
-from tenants.forms import DateInput, tenant_choice_label
-from tenants.models import Tenant
+from tenants.forms import DateInput
 
 from .models import (
     CommunicationEntry,
@@ -145,23 +144,6 @@ class RelationForm(forms.ModelForm):
     @property
     def extra_data(self) -> dict[str, Any]:
         return {f.code: self.cleaned_data.get(f"extra_{f.code}") for f in self.custom_fields}
-
-
-class RelationCreateForm(RelationForm):
-    """"+ Relatie": the card and its first function in one form (SPEC R1/R3)."""
-
-    function_type = forms.ModelChoiceField(label=_("Function"), queryset=FunctionType.objects.none())
-    tenant = forms.ModelChoiceField(
-        label=_("Held in"), queryset=Tenant.objects.none(),
-        help_text=_("A department, province or the federation, matching the function."),
-    )
-    start_date = forms.DateField(label=_("Start date"), widget=DateInput, initial=datetime.date.today)
-
-    def __init__(self, *args, tenants, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["function_type"].queryset = FunctionType.objects.filter(active=True)
-        self.fields["tenant"].queryset = tenants
-        self.fields["tenant"].label_from_instance = tenant_choice_label
 
 
 # --- communication log -------------------------------------------------------------------------

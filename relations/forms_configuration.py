@@ -1,11 +1,10 @@
-"""Forms of the configuration screens: custom fields, communication types, cancellation reasons."""
+"""Forms of the configuration screens: custom fields and communication types (the cancellation
+reasons are memberships')."""
 
 from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-
-from memberships.models import CancellationReason
 
 from .models import CommunicationType, CustomField, CustomFieldType
 
@@ -29,9 +28,3 @@ class CommunicationTypeForm(forms.ModelForm):
     class Meta:
         model = CommunicationType
         fields = ["code", "name"]
-
-
-class CancellationReasonForm(forms.ModelForm):
-    class Meta:
-        model = CancellationReason
-        fields = ["name", "order", "active"]

@@ -1,10 +1,12 @@
-"""Use cases of relation cards: create (always with a first function), update, custom fields,
-the communication log and the magazine flag."""
+"""Use cases of relation cards: create, update, custom fields, the communication log, the export
+log and the magazine flag. A new card always gets its first function in the same transaction:
+memberships.card.relation_create does both."""
 
 from __future__ import annotations
 
 import datetime
 import decimal
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -16,11 +18,13 @@ from ledenbeheer.addresses import clean_postcode
 from tenants.models import Tenant, TenantKind, User
 from tenants.services import user_email_change
 
+from . import card
 from .models import (
     CommunicationEntry,
     CommunicationType,
     CustomField,
     CustomFieldType,
+    ExportLog,
     MagazineDelivery,
     Relation,
     RelationKind,
@@ -129,18 +133,15 @@ def relation_validate(relation: Relation) -> None:
 @transaction.atomic
 def relation_create(
     *,
-    actor: User,
+    actor: User | None,
     tenant: Tenant,
     data: dict[str, Any],
     extra: dict[str, Any] | None = None,
-    function_type,
-    function_tenant: Tenant,
-    start_date: datetime.date,
+    complete: Callable[[Relation], object] | None = None,
 ) -> Relation:
-    """Create a relation card together with its first function (SPEC R1/R3): a new relation is
-    never left without a function."""
-    from memberships.services import function_start
-
+    """Create a relation card. `complete(relation)` runs right after the save, in the same
+    transaction and before the after-save checks (relations.card): memberships gives the card its
+    first function there (SPEC R1/R3), so the checks see the card as it will be."""
     relation = Relation(tenant=tenant, **{k: v for k, v in data.items() if k in RELATION_FIELDS})
     relation_validate(relation)
     relation.extra = custom_values_clean(custom_fields_for(tenant), extra or {})
@@ -149,11 +150,9 @@ def relation_create(
     relation.full_clean()
     relation._history_user = actor
     relation.save()
-    function_start(
-        actor=actor, relation=relation, function_type=function_type, tenant=function_tenant,
-        start_date=start_date,
-    )
-    _quality_recheck(relation)
+    if complete is not None:
+        complete(relation)
+    card.after_save_run(relation)
     return relation
 
 
@@ -174,16 +173,8 @@ def relation_update(
         _sync_login_email(relation)
     relation._history_user = actor
     relation.save()
-    _quality_recheck(relation)
+    card.after_save_run(relation)
     return relation
-
-
-def _quality_recheck(relation: Relation) -> None:
-    """Open and close the card's data-quality problems at once (SPEC N2), in the same
-    transaction as the save."""
-    from quality.services import relation_recheck
-
-    relation_recheck(relation_id=relation.pk)
 
 
 def _sync_login_email(relation: Relation) -> None:
@@ -225,6 +216,15 @@ def communication_entry_add(
     entry.full_clean(exclude=["created_by"] if actor is None else None)
     entry.save()
     return entry
+
+
+# --- export log --------------------------------------------------------------------------------
+
+
+def export_log_record(*, user: User, tenant: Tenant, what: str, fmt: str, rows: int) -> ExportLog:
+    """Write down one export of personal data: who, from where, what, how many rows (SPEC X3).
+    Every export (relation search, wizards, mutation list, background files) comes here."""
+    return ExportLog.objects.create(user=user, tenant=tenant, what=what[:200], format=fmt, rows=rows)
 
 
 # --- magazine ----------------------------------------------------------------------------------

@@ -9,8 +9,7 @@ urlpatterns = [
     path("relations/columns/", search.relation_columns, name="relation_columns"),
     path("relations/searches/", search.saved_search_create, name="saved_search_create"),
     path("relations/searches/<int:pk>/delete/", search.saved_search_delete, name="saved_search_delete"),
-    # The relation card and its tabs.
-    path("relations/new/", card.relation_create, name="relation_create"),
+    # The relation card and its tabs ("+ Relatie" and the Functions tab: memberships.urls).
     path("relations/address-lookup/", card.address_lookup, name="address_lookup"),
     path("relations/<int:pk>/", card.relation_detail, name="relation_detail"),
     path("relations/<int:pk>/edit/", card.relation_edit, name="relation_edit"),
@@ -30,6 +29,4 @@ urlpatterns = [
     path("settings/custom-fields/<int:pk>/delete/", configuration.custom_field_delete, name="custom_field_delete"),
     path("settings/communication-types/", configuration.communication_type_list, name="communication_type_list"),
     path("settings/communication-types/<int:pk>/", configuration.communication_type_edit, name="communication_type_edit"),
-    path("settings/cancellation-reasons/", configuration.cancellation_reason_list, name="cancellation_reason_list"),
-    path("settings/cancellation-reasons/<int:pk>/", configuration.cancellation_reason_edit, name="cancellation_reason_edit"),
 ]

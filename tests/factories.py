@@ -68,8 +68,8 @@ def make_relation(tenant: Tenant, *, actor: User | None = None, function_code: s
                   **data) -> Relation:
     """A relation card made the way the app makes one: through the service, with a first
     function (a department membership in `tenant` unless told otherwise)."""
+    from memberships.card import relation_create
     from memberships.models import FunctionType
-    from relations.services import relation_create
 
     defaults = {"first_name": "Jan", "last_name": "Jansen", "kind": "person"}
     defaults.update(data)

@@ -1,5 +1,5 @@
-"""Selection wizards (saved, named selections of relations, SPEC W1–W3), their fields, the
-background exports of large results (W6) and the log of every export of personal data (X3)."""
+"""Selection wizards (saved, named selections of relations, SPEC W1–W3), their fields and the
+background exports of large results (W6). The log of every export is relations.ExportLog."""
 
 from __future__ import annotations
 
@@ -109,25 +109,6 @@ class WizardField(models.Model):
     @property
     def values(self) -> list[str]:
         return [line.strip() for line in self.value.splitlines() if line.strip()]
-
-
-class ExportLog(models.Model):
-    """One export of personal data: who, what, how many rows, when (SPEC X3)."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
-    what = models.CharField(_("what"), max_length=200)
-    format = models.CharField(_("format"), max_length=10)
-    rows = models.PositiveIntegerField(_("rows"))
-    created_at = models.DateTimeField(_("when"), default=timezone.now, editable=False)
-
-    class Meta:
-        verbose_name = _("export log entry")
-        verbose_name_plural = _("export log")
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.what} ({self.rows})"
 
 
 class ExportJob(models.Model):

@@ -16,27 +16,19 @@ from django.db.models import Count, Max, Window
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from relations.exports import CHUNK_SIZE
+from relations import exports
 from relations.filters import as_text
-from relations.services import custom_fields_for
+from relations.services import custom_fields_for, export_log_record
 from tenants.access import can_enter
 from tenants.models import Tenant, User
 
 from .catalogue import CatalogueField, catalogue_for
-from .models import ExportJob, ExportLog, FilterMode, Section, Wizard, WizardField
+from .models import ExportJob, FilterMode, Section, Wizard, WizardField
+from .runs import RunParameters, WizardRun
 
 logger = logging.getLogger("ledenbeheer.exports")
 
 EXPORT_FORMATS = ("csv", "xlsx")
-
-
-# --- the export log -------------------------------------------------------------------------------
-
-
-def export_log_record(*, user: User, tenant: Tenant, what: str, fmt: str, rows: int) -> ExportLog:
-    """Write down one export of personal data: who, from where, what, how many rows (SPEC X3).
-    Every export (relation search, wizards, mutation list, background files) comes here."""
-    return ExportLog.objects.create(user=user, tenant=tenant, what=what[:200], format=fmt, rows=rows)
 
 
 # --- editing wizards ------------------------------------------------------------------------------
@@ -206,6 +198,7 @@ def export_job_create(
     *, user: User, tenant: Tenant, wizard: Wizard, parameters: dict[str, Any], fmt: str,
 ) -> ExportJob:
     """Queue a large export; the task starts once this transaction has committed."""
+    # Imported here: wizards.tasks imports this module (a task calls its service), within the app.
     from .tasks import export_job_run_task
 
     if fmt not in EXPORT_FORMATS:
@@ -232,10 +225,6 @@ def _may_still_export(job: ExportJob) -> bool:
 def export_job_run(job_id: str) -> ExportJob:
     """Write the export of a queued job to its file, reporting progress on the job. Safe to run
     twice: a finished job is left alone, a broken-off one starts again."""
-    from relations.exports import csv_write, xlsx_write
-
-    from .runs import RunParameters, WizardRun
-
     job = ExportJob.objects.select_related("user", "tenant", "wizard").get(pk=job_id)
     if job.status in (ExportJob.Status.DONE, ExportJob.Status.FAILED):
         return job
@@ -264,9 +253,9 @@ def export_job_run(job_id: str) -> ExportJob:
         try:
             if job.format == "csv":
                 with open(partial, "w", encoding="utf-8", newline="") as output:
-                    count = csv_write(output, rows, run.columns, progress)
+                    count = exports.csv_write(output, rows, run.columns, progress)
             else:
-                count = xlsx_write(str(partial), rows, run.columns, title=job.what, progress=progress)
+                count = exports.xlsx_write(str(partial), rows, run.columns, title=job.what, progress=progress)
         except Exception:
             # The page must not show progress for ever; the error itself goes to the worker's log.
             partial.unlink(missing_ok=True)
@@ -292,7 +281,7 @@ def _rows_with_total(run, job: ExportJob):
     for the progress bar, without a separate COUNT query."""
     queryset = run.rows().annotate(export_total=Window(Count("pk")))
     first = True
-    for relation in queryset.iterator(chunk_size=CHUNK_SIZE):
+    for relation in queryset.iterator(chunk_size=exports.CHUNK_SIZE):
         if first:
             ExportJob.objects.filter(pk=job.pk).update(rows_total=relation.export_total)
             first = False

@@ -10,11 +10,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from memberships.models import CancellationReason
 from tenants.access import environment_required, require_perm
 from tenants.models import Tenant
 
-from ..forms_configuration import CancellationReasonForm, CommunicationTypeForm, CustomFieldForm
+from ..forms_configuration import CommunicationTypeForm, CustomFieldForm
 from ..models import CommunicationType, CustomField
 
 
@@ -132,30 +131,3 @@ def communication_type_edit(request, pk: int):
     return render(
         request, "relations/communication_type_form.html", {"form": form, "communication_type": communication_type}
     )
-
-
-@environment_required
-@require_http_methods(["GET", "POST"])
-def cancellation_reason_list(request):
-    """The federation's list of reasons for ending a membership (national only)."""
-    require_perm(request, "memberships.change_cancellationreason")
-    reasons = CancellationReason.objects.all()
-    form = CancellationReasonForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("The reason has been added."))
-        return redirect("cancellation_reason_list")
-    return render(request, "relations/cancellation_reason_list.html", {"reasons": reasons, "form": form})
-
-
-@environment_required
-@require_http_methods(["GET", "POST"])
-def cancellation_reason_edit(request, pk: int):
-    require_perm(request, "memberships.change_cancellationreason")
-    reason = get_object_or_404(CancellationReason, pk=pk)
-    form = CancellationReasonForm(request.POST or None, instance=reason)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("The reason has been saved."))
-        return redirect("cancellation_reason_list")
-    return render(request, "relations/cancellation_reason_form.html", {"form": form, "reason": reason})

@@ -7,9 +7,8 @@ from __future__ import annotations
 import datetime
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse, QueryDict
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -23,7 +22,6 @@ from ..filters import (
     BOOLEAN,
     CHOICE,
     DATE,
-    NON_FILTER_KEYS,
     OPERATOR_LABELS,
     Column,
     RelationFilter,
@@ -37,6 +35,7 @@ from ..filters import (
 )
 from ..models import ColumnPreference, Relation, SavedSearch
 from ..paging import search_page
+from ..selection import clean_query_string, list_url
 from ..services import custom_fields_for
 
 PAGE_SIZE = 50
@@ -44,22 +43,6 @@ PAGE_SIZE = 50
 
 def _search(request) -> RelationFilter:
     return RelationFilter(request.GET, tenant=request.tenant, custom_fields=custom_fields_for(request.tenant))
-
-
-def clean_query_string(raw: str) -> str:
-    """A query string of the relation list, re-encoded (so it can only ever be a query string),
-    without paging, panel switches or empty boxes."""
-    given = QueryDict(raw.lstrip("?"))
-    params = QueryDict(mutable=True)
-    for key in given:
-        if key not in NON_FILTER_KEYS and key != "csrfmiddlewaretoken":
-            params.setlist(key, [v for v in given.getlist(key) if v.strip()])
-    return params.urlencode()
-
-
-def list_url(query_string: str = "") -> str:
-    url = reverse("relation_list")
-    return f"{url}?{query_string}" if query_string else url
 
 
 def _error_list(search: RelationFilter) -> list[tuple[str, list[str]]]:
@@ -292,8 +275,3 @@ def saved_search_delete(request, pk: int):
     saved.delete()
     messages.success(request, _("The search “%(name)s” has been deleted.") % {"name": saved.name})
     return redirect(list_url(clean_query_string(request.POST.get("next", ""))))
-
-
-def selected_ids(values: list[str]) -> list[int]:
-    """The relations ticked in the list (at most 5,000), for the actions on a selection."""
-    return [int(v) for v in values if v.isdigit()][:5000]

@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from memberships.card import relation_create
 from memberships.models import Function, FunctionType
 from relations import services
 from relations.models import (
@@ -34,7 +35,7 @@ def create(federation, *, data=None, extra=None, tenant=None):
     tenant = tenant or federation.department11
     card = {"kind": "person", "first_name": "Eva", "last_name": "Smit"}
     card.update(data or {})
-    return services.relation_create(
+    return relation_create(
         actor=federation.province_sb, tenant=tenant, data=card, extra=extra,
         function_type=FunctionType.objects.get(code="department_member"), function_tenant=tenant,
         start_date=TODAY,

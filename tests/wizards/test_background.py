@@ -12,10 +12,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from relations.models import ExportLog
 from tenants.models import RoleAssignment
 from tests.celery_support import celery_worker, celery_worker_process  # noqa: F401 (fixtures)
 from tests.factories import make_relation
-from wizards.models import ExportJob, ExportLog, Wizard
+from wizards.models import ExportJob, Wizard
 from wizards.services import export_files_remove_expired, export_job_run, export_root
 
 TODAY = datetime.date.today()

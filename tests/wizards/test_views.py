@@ -12,9 +12,9 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from memberships.models import Function
-from relations.models import Relation
+from relations.models import ExportLog, Relation
 from tests.factories import give_function, make_relation, make_wizard
-from wizards.models import ExportLog, Section, Wizard, WizardField
+from wizards.models import Section, Wizard, WizardField
 
 from .editor_data import edit_data
 

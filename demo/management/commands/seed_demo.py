@@ -117,9 +117,9 @@ class Command(BaseCommand):
     def _administrator_card(self, user: User, department: Tenant, role: Role) -> None:
         """The department administrator's relation card, holding the function that gives the
         ledenmodule (SPEC T5), so the demo shows the card and "Meekijken" on it."""
+        from memberships.card import relation_create
         from memberships.models import Function, FunctionType
         from relations.models import Relation
-        from relations.services import relation_create
 
         if Relation.objects.filter(user=user).exists():
             return
