@@ -320,20 +320,13 @@ def member_end(request, pk: int):
         raise Http404
     form = MembershipEndForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            ended = services.function_end(
-                actor=request.user, function=function, end_date=data["end_date"], reason=data["reason"],
-                note=data["note"],
-            )
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
+        ended = form.end(actor=request.user, function=function)
+        if ended is not None:
             end_date = ended[0].end_date
             message = _("The membership of %(name)s ends on %(date)s.") % {
                 "name": relation.display_name, "date": date_format(end_date, "SHORT_DATE_FORMAT"),
             }
-            if end_date != data["end_date"]:
+            if end_date != form.cleaned_data["end_date"]:
                 message += " " + _("The federation's notice period moved the date you chose.")
             messages.success(request, message)
             return redirect("ledenmodule_member_list")

@@ -8,12 +8,14 @@ from __future__ import annotations
 import datetime
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from relations.forms import RelationForm
+from relations.forms import RelationForm, add_service_error
 from tenants.forms import DateInput, tenant_choice_label
 from tenants.models import Tenant
 
+from . import services
 from .models import CancellationReason, Function, FunctionType, NoticeRule
 
 
@@ -54,6 +56,18 @@ class FunctionEndForm(forms.Form):
         label=_("Reason for ending"), queryset=CancellationReason.objects.filter(active=True), required=False,
     )
     note = forms.CharField(label=_("Explanation"), max_length=300, required=False)
+
+    def end(self, *, actor, function: Function) -> list[Function] | None:
+        """End `function` as filled in, through `services.function_end`: the functions it ended,
+        or None with the service's refusal shown on the form."""
+        data = self.cleaned_data
+        try:
+            return services.function_end(
+                actor=actor, function=function, end_date=data["end_date"], reason=data["reason"], note=data["note"],
+            )
+        except ValidationError as error:
+            add_service_error(self, error)
+            return None
 
 
 class MembershipsBulkEndForm(FunctionEndForm):

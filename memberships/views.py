@@ -153,15 +153,8 @@ def function_end(request, pk: int, function_pk: int):
     require_perm(request, "memberships.change_function", function)
     form = FunctionEndForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            ended = services.function_end(
-                actor=request.user, function=function, end_date=data["end_date"], reason=data["reason"],
-                note=data["note"],
-            )
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
+        ended = form.end(actor=request.user, function=function)
+        if ended is not None:
             messages.success(
                 request, ngettext("%(count)s function ends on %(date)s.", "%(count)s functions end on %(date)s.", len(ended))
                 % {"count": len(ended), "date": date_format(ended[0].end_date, "SHORT_DATE_FORMAT")},

@@ -39,6 +39,7 @@ from urllib.parse import quote
 
 import pytest
 from celery import Celery
+from celery.result import allow_join_result
 from django.conf import settings
 
 DEFAULT_BROKER = "redis://127.0.0.1:6379/15"
@@ -61,8 +62,11 @@ class CeleryWorker:
         return self.app.send_task(task_name, args=args, kwargs=kwargs, queue=self.queue, task_id=task_id)
 
     def call(self, task_name: str, *args, timeout: float = 120, **kwargs):
-        """Run a task on the worker and return its result (raises what the task raised)."""
-        return self.send(task_name, *args, **kwargs).get(timeout=timeout)
+        """Run a task on the worker and return its result (raises what the task raised). The test
+        process is never a task itself, so waiting here is allowed even when an eager task run
+        earlier in this process left Celery's "inside a task" flag behind."""
+        with allow_join_result():
+            return self.send(task_name, *args, **kwargs).get(timeout=timeout)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

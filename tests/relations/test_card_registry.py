@@ -19,7 +19,7 @@ def test_it_shows_the_tabs_of_relations_and_of_memberships_in_order(federation, 
     relation = make_relation(federation.department11)
     response = login(federation.national_sb).get(reverse("relation_detail", args=[relation.pk]))
     tabs = response.context["card_tabs"]
-    assert [t["key"] for t in tabs] == ["data", "functions", "history", "communication", "privacy"]
+    assert [t["key"] for t in tabs] == ["data", "functions", "history", "communication", "privacy", "billing"]
     assert tabs[1]["url"] == reverse("function_list", args=[relation.pk])
 
 
