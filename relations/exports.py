@@ -33,7 +33,7 @@ from openpyxl.styles import Font
 from tenants.models import Tenant, User
 
 from .filters import Column, as_text
-from .models import Relation
+from .models import ExportLog, Relation
 from .services import export_log_record
 
 logger = logging.getLogger("ledenbeheer.exports")
@@ -80,14 +80,14 @@ def _rows(rows: QuerySet | Iterable, columns: list[Column]) -> Iterator[list[Any
         yield [column.value(obj) for column in columns]
 
 
-def _log(*, actor: User, tenant: Tenant, fmt: str, rows: int, what: str | None = None) -> None:
+def _log(*, actor: User, tenant: Tenant, fmt: str, rows: int, what: str | None = None) -> ExportLog:
     what = what or gettext("Relation search")
     logger.info(
         "%s exported %d relations as %s from %s (%s)",
         actor.username, rows, fmt, tenant.name, what,
         extra={"user_id": actor.pk, "username": actor.username, "tenant_id": tenant.pk, "format": fmt, "rows": rows},
     )
-    export_log_record(user=actor, tenant=tenant, what=what, fmt=fmt, rows=rows)
+    return export_log_record(user=actor, tenant=tenant, what=what, fmt=fmt, rows=rows)
 
 
 class _Echo:
@@ -108,14 +108,17 @@ def csv_stream(
     """The export as CSV, produced row by row for a StreamingHttpResponse."""
     writer = _csv_writer(_Echo())
     count = 0
+    # Logged when the download starts, before the first byte leaves: a download that is broken
+    # off (or whose process dies) is in the export log all the same. Its row count is written
+    # when the stream ends.
+    log = _log(actor=actor, tenant=tenant, fmt="csv", rows=0, what=what)
     try:
         yield (BOM + writer.writerow([csv_cell(c.label) for c in columns])).encode("utf-8")
         for row in _rows(queryset, columns):
             yield writer.writerow([csv_cell(v) for v in row]).encode("utf-8")
             count += 1
     finally:
-        # Logged when the download ends, also when it was broken off: what left the building.
-        _log(actor=actor, tenant=tenant, fmt="csv", rows=count, what=what)
+        ExportLog.objects.filter(pk=log.pk).update(rows=count)
 
 
 def csv_write(

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from memberships.models import Function
 from relations.exports import csv_cell
-from relations.models import CustomField
+from relations.models import CustomField, ExportLog
 from tenants.models import Role
 from tests.factories import UserFactory, give_function, give_role, make_relation
 
@@ -154,10 +154,21 @@ def test_it_logs_every_export(federation, world, login, caplog):
         csv_rows(client.get(CSV))
         xlsx_sheet(client.get(XLSX, {"q": "jans"}))
     records = [r for r in caplog.records if r.name == "ledenbeheer.exports"]
+    # The CSV stream is logged when it starts (its row count follows in the export log).
     assert [(r.username, r.tenant_id, r.format, r.rows) for r in records] == [
-        ("province_sb", federation.province1.pk, "csv", 4),
+        ("province_sb", federation.province1.pk, "csv", 0),
         ("province_sb", federation.province1.pk, "xlsx", 1),
     ]
+    assert list(ExportLog.objects.order_by("pk").values_list("format", "rows")) == [("csv", 4), ("xlsx", 1)]
+
+
+def test_it_logs_a_csv_download_that_is_broken_off(federation, world, login):
+    response = login(federation.province_sb).get(CSV)
+    stream = iter(response.streaming_content)
+    next(stream)  # the header left; the browser goes away
+    # Logged already, before the rest was sent: who, from where, what.
+    [log] = ExportLog.objects.all()
+    assert (log.user, log.tenant, log.format) == (federation.province_sb, federation.province1, "csv")
 
 
 def test_it_reads_the_rows_in_chunks_without_a_query_per_row(federation, world, login, django_assert_max_num_queries):
