@@ -23,11 +23,14 @@ from django.utils.translation import gettext_lazy
 from memberships.card import relation_create
 from memberships.models import Function
 from memberships.services import function_start
+from notifications.rendering import RenderedMail
+from notifications.services import mail_send, template_mail_send
+from notifications.tokens import TokenContext
 from relations.models import Relation
 from relations.services import custom_fields_for
 from tenants.models import Tenant, TenantKind, User
 
-from .models import IntakeForm, IntakeFormRow, Registration, RegistrationStatus
+from .models import IntakeForm, IntakeFormKind, IntakeFormRow, Registration, RegistrationStatus
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +66,6 @@ def department_intake_form(department: Tenant) -> IntakeForm | None:
     `department`: an open form of that kind in the department or above it that offers the
     department, the nearest one first. None when there is none: the ledenmodule then registers
     with the relation form."""
-    from .models import IntakeFormKind
 
     forms = IntakeForm.objects.filter(
         kind=IntakeFormKind.DEPARTMENT, active=True, tenant__path__in=department.ancestor_paths(),
@@ -209,7 +211,6 @@ def registration_applicant(registration: Registration) -> Relation:
 
 
 def registration_token_context(registration: Registration, relation: Relation | None = None, start_date=None):
-    from notifications.tokens import TokenContext
 
     return TokenContext(
         tenant=registration.tenant, relation=relation or registration_applicant(registration),
@@ -222,8 +223,6 @@ def registration_token_context(registration: Registration, relation: Relation | 
 def _on_new(registration: Registration, *, actor: User | None) -> None:
     """Status actions of "new": the applicant gets the form's template, the holders of the
     chosen function a notice (SPEC I3)."""
-    from notifications.rendering import RenderedMail
-    from notifications.services import mail_send, template_mail_send
 
     intake_form = registration.form
     email = registration.values.get("email")
@@ -342,7 +341,6 @@ def _decided(registration: Registration, *, actor: User, status: str) -> None:
 
 def _accepted(registration: Registration, relation: Relation, department: Tenant, *, actor: User, start_date) -> Relation:
     """Record the acceptance and send the form's confirmation (status action "accepted")."""
-    from notifications.services import template_mail_send
 
     registration.relation = relation
     registration.department = department

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from tenants.models import Role
+
+from .models import CancellationReason, FunctionType
+
 FUNCTION_TYPES = [
     # code, name, category, tenant kind, counts as membership, grants role (code), order
     ("department_member", "Lid (afdelingsleden)", "membership", "department", True, None, 10),
@@ -36,9 +40,7 @@ CANCELLATION_REASONS = [
 
 @transaction.atomic
 def catalogue_ensure() -> None:
-    from tenants.models import Role
 
-    from .models import CancellationReason, FunctionType
 
     roles = {role.code: role for role in Role.objects.all()}
     for code, name, category, kind, membership, role_code, order in FUNCTION_TYPES:

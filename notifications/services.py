@@ -15,9 +15,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from memberships.models import Function
 from relations.models import CommunicationEntry, Relation
 from relations.services import communication_entry_add
-from tenants.models import Tenant, User
+from tenants.models import Tenant, TenantKind, User
 
 from .models import DocumentJob, MailTemplate, OutboundMail
 from .rendering import RenderedMail, mail_render, pdf_filename, pdf_render
@@ -85,7 +86,6 @@ def mail_template_copy(*, template: MailTemplate, tenant: Tenant) -> MailTemplat
 def token_context_for(relation: Relation, tenant: Tenant) -> TokenContext:
     """The context of a document about `relation` sent from `tenant`: its current membership
     (the one in `tenant`'s subtree first) gives department, membership and start date."""
-    from memberships.models import Function
 
     today = datetime.date.today()
     memberships = list(
@@ -104,7 +104,6 @@ def token_context_for(relation: Relation, tenant: Tenant) -> TokenContext:
 
 def token_context_example(tenant: Tenant) -> TokenContext:
     """A made-up applicant, for previewing a template before any relation is chosen."""
-    from tenants.models import TenantKind
 
     department = Tenant.objects.subtree(tenant).filter(kind=TenantKind.DEPARTMENT).order_by("path").first()
     relation = Relation(

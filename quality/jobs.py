@@ -26,7 +26,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from memberships.models import FunctionCategory
+from memberships.models import Function, FunctionCategory
 from tenants.models import RoleAssignment, Tenant, TenantKind
 
 from . import services as quality
@@ -206,7 +206,6 @@ def administrators_list(day: datetime.date) -> dict:
 def aspirants_list(day: datetime.date) -> dict:
     """In December each province's recipients get the aspirant members to convert to paid
     members before 1 January (SEED 000 "Aspirantleden")."""
-    from memberships.models import Function
 
     sent = 0
     for province in tenants_with_recipients(TenantKind.PROVINCE):

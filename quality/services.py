@@ -21,7 +21,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from ledenbeheer.addresses import POSTCODE_PATTERNS
-from memberships.models import FunctionCategory
+from memberships.models import Function, FunctionCategory
 from relations.models import CustomField, Relation, RelationKind
 from tenants.models import Tenant, TenantKind
 
@@ -57,7 +57,6 @@ class Rule:
 
 
 def _functions():
-    from memberships.models import Function
 
     return Function.objects
 

@@ -27,6 +27,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext as _
 
+from memberships.models import CancellationReason, Function, FunctionCategory, FunctionType
 from relations.filters import (
     BOOLEAN,
     CHOICE,
@@ -206,7 +207,6 @@ def _yes_no(condition: Callable[[RunContext], Q]) -> Callable[[Filter, RunContex
 
 
 def _functions_on(day: datetime.date, ctx: RunContext, *, memberships: bool = False):
-    from memberships.models import Function
 
     functions = Function.objects.active_on(day).filter(ctx.in_scope(), relation=OuterRef("pk"))
     return functions.memberships() if memberships else functions
@@ -229,7 +229,6 @@ def _held_on(*, memberships: bool) -> Callable[[Filter, RunContext], Q]:
                 term |= Q(start_date__lte=day) & (Q(end_date__isnull=True) | Q(end_date__gte=day))
         if not memberships:
             return term
-        from memberships.models import Function
 
         held = Function.objects.memberships().filter(term, ctx.in_scope(), relation=OuterRef("pk"))
         return Q(Exists(held))
@@ -297,7 +296,6 @@ def _complete_personal_data(ctx: RunContext) -> Q:
 
 def _magazine_shared(ctx: RunContext) -> Q:
     """Receives the magazine at an address where another member receives it too."""
-    from memberships.models import Function
 
     others = Relation.objects.filter(
         postcode=OuterRef("postcode"), house_number=OuterRef("house_number"),
@@ -338,7 +336,6 @@ def _yes_no_value(condition: Callable[[Relation, RunContext], bool]) -> Callable
 def catalogue_for(tenant: Tenant, custom_fields) -> dict[str, CatalogueField]:
     """Every field a wizard can use in environment `tenant`, keyed by `field_key`. Built per call:
     labels follow the active language, choices the environment."""
-    from memberships.models import CancellationReason, FunctionCategory, FunctionType
 
     found: dict[str, CatalogueField] = {}
     fields = search_fields(custom_fields)

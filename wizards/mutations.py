@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from memberships.models import Function
 from relations.filters import Column
 from relations.models import Relation
 from tenants.models import Tenant, User
@@ -66,7 +67,6 @@ def mutation_list(
     *, user: User, tenant: Tenant, date_from: datetime.date, date_to: datetime.date,
     categories: list[str], kinds: list[str],
 ) -> MutationList:
-    from memberships.models import Function
 
     kinds = kinds or ["sign_up", "cancellation", "change"]
     functions = Function.objects.in_subtree(tenant).select_related(
@@ -105,7 +105,6 @@ def _changes(user: User, tenant: Tenant, date_from: datetime.date, date_to: date
              categories: list[str]) -> tuple[list[Mutation], bool]:
     """Changes of cards in the period, each with the fields that changed: the history rows of the
     period and the one before each (one query), compared in Python."""
-    from memberships.models import Function
 
     held = Function.objects.in_subtree(tenant).filter(relation=OuterRef("id"))
     if categories:

@@ -30,6 +30,7 @@ from django.db.models import (
 )
 from django.utils.translation import gettext as _
 
+from memberships.models import Function
 from relations.filters import NAME_ORDER, Column
 from relations.models import Relation
 from relations.services import custom_fields_for
@@ -145,7 +146,6 @@ class WizardRun:
 
     def matches(self) -> QuerySet[Relation]:
         """The selected relations, unordered."""
-        from memberships.models import Function
 
         ctx = self.context
         queryset = Relation.objects.visible_to(self.user, self.tenant)
@@ -181,7 +181,6 @@ class WizardRun:
     def prepare(self, queryset: QuerySet[Relation]) -> QuerySet[Relation]:
         """`queryset` with what the columns read loaded alongside: a join or one prefetch query
         per page or chunk, never one per row."""
-        from memberships.models import Function
 
         ctx = self.context
         needs = {c.needs for c in self.columns}
