@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING
 
 from django.db import models
 
+from tenants.access import can_enter
+
 if TYPE_CHECKING:
     from tenants.models import Tenant, User
 
 
 def _scoped(queryset: models.QuerySet, user: User, tenant: Tenant | None, perm: str) -> models.QuerySet:
-    from tenants.access import can_enter
 
     if tenant is None or not can_enter(user, tenant) or not user.has_perm(perm, tenant):
         return queryset.none()
@@ -26,7 +27,6 @@ class RateQuerySet(models.QuerySet):
     def visible_to(self, user: User, tenant: Tenant | None) -> RateQuerySet:
         """The rates that apply in `tenant`: its own, those of the environments above it (they are
         inherited down) and those set below it."""
-        from tenants.access import can_enter
 
         if tenant is None or not can_enter(user, tenant) or not user.has_perm("billing.view_rate", tenant):
             return self.none()
@@ -49,7 +49,6 @@ class InvoiceQuerySet(models.QuerySet):
 
     def of_department(self, user: User, department: Tenant | None) -> InvoiceQuerySet:
         """The invoices a department received (SPEC B4), for its administrators' ledenmodule."""
-        from tenants.access import can_enter
 
         if department is None or not can_enter(user, department):
             return self.none()

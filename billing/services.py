@@ -26,7 +26,9 @@ from schwifty import IBAN
 from schwifty import exceptions as iban_errors
 from stdnum.eu import at_02
 
-from memberships.models import FunctionCategory, FunctionType
+from memberships.models import Function, FunctionCategory, FunctionType
+from notifications.rendering import RenderedMail, mail_render
+from notifications.services import mail_send, token_context_for
 from relations.models import Relation, RelationKind
 from tenants.models import Tenant, TenantKind, User
 
@@ -375,7 +377,6 @@ def _self_billing_paths(tenant: Tenant) -> list[str]:
 def run_concept(*, run: InvoiceRun) -> Concept:
     """What finalising `run` now would invoice, line by line, with the reason for every line
     that is not invoiced. Nothing is written."""
-    from memberships.models import Function
 
     environment = billing_environment_require(run.tenant)
     season = environment.season_of(run.reference_date)
@@ -1003,8 +1004,6 @@ def bank_entry_match(*, entry: BankEntry, invoice: Invoice, actor: User) -> Paym
 def invoice_document_make(*, invoice_id: int, send: bool) -> bool:
     """Render the invoice's PDF, keep it, and (once) e-mail it through the mail service, which
     notes it in the communication log. Safe to run twice. Returns whether anything was done."""
-    from notifications.rendering import RenderedMail
-    from notifications.services import mail_send
 
     from .documents import invoice_email_text, invoice_pdf
 
@@ -1049,8 +1048,6 @@ def run_documents_make(*, run_id: int, limit: int = 200) -> bool:
 def reminders_send(*, today: datetime.date | None = None) -> int:
     """Send the reminders that are due by each environment's schedule. Every reminder is
     counted on its invoice, so a second run on the same day sends nothing again."""
-    from notifications.rendering import RenderedMail, mail_render
-    from notifications.services import mail_send, token_context_for
 
     from .documents import reminder_email_text
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from memberships.models import Function
 from relations.access import get_relation_or_404
 from relations.exports import download_response
 from relations.filters import Column
@@ -390,7 +391,6 @@ def invoice_members(request, pk: int, fmt: str):
 
 
 def _member_list(request, invoice: Invoice, fmt: str):
-    from memberships.models import Function
 
     if fmt not in ("csv", "xlsx") or invoice.debtor_tenant_id is None or invoice.run_id is None:
         raise Http404

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
+from memberships.models import Function
 from relations.models import Relation
 from relations.services import RELATION_FIELDS, relation_update
 from tenants.events import audit_record
@@ -38,7 +39,6 @@ def _move_rows(field: models.ForeignKey, keep: Relation, other: Relation) -> Non
 def _move_functions(field: models.ForeignKey, keep: Relation, other: Relation) -> None:
     """Functions move; two open functions of the same kind in the same environment become one,
     which starts at the earlier of the two dates. The joined row's history moves along."""
-    from memberships.models import Function
 
     open_kept = {(f.function_type_id, f.tenant_id): f for f in Function.objects.filter(relation=keep, end_date__isnull=True)}
     for function in Function.objects.filter(relation=other, end_date__isnull=True):

@@ -6,6 +6,9 @@ from typing import TYPE_CHECKING
 
 from django.db import models
 
+from relations.models import Relation
+from tenants.access import can_enter
+
 if TYPE_CHECKING:
     from tenants.models import Tenant, User
 
@@ -16,7 +19,6 @@ DUPLICATES_PERM = "imports.view_duplicatecandidate"
 class ImportBatchQuerySet(models.QuerySet):
     def visible_to(self, user: User, tenant: Tenant | None) -> ImportBatchQuerySet:
         """The imports made in `tenant` or below, for a user who may import there."""
-        from tenants.access import can_enter
 
         if tenant is None or not can_enter(user, tenant) or not user.has_perm(IMPORT_PERM, tenant):
             return self.none()
@@ -26,7 +28,6 @@ class ImportBatchQuerySet(models.QuerySet):
 class DuplicateCandidateQuerySet(models.QuerySet):
     def visible_to(self, user: User, tenant: Tenant | None) -> DuplicateCandidateQuerySet:
         """Pairs whose both cards `tenant` shows to `user`."""
-        from relations.models import Relation
 
         if tenant is None or not user.has_perm(DUPLICATES_PERM, tenant):
             return self.none()

@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ledenbeheer.addresses import clean_postcode
 from memberships.card import relation_create
 from memberships.models import Function
 from memberships.services import function_start
@@ -282,7 +283,6 @@ def registration_duplicates(registration: Registration, relations: QuerySet[Rela
     if applicant.email:
         tests["email"] = Q(email__iexact=applicant.email)
     if applicant.postcode and applicant.house_number and applicant.first_name:
-        from ledenbeheer.addresses import clean_postcode
 
         try:
             postcode = clean_postcode(applicant.postcode, applicant.country)

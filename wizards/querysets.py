@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 from django.db import models
 from django.db.models import Q
 
+from tenants.access import can_enter
+
 if TYPE_CHECKING:
     from tenants.models import Tenant, User
 
@@ -19,7 +21,6 @@ class WizardQuerySet(models.QuerySet):
     def visible_to(self, user: User, tenant: Tenant | None) -> WizardQuerySet:
         """The wizards `user` may run in environment `tenant`: every wizard applying there with
         the power to run wizards, only the ledenmodule ones with the ledenmodule power."""
-        from tenants.access import can_enter
 
         from .models import Section
 

@@ -35,11 +35,12 @@ from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from ledenbeheer.celery import app
 from relations.models import Relation
 from tenants.middleware import default_tenant
 from tenants.models import User
 from wizards.models import ExportJob, Wizard, WizardField
-from wizards.runs import RunParameters
+from wizards.runs import RunParameters, WizardRun
 from wizards.services import export_job_run, export_root
 
 BASE_DIR = Path(settings.BASE_DIR)
@@ -121,7 +122,6 @@ class Command(BaseCommand):
                     seconds.append(elapsed)
                     queries.append(len(captured))
                     sql.append(sum(float(q["time"]) for q in captured.captured_queries))
-        from wizards.runs import WizardRun
 
         matches = WizardRun(wizard, user=account, tenant=default_tenant(account), params=RunParameters()).count_up_to(5000)
         ordered = sorted(seconds)
@@ -137,7 +137,6 @@ class Command(BaseCommand):
 
     def _selection(self, account: User, tenant, wizard: Wizard, rows: int) -> Wizard:
         """A copy of the member list narrowed to `rows` relations by a relation-number range."""
-        from wizards.runs import WizardRun
 
         copy = Wizard.objects.create(tenant=tenant, name=f"bench {uuid.uuid4().hex[:8]}", section="other")
         WizardField.objects.bulk_create(
@@ -200,7 +199,6 @@ class Command(BaseCommand):
         return seconds, peak
 
     def _through_worker(self, job: ExportJob, broker: str) -> tuple[float, int]:
-        from ledenbeheer.celery import app
         from wizards.tasks import export_job_run_task
 
         queue = f"bench-{uuid.uuid4().hex[:8]}"

@@ -10,6 +10,11 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from demo.intake import intake_demo_ensure
+from demo.relations import populate
+from memberships.card import relation_create
+from memberships.models import Function, FunctionType
+from relations.models import Relation
 from tenants.models import Role, RoleAssignment, Tenant, TenantKind, TwoFactorPolicy, User
 from tenants.services import tenant_create
 from tenants.two_factor import two_factor_policy_set
@@ -61,7 +66,6 @@ class Command(BaseCommand):
         if members:
             # Outside the federation's transaction: the relations are committed in batches, so an
             # interrupted load keeps what it made and the next run tops up the rest.
-            from demo.relations import populate
 
             national = Tenant.objects.get(depth=1, name=NATIONAL_NAME)
             added = populate(members, rng_seed=seed, national=national, progress=self.stdout.write)
@@ -117,9 +121,6 @@ class Command(BaseCommand):
     def _administrator_card(self, user: User, department: Tenant, role: Role) -> None:
         """The department administrator's relation card, holding the function that gives the
         ledenmodule (SPEC T5), so the demo shows the card and "Meekijken" on it."""
-        from memberships.card import relation_create
-        from memberships.models import Function, FunctionType
-        from relations.models import Relation
 
         if Relation.objects.filter(user=user).exists():
             return
@@ -156,7 +157,6 @@ class Command(BaseCommand):
         from django.conf import settings
         from django.urls import reverse
 
-        from demo.intake import intake_demo_ensure
 
         forms = intake_demo_ensure(national)
         gelderland = next((f for f in forms if f.tenant.name == "Provincie Gelderland"), forms[0])
