@@ -199,8 +199,6 @@ class Command(BaseCommand):
         return seconds, peak
 
     def _through_worker(self, job: ExportJob, broker: str) -> tuple[float, int]:
-        from wizards.tasks import export_job_run_task
-
         queue = f"bench-{uuid.uuid4().hex[:8]}"
         log_path = Path(settings.BASE_DIR) / "var" / f"{queue}.log"
         log_path.parent.mkdir(exist_ok=True)
