@@ -42,6 +42,7 @@ from tenants.models import User
 from wizards.models import ExportJob, Wizard, WizardField
 from wizards.runs import RunParameters, WizardRun
 from wizards.services import export_job_run, export_root
+from wizards.tasks import export_job_run_task
 
 BASE_DIR = Path(settings.BASE_DIR)
 EXPORT_ROWS = 100_000
