@@ -23,6 +23,7 @@ from relations.exports import download_response
 from relations.filters import Column
 from relations.forms import add_service_error
 from relations.models import Relation
+from relations.services import export_log_record
 from tenants.access import environment_required, require_perm
 
 from . import services
@@ -305,7 +306,11 @@ def invoice_detail(request, pk: int):
     })
 
 
-def _pdf_response(invoice: Invoice) -> FileResponse | HttpResponse:
+def _pdf_response(request, invoice: Invoice) -> FileResponse | HttpResponse:
+    export_log_record(
+        user=request.user, tenant=request.tenant, fmt="pdf", rows=1,
+        what=_("Invoice %(number)s") % {"number": invoice.number},
+    )
     if invoice.pdf:
         return FileResponse(invoice.pdf.open("rb"), content_type="application/pdf", filename=f"{invoice.number}.pdf")
     response = HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
@@ -316,7 +321,7 @@ def _pdf_response(invoice: Invoice) -> FileResponse | HttpResponse:
 @environment_required
 def invoice_pdf_view(request, pk: int):
     require_perm(request, "billing.view_invoice")
-    return _pdf_response(_invoice_or_404(request, pk))
+    return _pdf_response(request, _invoice_or_404(request, pk))
 
 
 def _invoice_action(request, pk: int, form_class, action, success: str, template_key: str):
@@ -505,6 +510,10 @@ def batch_list(request):
 def batch_download(request, pk: int):
     require_perm(request, "billing.view_invoice")
     batch = get_object_or_404(CollectionBatch.objects.visible_to(request.user, request.tenant), pk=pk)
+    export_log_record(
+        user=request.user, tenant=request.tenant, fmt="xml", rows=batch.transactions,
+        what=_("Direct-debit file %(message_id)s") % {"message_id": batch.message_id},
+    )
     return FileResponse(batch.file.open("rb"), as_attachment=True, filename=f"{batch.message_id}.xml",
                         content_type="application/xml")
 
@@ -659,7 +668,7 @@ def _department_invoice_or_404(request, pk: int) -> Invoice:
 @environment_required
 def department_invoice_pdf(request, pk: int):
     require_perm(request, "billing.view_department_invoices")
-    return _pdf_response(_department_invoice_or_404(request, pk))
+    return _pdf_response(request, _department_invoice_or_404(request, pk))
 
 
 @environment_required

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from relations.exports import XLSX_CONTENT_TYPE
 from relations.models import Relation
-from relations.services import custom_fields_for
+from relations.services import custom_fields_for, export_log_record
 from tenants.access import environment_required, require_perm
 
 from . import files, services
@@ -220,4 +220,8 @@ def import_errors(request, pk):
         response = HttpResponse(files.csv_bytes(rows), content_type="text/csv; charset=utf-8")
         filename = f"{stem}-{_('errors')}.csv"
     response["Content-Disposition"] = content_disposition_header(True, filename)
+    export_log_record(
+        user=request.user, tenant=request.tenant, fmt=batch.file_type, rows=len(rows) - 1,
+        what=_("Import errors: %(file)s") % {"file": batch.file_name},
+    )
     return response

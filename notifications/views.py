@@ -16,6 +16,7 @@ from relations.access import get_relation_or_404
 from relations.forms import add_service_error
 from relations.models import CommunicationEntry, Relation
 from relations.selection import clean_query_string, list_url, selected_ids
+from relations.services import export_log_record
 from tenants.access import environment_required, require_perm
 
 from . import services
@@ -122,7 +123,13 @@ def mail_template_pdf(request, pk: int):
     """The "Test" button: the letter as PDF, for a chosen relation or the example."""
     require_perm(request, "notifications.view_mailtemplate")
     template = _usable_template_or_404(request, pk)
-    _relation, context, _error = _context_for(request)
+    relation, context, _error = _context_for(request)
+    if relation is not None:
+        # A letter with a person's data in it, not the example: a download of personal data.
+        export_log_record(
+            user=request.user, tenant=request.tenant, fmt="pdf", rows=1,
+            what=_("Letter %(template)s for %(number)s") % {"template": template.name, "number": relation.number},
+        )
     response = HttpResponse(pdf_render(template, [context]), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{pdf_filename(template)}"'
     return response
@@ -143,12 +150,16 @@ def token_dictionary(request):
 def communication_attachment(request, pk: int):
     """A file kept in a communication log (the PDF that was sent), for whoever sees the log."""
     entry = get_object_or_404(CommunicationEntry.objects.exclude(attachment=""), pk=pk)
-    get_relation_or_404(request, entry.relation_id)
+    relation = get_relation_or_404(request, entry.relation_id)
     require_perm(request, "relations.view_communicationentry")
     try:
         file = entry.attachment.open("rb")
     except FileNotFoundError:
         raise Http404 from None
+    export_log_record(
+        user=request.user, tenant=request.tenant, fmt=entry.attachment.name.rsplit(".", 1)[-1][:10], rows=1,
+        what=_("Attachment of %(number)s: %(subject)s") % {"number": relation.number, "subject": entry.subject},
+    )
     return FileResponse(file, as_attachment=True, filename=entry.attachment.name.rsplit("/", 1)[-1])
 
 
@@ -219,6 +230,10 @@ def document_job_download(request, pk: int):
         handle = job.pdf.open("rb")
     except FileNotFoundError:
         raise Http404 from None
+    export_log_record(
+        user=request.user, tenant=request.tenant, fmt="pdf", rows=job.total,
+        what=_("Documents: %(template)s") % {"template": job.template.name},
+    )
     response = FileResponse(handle, as_attachment=True, filename=pdf_filename(job.template), content_type="application/pdf")
     response["Cache-Control"] = "no-store"
     return response

@@ -28,6 +28,7 @@ from tenants.events import audit_record
 from tenants.models import AuditEvent, Tenant, User
 
 from .models import CommunicationEntry, CustomField, Relation, RelationView
+from .services import export_log_record
 
 # What an erased card shows where the name was.
 ANONYMISED_NAME = "Geanonimiseerd"
@@ -190,6 +191,10 @@ def personal_data_export(*, actor: User, tenant: Tenant, relation: Relation) -> 
     audit_record(
         actor=actor, action=AuditEvent.Action.PERSONAL_DATA_EXPORTED, tenant=tenant,
         target_user=relation.user, detail=f"{relation.number}",
+    )
+    export_log_record(
+        user=actor, tenant=tenant, fmt="zip", rows=1,
+        what=_("Personal data of %(number)s") % {"number": relation.number},
     )
     return buffer.getvalue()
 

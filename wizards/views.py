@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from relations.exports import XLSX_CONTENT_TYPE, download_response
 from relations.filters import as_text
-from relations.services import custom_fields_for
+from relations.services import custom_fields_for, export_log_record
 from tenants.access import environment_required, require_perm
 from tenants.models import Tenant
 
@@ -156,6 +156,12 @@ def wizard_run(request, pk: int):
         try:
             run.check()
             context.update(_result(request, run, output))
+            if output == "report":
+                # The printable report is a download of personal data on paper.
+                export_log_record(
+                    user=request.user, tenant=request.tenant, fmt="print", rows=len(context["rows"]),
+                    what=_("Report: %(wizard)s") % {"wizard": wizard.name},
+                )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
     return render(request, "wizards/wizard_run.html", context)

@@ -16,6 +16,7 @@ from billing import services
 from billing.camt import StatementLine, camt053_build, camt053_from_batch
 from billing.models import BankStatement, Invoice, InvoiceRun, InvoiceStatus, Mandate, Rate
 from memberships.models import FunctionType
+from relations.models import ExportLog
 
 from .world import MEMBER_IBANS, OWN_IBAN, YEAR, billing_environment, member, rate, run
 
@@ -191,6 +192,11 @@ def test_it_shows_a_department_its_own_invoices_read_only(world, login):
     members = client.get(reverse("department_invoice_members", args=[own.pk, "csv"]))
     assert "Elf" in b"".join(members.streaming_content).decode("utf-8-sig")
     assert client.get(reverse("department_invoice_pdf", args=[other.pk])).status_code == 404
+    # Opening the invoice PDF is a download of personal data: logged when it starts.
+    before = ExportLog.objects.count()
+    assert client.get(reverse("department_invoice_pdf", args=[own.pk])).status_code == 200
+    log = ExportLog.objects.latest("pk")
+    assert ExportLog.objects.count() == before + 1 and own.number in log.what and log.format == "pdf"
 
 
 def test_it_round_trips_a_batch_through_the_pages(world, province_sb):
@@ -208,6 +214,8 @@ def test_it_round_trips_a_batch_through_the_pages(world, province_sb):
     batch = CollectionBatch.objects.get()
     download = province_sb.get(reverse("batch_download", args=[batch.pk]))
     assert b"pain.008.001.02" in b"".join(download.streaming_content)
+    log = ExportLog.objects.latest("pk")
+    assert (log.format, log.rows) == ("xml", 1) and batch.message_id in log.what
     upload = SimpleUploadedFile("camt.xml", camt053_from_batch(batch))
     province_sb.post(reverse("statement_list"), {"file": upload})
     assert Invoice.objects.get().status == InvoiceStatus.PAID

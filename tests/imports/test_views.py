@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from imports.models import ColumnMapping, DuplicateCandidate, ImportBatch, Merge
 from memberships.models import FunctionType
-from relations.models import CustomField, Relation
+from relations.models import CustomField, ExportLog, Relation
 from tests.factories import make_relation
 
 pytestmark = pytest.mark.django_db
@@ -87,6 +87,7 @@ def test_it_names_errors_and_hands_back_the_file_with_an_error_column(federation
     assert rows[0][-1] == "Fouten"
     assert rows[1][:3] == ["Ann", "Smit", "31-02-1990"] and "bestaat niet" in rows[1][-1]
     assert Relation.objects.count() == 0
+    assert list(ExportLog.objects.values_list("user", "rows")) == [(federation.province_la.pk, len(rows) - 1)]
 
 
 def test_it_imports_after_the_preview_once_however_often_it_is_clicked(federation, login):

@@ -25,7 +25,7 @@ from notifications.services import (
     token_context_for,
 )
 from notifications.tasks import MAX_RETRIES, send_outbound_mail
-from relations.models import CommunicationEntry
+from relations.models import CommunicationEntry, ExportLog
 from tests.factories import make_mail_template, make_relation
 
 pytestmark = pytest.mark.django_db
@@ -65,6 +65,9 @@ def test_it_shows_the_mail_and_its_attachment_in_the_communication_log(login, fe
     assert "Welkom Femke" in page and reverse("communication_attachment", kwargs={"pk": entry.pk}) in page
     download = client.get(reverse("communication_attachment", kwargs={"pk": entry.pk}))
     assert b"".join(download.streaming_content).startswith(b"%PDF")
+    # A download of personal data is logged when it starts (SPEC X3).
+    [log] = ExportLog.objects.all()
+    assert (log.user, log.format, log.rows) == (federation.province_la, "pdf", 1) and str(relation.number) in log.what
     # Whoever does not see the card does not get the file.
     assert login(federation.province2_sb).get(reverse("communication_attachment", kwargs={"pk": entry.pk})).status_code == 404
 
@@ -175,6 +178,7 @@ def test_it_downloads_one_pdf_with_a_page_per_relation(login, federation, select
     download = client.get(reverse("document_job_download", kwargs={"pk": job.pk}))
     assert download["Content-Type"] == "application/pdf" and "no-store" in download["Cache-Control"]
     assert len(PdfReader(io.BytesIO(b"".join(download.streaming_content))).pages) == 2
+    assert list(ExportLog.objects.values_list("user", "format", "rows")) == [(federation.province_la.pk, "pdf", 2)]
     # The PDF is its maker's alone.
     assert login(federation.province_sb).get(reverse("document_job_download", kwargs={"pk": job.pk})).status_code == 404
     assert CommunicationEntry.objects.filter(channel="letter").count() == 2

@@ -22,6 +22,7 @@ from notifications.rendering import (
 )
 from notifications.services import mail_template_copy, templates_for, token_context_for
 from notifications.tokens import TOKENS, TokenContext, tokens_render, tokens_unknown
+from relations.models import ExportLog
 from tests.factories import make_mail_template, make_relation
 
 pytestmark = pytest.mark.django_db
@@ -216,6 +217,11 @@ def test_it_renders_the_test_pdf(login, federation):
     response = login(federation.province_sb).get(reverse("mail_template_pdf", kwargs={"pk": template.pk}), {"relation": relation.pk})
     assert response["Content-Type"] == "application/pdf"
     assert "Beste Femke Dijk" in _pdf_text(response.content)
+    # A letter with a person's data is a download of personal data; the example is not.
+    [log] = ExportLog.objects.all()
+    assert (log.user, log.format) == (federation.province_sb, "pdf") and str(relation.number) in log.what
+    login(federation.province_sb).get(reverse("mail_template_pdf", kwargs={"pk": template.pk}))
+    assert ExportLog.objects.count() == 1
 
 
 def test_it_lists_the_templates_in_a_few_queries(login, federation, django_assert_max_num_queries):

@@ -17,7 +17,7 @@ from notifications.models import OutboundMail
 from notifications.services import template_mail_send, token_context_for
 from quality.models import DataProblem
 from relations import privacy
-from relations.models import CommunicationEntry, Relation, RelationView
+from relations.models import CommunicationEntry, ExportLog, Relation, RelationView
 from tenants.models import AuditEvent
 from tests.factories import make_intake_form, make_mail_template, make_relation
 
@@ -85,6 +85,8 @@ def test_it_exports_everything_about_a_person_and_logs_it(person, federation, lo
     assert AuditEvent.objects.filter(
         action=AuditEvent.Action.PERSONAL_DATA_EXPORTED, actor=federation.national_sb, detail=str(person.number)
     ).exists()
+    [log] = ExportLog.objects.all()
+    assert (log.user, log.format, log.rows) == (federation.national_sb, "zip", 1) and str(person.number) in log.what
 
 
 def test_it_exports_only_for_national_system_administrators(person, federation, login):

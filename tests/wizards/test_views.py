@@ -148,6 +148,9 @@ def test_it_shows_a_printable_report(federation, members, login):
     assert response.status_code == 200
     assert _names(_grid_rows(response), members) == MEMBER_LIST_ORACLE["national_sb"]
     assert b'data-action="print"' in response.content
+    # The printable report is a download of personal data too.
+    [log] = ExportLog.objects.all()
+    assert (log.user, log.format, log.rows) == (federation.national_sb, "print", len(_grid_rows(response)))
 
 
 def test_it_shows_the_list_by_section_and_filters_it(federation, login):
