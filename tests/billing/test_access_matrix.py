@@ -37,6 +37,7 @@ from billing.models import (
     Payment,
     Rate,
 )
+from tests.fuzz import hostile_get_failures
 from tests.tenants.test_access_matrix import ACTORS, MISSING_PK, _as, matrix_failures
 
 from .world import MEMBER_IBANS, OWN_IBAN, YEAR, billing_environment, member, rate, run
@@ -260,3 +261,8 @@ def test_it_keeps_post_rows_for_every_state_changing_view():
         "invoice_credit", "invoice_payment", "invoice_write_off", "relation_billing", "mandate_end", "batch_list",
         "statement_list", "entry_match",
     } <= posted
+
+
+def test_it_answers_no_server_error_to_hostile_parameters_on_any_page(federation, objects):
+    failures = hostile_get_failures(MATRIX, federation, url=lambda name, probe: _url(name, probe, objects))
+    assert not failures, "\n".join(failures)

@@ -23,6 +23,7 @@ from imports import services
 from imports.models import DuplicateCandidate, ImportBatch, Merge
 from relations.models import Relation
 from tests.factories import make_relation
+from tests.fuzz import hostile_get_failures
 from tests.tenants.test_access_matrix import (
     ACTORS,
     EVERY_ROLE,
@@ -172,3 +173,8 @@ def test_it_keeps_post_rows_for_every_state_changing_view():
     posted = {url_name for method, url_name, _probe in MATRIX if method == "POST"}
     assert {"import_upload", "import_detail", "import_run", "import_undo", "duplicate_scan", "duplicate_dismiss",
             "relation_merge"} <= posted
+
+
+def test_it_answers_no_server_error_to_hostile_parameters_on_any_page(federation, objects):
+    failures = hostile_get_failures(MATRIX, federation, url=lambda name, probe: _url(name, probe, objects))
+    assert not failures, "\n".join(failures)
