@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import tempfile
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
@@ -15,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import connection, transaction
 from django.db.models import BooleanField, Count, F, Q
 from django.db.models.expressions import RawSQL
@@ -50,6 +51,8 @@ from .models import (
     RunKind,
     season_end,
 )
+from .sepa import CHUNK_SIZE as SEPA_CHUNK_SIZE
+from .sepa import Pain008Writer
 
 CENT = Decimal("0.01")
 
@@ -746,6 +749,10 @@ def mandate_end(*, mandate: Mandate) -> Mandate:
 SEPA_SCHEMAS = ("pain.008.001.02", "pain.008.001.08")
 
 
+def _cents(amount: Decimal) -> int:
+    return int((amount * 100).to_integral_value())
+
+
 def collectable_invoices(tenant: Tenant) -> list[tuple]:
     """Open invoices of relations with an active, unflagged mandate that are not waiting on a
     collection already (collected as often as reversed: a reversal makes one collectable again,
@@ -778,9 +785,7 @@ def collectable_invoices(tenant: Tenant) -> list[tuple]:
 def collection_batch_create(*, tenant: Tenant, collection_date: datetime.date, actor: User,
                             schema: str = "pain.008.001.02", today: datetime.date | None = None) -> CollectionBatch:
     """A pain.008 file collecting every collectable invoice on `collection_date`, built with
-    sepaxml: FRST for a mandate's first collection, RCUR afterwards."""
-    from sepaxml import SepaDD
-
+    sepaxml (in chunks, `billing.sepa`): FRST for a mandate's first collection, RCUR afterwards."""
     environment = billing_environment_require(tenant)
     today = today or datetime.date.today()
     if schema not in SEPA_SCHEMAS:
@@ -811,38 +816,44 @@ def collection_batch_create(*, tenant: Tenant, collection_date: datetime.date, a
         }
         if environment.bic:
             config["BIC"] = environment.bic
-        sepa = SepaDD(config, schema=schema, clean=True)
-        sepa.msg_id = message_id
-        items = []
-        first_ids = []
+        selected = []
         for invoice_id, number, total, credited, paid, relation_id in invoices:
-            _relation, mandate_id, holder, iban, bic, reference, signed_on, first_collected_on = mandates[relation_id]
             amount = total - credited - paid
-            if amount <= 0:
-                continue
-            sequence = "RCUR" if first_collected_on else "FRST"
-            payment = {
-                "name": holder, "IBAN": iban, "amount": int((amount * 100).to_integral_value()), "type": sequence,
-                "collection_date": collection_date, "mandate_id": reference, "mandate_date": signed_on,
-                "description": (_("Invoice %(number)s") % {"number": number})[:140], "endtoend_id": number,
-            }
-            if bic:
-                payment["BIC"] = bic
-            sepa.add_payment(payment)
-            items.append(CollectionItem(invoice_id=invoice_id, mandate_id=mandate_id, amount=amount,
-                                        sequence_type=sequence, end_to_end_id=number))
-            if sequence == "FRST":
-                first_ids.append(mandate_id)
-        xml = sepa.export(validate=False)
-        batch = CollectionBatch(
+            if amount > 0:
+                selected.append((invoice_id, number, amount, mandates[relation_id]))
+        if not selected:
+            raise ValidationError(_("There are no open invoices with a mandate to collect."))
+        control_sum = sum((amount for _id, _number, amount, _mandate in selected), ZERO)
+        batch = CollectionBatch.objects.create(
             tenant=tenant, collection_date=collection_date, message_id=message_id, schema=schema, created_by=actor,
-            transactions=len(items), control_sum=sum((i.amount for i in items), ZERO),
+            transactions=len(selected), control_sum=control_sum,
         )
-        batch.file.save(f"{message_id}.xml", ContentFile(xml), save=False)
-        batch.save()
-        for item in items:
-            item.batch = batch
-        _insert_objects(CollectionItem, items)
+        first_ids = []
+        with tempfile.TemporaryFile() as handle:
+            writer = Pain008Writer(handle, config=config, schema=schema, message_id=message_id,
+                                   count=len(selected), control_sum_cents=_cents(control_sum))
+            for offset in range(0, len(selected), SEPA_CHUNK_SIZE):
+                payments, items = [], []
+                for invoice_id, number, amount, mandate in selected[offset:offset + SEPA_CHUNK_SIZE]:
+                    _relation, mandate_id, holder, iban, bic, reference, signed_on, first_collected_on = mandate
+                    sequence = "RCUR" if first_collected_on else "FRST"
+                    payment = {
+                        "name": holder, "IBAN": iban, "amount": _cents(amount), "type": sequence,
+                        "collection_date": collection_date, "mandate_id": reference, "mandate_date": signed_on,
+                        "description": (_("Invoice %(number)s") % {"number": number})[:140], "endtoend_id": number,
+                    }
+                    if bic:
+                        payment["BIC"] = bic
+                    payments.append(payment)
+                    items.append(CollectionItem(batch=batch, invoice_id=invoice_id, mandate_id=mandate_id,
+                                                amount=amount, sequence_type=sequence, end_to_end_id=number))
+                    if sequence == "FRST":
+                        first_ids.append(mandate_id)
+                writer.add(payments)
+                _insert_objects(CollectionItem, items)
+            writer.close()
+            handle.seek(0)
+            batch.file.save(f"{message_id}.xml", File(handle), save=True)
         if first_ids:
             Mandate.objects.filter(_among(Mandate, "pk", first_ids)).update(first_collected_on=collection_date)
     return batch

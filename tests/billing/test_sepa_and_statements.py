@@ -109,6 +109,33 @@ def test_it_also_writes_pain008_001_08(world):
     _validate(batch.file.read(), "pain.008.001.08")
 
 
+@pytest.mark.parametrize("schema", ["pain.008.001.02", "pain.008.001.08"])
+def test_it_writes_a_file_larger_than_one_chunk_as_one_valid_document(world, monkeypatch, schema):
+    # Files are built in chunks of sepaxml's making (billing/sepa.py); a chunk of 2 shows the seams.
+    monkeypatch.setattr(services, "SEPA_CHUNK_SIZE", 2)
+    members = [member(world.department11, f"Lid{n}") for n in range(5)]
+    for n, relation in enumerate(members):
+        collected = TODAY - datetime.timedelta(days=300) if n % 2 else None
+        _mandate(world, relation, MEMBER_IBANS[n % len(MEMBER_IBANS)], first_collected_on=collected)
+    _finalise(world)
+    batch = services.collection_batch_create(tenant=world.province1, collection_date=TODAY + datetime.timedelta(days=7),
+                                             actor=world.province_sb, schema=schema)
+    document = _validate(batch.file.read(), schema)
+    ns = {"p": f"urn:iso:std:iso:20022:tech:xsd:{schema}"}
+    header = document.find("p:CstmrDrctDbtInitn/p:GrpHdr", ns)
+    assert header.findtext("p:NbOfTxs", namespaces=ns) == "5" and header.findtext("p:CtrlSum", namespaces=ns) == "250.00"
+    assert header.findtext("p:MsgId", namespaces=ns) == batch.message_id
+    blocks = document.findall("p:CstmrDrctDbtInitn/p:PmtInf", ns)
+    assert len(blocks) == 5  # chunks of [FRST, RCUR], [FRST, RCUR], [FRST]
+    assert len({block.findtext("p:PmtInfId", namespaces=ns) for block in blocks}) == 5
+    for block in blocks:
+        transactions = block.findall("p:DrctDbtTxInf", ns)
+        assert block.findtext("p:NbOfTxs", namespaces=ns) == str(len(transactions))
+    end_to_end = [tx.findtext("p:PmtId/p:EndToEndId", namespaces=ns) for tx in document.iter(f"{{{ns['p']}}}DrctDbtTxInf")]
+    assert sorted(end_to_end) == sorted(Invoice.objects.values_list("number", flat=True))
+    assert batch.items.count() == 5 and batch.transactions == 5
+
+
 def test_it_imports_the_statement_of_a_batch_and_reopens_reversed_invoices(world):
     relations = [member(world.department11, f"Lid{n}") for n in range(4)]
     for relation, iban in zip(relations, MEMBER_IBANS, strict=True):
