@@ -126,7 +126,11 @@ def parse_camt053(content: bytes) -> CamtStatement:
                     raise CamtError(_("Entry %(n)d has a transaction without a valid amount.") % {"n": number}) from None
             source = tx if tx is not None else entry
             party = "Cdtr" if debit else "Dbtr"
-            remittance = " ".join(e.text.strip() for e in source.iter(paths.path("Ustrd")) if e.text)
+            # Free text (Ustrd) and structured creditor references (Strd/CdtrRefInf/Ref, where
+            # a payer's bank puts the RF reference typed in the "betalingskenmerk" field).
+            remittance = " ".join(
+                e.text.strip() for tag in ("Ustrd", "Ref") for e in source.iter(paths.path(tag)) if e.text
+            )
             result.entries.append(CamtEntry(
                 booking_date=booked, amount=-amount if debit else amount, is_reversal=reversal or (
                     debit and paths.find(source, "RtrInf") is not None),
@@ -161,6 +165,8 @@ class StatementLine:
     end_to_end_id: str = ""
     remittance: str = ""
     reversal_reason: str = ""
+    # A structured creditor reference (RmtInf/Strd/CdtrRefInf/Ref): the payer's "betalingskenmerk".
+    creditor_reference: str = ""
 
 
 def camt053_build(*, statement_id: str, iban: str, lines: list[StatementLine]) -> bytes:
@@ -194,8 +200,12 @@ def camt053_build(*, statement_id: str, iban: str, lines: list[StatementLine]) -
         _sub(_sub(parties, party), "Nm", line.name or "-")
         if line.iban:
             _sub(_sub(_sub(parties, f"{party}Acct"), "Id"), "IBAN", line.iban)
-        if line.remittance:
-            _sub(_sub(tx, "RmtInf"), "Ustrd", line.remittance[:140])
+        if line.remittance or line.creditor_reference:
+            information = _sub(tx, "RmtInf")
+            if line.remittance:
+                _sub(information, "Ustrd", line.remittance[:140])
+            if line.creditor_reference:
+                _sub(_sub(_sub(information, "Strd"), "CdtrRefInf"), "Ref", line.creditor_reference[:35])
         if line.reversal_reason:
             _sub(_sub(_sub(tx, "RtrInf"), "Rsn"), "Cd", line.reversal_reason)
     return etree.tostring(document, xml_declaration=True, encoding="UTF-8")

@@ -26,6 +26,7 @@ from .querysets import (
     PaymentQuerySet,
     RateQuerySet,
 )
+from .references import rf_reference
 
 ZERO = Decimal("0.00")
 
@@ -322,7 +323,10 @@ class Invoice(models.Model):
 
     @property
     def payment_reference(self) -> str:
-        return self.number
+        """The structured creditor reference (ISO 11649, "RF…") that a payer types in the
+        "betalingskenmerk" field: its check digits let the bank refuse a typing error, and the
+        bank statement import finds the invoice by it (`references.invoice_numbers_in`)."""
+        return rf_reference(self.number)
 
 
 class InvoiceLine(models.Model):

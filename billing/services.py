@@ -51,6 +51,7 @@ from .models import (
     RunKind,
     season_end,
 )
+from .references import INVOICE_NUMBER_RE, invoice_numbers_in
 from .sepa import CHUNK_SIZE as SEPA_CHUNK_SIZE
 from .sepa import Pain008Writer
 
@@ -60,7 +61,6 @@ CENT = Decimal("0.01")
 def _money(value: Decimal) -> str:
     """An amount as the user reads it (50,00 in Dutch)."""
     return number_format(value, 2, use_l10n=True)
-INVOICE_NUMBER_RE = re.compile(r"\b(\d{4}-\d{6})\b")
 
 
 def _bulk_set(model, columns: list[tuple[str, str]], rows: list[tuple], *, chunk: int = 5000) -> None:
@@ -898,7 +898,7 @@ def bank_statement_import(*, tenant: Tenant, file_name: str, content: bytes, act
     ]
     numbers = set()
     for entry in entries:
-        numbers.update(INVOICE_NUMBER_RE.findall(f"{entry.reference} {entry.description}"))
+        numbers.update(invoice_numbers_in(f"{entry.reference} {entry.description}"))
     by_number = dict(
         Invoice.objects.filter(_among(Invoice, "number", numbers), tenant=tenant, kind=Invoice.Kind.INVOICE)
         .values_list("number", "pk")
@@ -918,7 +918,7 @@ def bank_statement_import(*, tenant: Tenant, file_name: str, content: bytes, act
     matches: list[tuple] = []
     reversals: list[tuple] = []
     for entry in entries:
-        found = [by_number[n] for n in INVOICE_NUMBER_RE.findall(f"{entry.reference} {entry.description}")
+        found = [by_number[n] for n in invoice_numbers_in(f"{entry.reference} {entry.description}")
                  if n in by_number]
         if entry.is_reversal or entry.amount < 0:
             if found:

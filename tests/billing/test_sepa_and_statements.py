@@ -18,6 +18,7 @@ from billing import services
 from billing.camt import StatementLine, camt053_build, camt053_from_batch
 from billing.documents import invoice_pdf
 from billing.models import BankEntry, Invoice, InvoiceStatus, Mandate
+from billing.references import invoice_numbers_in, rf_reference
 
 from .world import MEMBER_IBANS, OWN_IBAN, YEAR, billing_environment, member, rate, run
 
@@ -197,6 +198,33 @@ def test_it_matches_by_iban_and_amount_and_lists_what_it_cannot_match(world):
     assert (invoice.status, invoice.paid) == (InvoiceStatus.PARTLY_PAID, Decimal("12.34"))
 
 
+def test_it_makes_rf_payment_references_and_reads_them_back():
+    assert rf_reference("2027-000001") == "RF89 2027 0000 01"
+    assert invoice_numbers_in("betaling rf89 2027 0000 01 contributie") == ["2027-000001"]
+    assert invoice_numbers_in("RF892027000001") == ["2027-000001"]
+    # A typing error fails the check digits: it names no invoice.
+    assert invoice_numbers_in("RF89 2027 0000 02") == []
+    assert invoice_numbers_in("factuur 2027-000003") == ["2027-000003"]
+
+
+def test_it_matches_a_transfer_by_its_rf_reference_free_or_structured(world):
+    free = member(world.department11, "Vrij")
+    structured = member(world.department11, "Gestructureerd")
+    _finalise(world)
+    by_free, by_structured = (Invoice.objects.get(relation=r) for r in (free, structured))
+    content = camt053_build(statement_id="S-RF", iban=OWN_IBAN, lines=[
+        StatementLine(amount=Decimal("50.00"), booking_date=TODAY, iban="NL39RABO0300065264",
+                      remittance=f"contributie {by_free.payment_reference.lower()}"),
+        StatementLine(amount=Decimal("50.00"), booking_date=TODAY, iban="NL39RABO0300065264",
+                      creditor_reference=by_structured.payment_reference.replace(" ", "")),
+    ])
+    statement = services.bank_statement_import(tenant=world.province1, file_name="s.xml", content=content,
+                                               actor=world.province_sb)
+    assert statement.matched == 2
+    assert set(BankEntry.objects.values_list("match", flat=True)) == {BankEntry.Match.REFERENCE}
+    assert {i.status for i in Invoice.objects.filter(pk__in=[by_free.pk, by_structured.pk])} == {InvoiceStatus.PAID}
+
+
 @pytest.mark.parametrize(("content", "message"), [
     (b"<Document><BkToCstmrStmt>", "geen leesbaar XML"),
     (b"<?xml version='1.0'?><!DOCTYPE x [<!ENTITY e SYSTEM 'file:///etc/passwd'>]><Document>&e;</Document>",
@@ -226,7 +254,7 @@ def test_it_prints_amount_number_iban_and_the_direct_debit_notice_on_the_pdf(wor
     for relation, expected in ((with_mandate, MEMBER_IBANS[1]), (without, OWN_IBAN)):
         invoice = Invoice.objects.get(relation=relation)
         text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(invoice_pdf(invoice))).pages)
-        assert invoice.number in text
+        assert invoice.number in text and invoice.payment_reference in text
         assert "50,00" in text
         assert expected in text
         assert ("incasso" in text.lower()) is (relation == with_mandate)
