@@ -12,3 +12,10 @@ class BillingConfig(AppConfig):
 
         # The person's invoices and mandate on their card (relations does not know billing).
         card.tab_register(card.CardTab("billing", _("Billing"), "relation_billing", 60, permission="billing.view_invoice"))
+        # The invoice's details as tokens of the invoice and reminder mail templates.
+        from notifications.tokens import Token, supplied, token_register
+
+        from .documents import INVOICE_TOKENS
+
+        for key, description, example in INVOICE_TOKENS:
+            token_register(Token(key, _("Invoice"), description, supplied(key), example))

@@ -7,11 +7,25 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import gettext_lazy, override
 
-from notifications.rendering import DOCUMENT_BASE_URL, html_to_pdf
+from notifications.models import MailTemplate
+from notifications.rendering import DOCUMENT_BASE_URL, RenderedMail, html_to_pdf, mail_render
+from notifications.services import token_context_for
+from notifications.tokens import TokenContext, tokens_used
 
 from .models import BillingEnvironment, Invoice
+
+# (key, description, example): the invoice's details as tokens of the invoice and reminder mail
+# templates, registered in BillingConfig.ready(); their values come from `invoice_token_values`.
+INVOICE_TOKENS = [
+    ("invoicenumber", gettext_lazy("Invoice number"), "2027-000001"),
+    ("invoicedate", gettext_lazy("Invoice date"), "1-1-2027"),
+    ("invoiceamount", gettext_lazy("Amount of the invoice"), "35,00"),
+    ("openamount", gettext_lazy("Amount still open"), "35,00"),
+    ("duedate", gettext_lazy("Date the invoice is due"), "15-1-2027"),
+    ("paymentreference", gettext_lazy("Payment reference (betalingskenmerk)"), "RF89 2027 0000 01"),
+]
 
 
 def _logo_url(invoice: Invoice) -> str:
@@ -37,6 +51,37 @@ def invoice_html(invoice: Invoice) -> str:
 def invoice_pdf(invoice: Invoice) -> bytes:
     with override(invoice.tenant.language or "nl"):
         return html_to_pdf(invoice_html(invoice))
+
+
+def invoice_token_values(invoice: Invoice) -> dict[str, str]:
+    return {
+        "invoicenumber": invoice.number,
+        "invoicedate": invoice.date.strftime("%d-%m-%Y"),
+        "invoiceamount": number_format(invoice.total, 2, use_l10n=True),
+        "openamount": number_format(invoice.balance, 2, use_l10n=True),
+        "duedate": invoice.due_date.strftime("%d-%m-%Y"),
+        "paymentreference": invoice.payment_reference,
+    }
+
+
+def invoice_mail(invoice: Invoice, template: MailTemplate | None, standard: tuple[str, str, str]) -> RenderedMail:
+    """The mail about `invoice`: the environment's mail template when it has one (the relation's
+    tokens and the invoice's), else the standard text. A template that names no invoice token
+    gets the standard text's details appended, so a mail never leaves out what to pay."""
+    subject, text, html = standard
+    if template is None:
+        return RenderedMail(subject=subject, text=text, html=html)
+    if invoice.relation is not None:
+        context = token_context_for(invoice.relation, invoice.tenant)
+    else:
+        context = TokenContext(tenant=invoice.tenant)
+    context.values = invoice_token_values(invoice)
+    rendered = mail_render(template, context)
+    keys = {key for key, _description, _example in INVOICE_TOKENS}
+    if keys & tokens_used(f"{template.email_subject} {template.email_text}"):
+        return rendered
+    subject, text, html = _mail(rendered.subject, f"{rendered.text}\n\n{text}")
+    return RenderedMail(subject=subject, text=text, html=html)
 
 
 def _mail(subject: str, text: str) -> tuple[str, str, str]:

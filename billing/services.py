@@ -28,11 +28,12 @@ from schwifty import exceptions as iban_errors
 from stdnum.eu import at_02
 
 from memberships.models import Function, FunctionCategory, FunctionType
-from notifications.rendering import RenderedMail, mail_render
-from notifications.services import mail_send, token_context_for
+from notifications.services import mail_send
 from relations.models import Relation, RelationKind
 from tenants.models import Tenant, TenantKind, User
 
+from .camt import CamtError, parse_camt053
+from .documents import invoice_email_text, invoice_mail, invoice_pdf, reminder_email_text
 from .models import (
     ZERO,
     BankEntry,
@@ -867,8 +868,6 @@ def bank_statement_import(*, tenant: Tenant, file_name: str, content: bytes, act
     """Import a CAMT.053 statement of the environment's account: match credits to invoices by
     reference (invoice number), else by IBAN (a mandate's) and amount; book reversals of direct
     debits back onto their invoices. All or nothing."""
-    from .camt import CamtError, parse_camt053
-
     environment = billing_environment_require(tenant)
     try:
         parsed = parse_camt053(content)
@@ -1016,8 +1015,6 @@ def invoice_document_make(*, invoice_id: int, send: bool) -> bool:
     """Render the invoice's PDF, keep it, and (once) e-mail it through the mail service, which
     notes it in the communication log. Safe to run twice. Returns whether anything was done."""
 
-    from .documents import invoice_email_text, invoice_pdf
-
     with transaction.atomic():
         invoice = (
             Invoice.objects.select_for_update(of=("self",)).select_related("tenant", "relation")
@@ -1029,7 +1026,10 @@ def invoice_document_make(*, invoice_id: int, send: bool) -> bool:
             invoice.pdf.save(f"{invoice.number}.pdf", ContentFile(invoice_pdf(invoice)), save=False)
             invoice.save(update_fields=["pdf"])
         if send and invoice.debtor_email and invoice.emailed_at is None:
-            subject, text, html = invoice_email_text(invoice)
+            environment = BillingEnvironment.objects.filter(tenant=invoice.tenant).select_related(
+                "invoice_template").first()
+            rendered = invoice_mail(invoice, environment.invoice_template if environment else None,
+                                    invoice_email_text(invoice))
             invoice.pdf.open("rb")
             try:
                 pdf = invoice.pdf.read()
@@ -1037,8 +1037,8 @@ def invoice_document_make(*, invoice_id: int, send: bool) -> bool:
                 invoice.pdf.close()
             mail_send(
                 actor=None, tenant=invoice.tenant, to_email=invoice.debtor_email,
-                rendered=RenderedMail(subject=subject, text=text, html=html), relation=invoice.relation,
-                pdf=pdf, pdf_name=f"{invoice.number}.pdf", reference=f"invoice:{invoice.pk}",
+                rendered=rendered, relation=invoice.relation, template=environment.invoice_template if environment
+                else None, pdf=pdf, pdf_name=f"{invoice.number}.pdf", reference=f"invoice:{invoice.pk}",
             )
             invoice.emailed_at = timezone.now()
             invoice.save(update_fields=["emailed_at"])
@@ -1060,8 +1060,6 @@ def reminders_send(*, today: datetime.date | None = None) -> int:
     """Send the reminders that are due by each environment's schedule. Every reminder is
     counted on its invoice, so a second run on the same day sends nothing again."""
 
-    from .documents import reminder_email_text
-
     today = today or datetime.date.today()
     sent = 0
     for environment in BillingEnvironment.objects.select_related("tenant", "reminder_template"):
@@ -1079,13 +1077,10 @@ def reminders_send(*, today: datetime.date | None = None) -> int:
                 locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
                 if locked.reminders_sent != invoice.reminders_sent or locked.last_reminder_on == today:
                     continue
-                subject, text, html = reminder_email_text(locked)
-                if environment.reminder_template and locked.relation is not None:
-                    rendered = mail_render(environment.reminder_template, token_context_for(locked.relation, environment.tenant))
-                    subject, text = rendered.subject, rendered.text + "\n\n" + text
+                rendered = invoice_mail(locked, environment.reminder_template, reminder_email_text(locked))
                 mail_send(
                     actor=None, tenant=environment.tenant, to_email=locked.debtor_email,
-                    rendered=RenderedMail(subject=subject, text=text, html=html), relation=locked.relation,
+                    rendered=rendered, relation=locked.relation,
                     template=environment.reminder_template, reference=f"reminder:{locked.pk}",
                 )
                 locked.reminders_sent += 1

@@ -33,6 +33,9 @@ class TokenContext:
     registration_rows: list[tuple[str, str]] = field(default_factory=list)
     registration_date: datetime.date | None = None
     today: datetime.date = field(default_factory=datetime.date.today)
+    # Values the sending app supplies for the tokens it registered (`token_register`), e.g. an
+    # invoice's number and amount for billing's mails.
+    values: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,23 @@ TOKENS: dict[str, Token] = {
         Token("today", GENERAL, _("Today's date"), lambda c: _date(c.today), ""),
     ]
 }
+
+
+def supplied(key: str) -> Callable[[TokenContext], str]:
+    """A token whose value the sending app puts into `TokenContext.values`."""
+    return lambda context: context.values.get(key, "")
+
+
+def token_register(token: Token) -> None:
+    """Add a token of an app above notifications (billing's invoice tokens), from its
+    AppConfig.ready(); its value comes from `TokenContext.values` (see `supplied`)."""
+    if TOKENS.get(token.key, token) is not token:
+        raise ValueError(f"token [{token.key}] is registered twice")
+    TOKENS[token.key] = token
+
+
+def tokens_used(text: str) -> set[str]:
+    return set(TOKEN_RE.findall(text or ""))
 
 
 def tokens_unknown(text: str) -> list[str]:

@@ -17,8 +17,9 @@ from lxml import etree
 from billing import services
 from billing.camt import StatementLine, camt053_build, camt053_from_batch
 from billing.documents import invoice_pdf
-from billing.models import BankEntry, Invoice, InvoiceStatus, Mandate
+from billing.models import BankEntry, BillingEnvironment, Invoice, InvoiceStatus, Mandate
 from billing.references import invoice_numbers_in, rf_reference
+from tests.factories import make_mail_template
 
 from .world import MEMBER_IBANS, OWN_IBAN, YEAR, billing_environment, member, rate, run
 
@@ -258,6 +259,39 @@ def test_it_prints_amount_number_iban_and_the_direct_debit_notice_on_the_pdf(wor
         assert "50,00" in text
         assert expected in text
         assert ("incasso" in text.lower()) is (relation == with_mandate)
+
+
+def test_it_mails_invoices_and_reminders_through_the_environments_templates(
+    world, mailoutbox, django_capture_on_commit_callbacks
+):
+    relation = member(world.department11, "Sjabloon")
+    environment = BillingEnvironment.objects.get(tenant=world.province1)
+    # The invoice template names no invoice token: the standard details follow its text.
+    environment.invoice_template = make_mail_template(
+        world.national, name="Factuur", email_subject="Uw contributie, [firstname]",
+        email_text="Beste [firstname],\n\nHierbij de factuur.",
+    )
+    # The reminder template places the invoice's details itself.
+    environment.reminder_template = make_mail_template(
+        world.national, name="Herinnering", email_subject="Herinnering [invoicenumber]",
+        email_text="Beste [fullname], nog open: € [openamount] (kenmerk [paymentreference], vervallen [duedate]).",
+    )
+    environment.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        _finalise(world)
+    invoice = Invoice.objects.get(relation=relation)
+    [mail] = mailoutbox
+    assert mail.subject == f"Uw contributie, {relation.first_name}"
+    assert mail.body.startswith(f"Beste {relation.first_name},\n\nHierbij de factuur.\n\n")
+    assert invoice.payment_reference in mail.body and mail.attachments[0][0] == f"{invoice.number}.pdf"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.reminders_send(today=invoice.due_date + datetime.timedelta(days=14)) == 1
+    reminder = mailoutbox[1]
+    assert reminder.subject == f"Herinnering {invoice.number}"
+    assert reminder.body == (
+        f"Beste {relation.display_name}, nog open: € 50,00 (kenmerk {invoice.payment_reference}, "
+        f"vervallen {invoice.due_date:%d-%m-%Y})."
+    )
 
 
 def test_it_renders_and_mails_the_pdfs_after_finalising(world, mailoutbox, django_capture_on_commit_callbacks):
