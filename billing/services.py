@@ -180,6 +180,15 @@ def billing_environment_for(tenant: Tenant) -> BillingEnvironment | None:
     return BillingEnvironment.objects.filter(tenant=tenant).first()
 
 
+def billing_environment_covering(tenant: Tenant) -> BillingEnvironment | None:
+    """The environment that bills `tenant`'s members: the nearest one at or above it that bills
+    (a department that bills itself, else its province, else national)."""
+    return (
+        BillingEnvironment.objects.filter(tenant__path__in=tenant.ancestor_paths())
+        .select_related("tenant").order_by("-tenant__depth").first()
+    )
+
+
 def billing_environment_require(tenant: Tenant) -> BillingEnvironment:
     environment = billing_environment_for(tenant)
     if environment is None:

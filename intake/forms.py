@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from billing.services import billing_environment_covering, iban_clean
 from ledenbeheer.addresses import clean_postcode
 from memberships.models import FunctionType
 from relations.forms import custom_form_field
@@ -17,7 +18,7 @@ from tenants.forms import DateInput, tenant_choice_label
 from tenants.models import Tenant, TenantKind
 
 from .models import IntakeForm
-from .services import CUSTOM_PREFIX
+from .services import CUSTOM_PREFIX, MANDATE_TARGET
 
 
 class IntakeFormForm(forms.ModelForm):
@@ -94,6 +95,8 @@ def _field_for(target: str, label: str, required: bool, custom_fields: dict) -> 
         return forms.ChoiceField(choices=[("", "—"), *((v, lbl) for v, lbl in Gender.choices if v)], **common)
     if target == "house_number":
         return forms.IntegerField(min_value=1, max_value=99999, **common)
+    if target == MANDATE_TARGET:
+        return forms.CharField(max_length=42, widget=forms.TextInput(attrs={"autocomplete": "off"}), **common)
     max_length = Relation._meta.get_field(target).max_length
     attrs = {"postcode": {"autocomplete": "postal-code"}, "phone": {"type": "tel"}, "mobile": {"type": "tel"}}
     return forms.CharField(max_length=max_length, widget=forms.TextInput(attrs=attrs.get(target, {})), **common)
@@ -119,6 +122,14 @@ class IntakeSubmissionForm(forms.Form):
             if row.target.startswith(CUSTOM_PREFIX) and row.target[len(CUSTOM_PREFIX):] not in custom:
                 continue  # the custom field was removed after the row was made
             self.fields[field_name(row.target)] = _field_for(row.target, row.label, row.required, custom)
+        if field_name(MANDATE_TARGET) in self.fields:
+            environment = billing_environment_covering(intake_form.tenant)
+            self.fields["mandate_consent"] = forms.BooleanField(
+                required=False,
+                label=_("I authorise %(creditor)s to collect what I owe from this account by SEPA direct debit, "
+                        "and my bank to debit it. I can have a collection refunded within 8 weeks.")
+                % {"creditor": environment.creditor_name if environment else intake_form.tenant.name},
+            )
         self.fields["department"] = forms.ModelChoiceField(
             label=_("Department"), queryset=departments, empty_label="—",
             initial=departments.first().pk if departments.count() == 1 else None,
@@ -139,6 +150,19 @@ class IntakeSubmissionForm(forms.Form):
                 cleaned[postcode_name] = clean_postcode(cleaned[postcode_name], "NL")
             except ValidationError as error:
                 self.add_error(postcode_name, error)
+        iban_name = field_name(MANDATE_TARGET)
+        if iban_name in self.fields:
+            if cleaned.get(iban_name):
+                try:
+                    cleaned[iban_name] = iban_clean(cleaned[iban_name], field_name=iban_name)[0]
+                except ValidationError as error:
+                    self.add_error(None, error)
+                if not cleaned.get("mandate_consent"):
+                    self.add_error("mandate_consent", _(
+                        "Give the authorisation to collect from this account, or leave the IBAN empty."
+                    ))
+            elif cleaned.get("mandate_consent"):
+                self.add_error(iban_name, _("Fill in the account (IBAN) to collect from."))
         birth_name = field_name("birth_date")
         if cleaned.get(birth_name) and cleaned[birth_name] > datetime.date.today():
             self.add_error(birth_name, _("The birth date cannot be in the future."))

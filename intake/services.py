@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from billing.services import billing_environment_covering, mandate_create
 from ledenbeheer.addresses import clean_postcode
 from memberships.card import relation_create
 from memberships.models import Function
@@ -41,6 +42,9 @@ RELATION_TARGETS = (
     "postcode", "house_number", "house_number_suffix", "street", "city",
 )
 CUSTOM_PREFIX = "custom:"
+# A row that asks for an IBAN and the applicant's authorisation to collect from it: accepting the
+# registration records a SEPA mandate with the environment that bills the department (SPEC B3).
+MANDATE_TARGET = "mandate_iban"
 
 
 def target_choices(tenant: Tenant) -> list[tuple[str, str]]:
@@ -50,7 +54,21 @@ def target_choices(tenant: Tenant) -> list[tuple[str, str]]:
         (f"{CUSTOM_PREFIX}{field.code}", _("Custom field: %(label)s") % {"label": field.label})
         for field in custom_fields_for(tenant)
     ]
+    if billing_environment_covering(tenant) is not None:
+        choices.append((MANDATE_TARGET, _("IBAN with a direct-debit mandate")))
     return choices
+
+
+def _mandate_record(registration: Registration, relation: Relation, department: Tenant, *, actor: User) -> None:
+    """The mandate the applicant gave on the form, with the environment that bills the
+    department, signed on the day the form was sent. Nothing when no environment bills it."""
+    iban = registration.values.get(MANDATE_TARGET)
+    environment = billing_environment_covering(department) if iban else None
+    if environment is not None:
+        mandate_create(
+            tenant=environment.tenant, relation=relation, reference="", iban=iban, actor=actor,
+            signed_on=timezone.localdate(registration.submitted_at), account_holder=relation.display_name,
+        )
 
 
 def departments_for(intake_form: IntakeForm) -> QuerySet[Tenant]:
@@ -346,6 +364,7 @@ def _accepted(registration: Registration, relation: Relation, department: Tenant
     registration.department = department
     _decided(registration, actor=actor, status=RegistrationStatus.ACCEPTED)
     registration.save()
+    _mandate_record(registration, relation, department, actor=actor)
 
     template = registration.form.accepted_template
     if template is not None and relation.email:

@@ -13,10 +13,12 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from billing.models import Mandate
 from intake import services as intake
 from intake.models import IntakeForm, Registration, RegistrationStatus
 from memberships.models import Function, FunctionType
 from relations.models import CommunicationEntry, Relation
+from tests.billing.world import billing_environment
 from tests.factories import make_intake_form, make_mail_template, make_relation
 
 pytestmark = pytest.mark.django_db
@@ -470,3 +472,56 @@ def test_it_pages_the_registrations(login, federation, intake_form, settings):
     assert len(first.context["page"].object_list) == views_intake.REGISTRATIONS_PER_PAGE
     assert len(second.context["page"].object_list) == 2
     assert "page=2" in first.content.decode()
+
+
+# --- a direct-debit mandate on the form (SPEC B3) ----------------------------------------------------
+
+
+def _with_mandate_row(intake_form: IntakeForm) -> IntakeForm:
+    rows = [{"order": r.order, "label": r.label, "target": r.target, "required": r.required} for r in intake_form.rows.all()]
+    rows.append({"order": 99, "label": "Rekeningnummer voor de contributie", "target": intake.MANDATE_TARGET,
+                 "required": False})
+    intake.intake_form_save(intake_form=intake_form, departments=[], rows=rows)
+    return intake_form
+
+
+def test_it_offers_a_mandate_row_only_where_an_environment_bills(federation, intake_form):
+    targets = {value for value, _label in intake.target_choices(federation.province1)}
+    assert intake.MANDATE_TARGET not in targets
+    billing_environment(federation.province1)
+    assert intake.MANDATE_TARGET in {value for value, _label in intake.target_choices(federation.province1)}
+    # A department below a province that bills may ask for it too.
+    assert intake.MANDATE_TARGET in {value for value, _label in intake.target_choices(federation.department11)}
+
+
+@pytest.mark.parametrize(("iban", "consent", "field", "message"), [
+    ("NL92ABNA0417164300", "on", "f_mandate_iban", "controlecijfer"),
+    ("NL20INGB0001234567", None, "mandate_consent", "machtiging"),
+    ("", "on", "f_mandate_iban", "IBAN"),
+])
+def test_it_refuses_a_wrong_iban_or_a_missing_authorisation_at_the_field(
+    client, federation, intake_form, iban, consent, field, message
+):
+    billing_environment(federation.province1)
+    _with_mandate_row(intake_form)
+    response = _submit(client, intake_form, federation.department11, f_mandate_iban=iban, mandate_consent=consent)
+    assert response.status_code == 200
+    assert message in " ".join(response.context["form"].errors[field])
+    assert not Registration.objects.exists()
+
+
+def test_it_records_the_mandate_with_the_billing_environment_on_accepting(client, federation, intake_form):
+    billing_environment(federation.province1)
+    _with_mandate_row(intake_form)
+    page = client.get(reverse("intake_public", kwargs={"slug": intake_form.slug})).content.decode()
+    assert 'name="f_mandate_iban"' in page and 'name="mandate_consent"' in page
+    _submit(client, intake_form, federation.department11, f_mandate_iban="nl20 ingb 0001 2345 67", mandate_consent="on")
+    registration = Registration.objects.get()
+    assert registration.values[intake.MANDATE_TARGET] == "NL20INGB0001234567"
+    relation = intake.registration_accept(actor=federation.province_la, registration=registration,
+                                          department=federation.department11, start_date=TODAY)
+    [mandate] = Mandate.objects.all()
+    assert (mandate.tenant, mandate.relation, mandate.iban, mandate.bic) == (
+        federation.province1, relation, "NL20INGB0001234567", "INGBNL2A"
+    )
+    assert mandate.signed_on == TODAY and mandate.sequence_type == "FRST"
