@@ -339,6 +339,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# The queue tasks are sent to, also the follow-up tasks a worker sends (the reaper's, a step's
+# next step); the tests give each worker a queue of its own.
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", "celery")
 # Redis hands a task out again when its worker has not acknowledged it within this time. Work
 # is recovered by leases and the reaper within minutes; this is only the backstop for a message
 # taken by a worker that died before it took a lease. It must stay above the longest step of any

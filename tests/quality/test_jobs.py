@@ -308,7 +308,7 @@ def test_it_refuses_a_malformed_date_in_the_command(db):
 
 def test_it_catches_up_with_the_command(world, capsys):
     call_command("run_job", "catch_up")
-    assert "Caught up:" in capsys.readouterr().out
+    assert "Ingehaald:" in capsys.readouterr().out
 
 
 def test_it_does_not_mail_a_relation_outside_the_environment_of_the_recipients(federation):

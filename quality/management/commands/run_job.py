@@ -12,9 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-
 from quality.jobs import JOBS, RunState, catch_up, job_run, run_state
-
 
 # The numbers a job reports, as the command prints them (per-rule detail is in the run record).
 COUNT_LABELS = {
