@@ -390,10 +390,6 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "billing.send_reminders",
         "schedule": crontab(minute=0, hour=8),
     },
-    "billing-resume-documents": {
-        "task": "billing.resume_run_documents",
-        "schedule": 600.0,
-    },
     "reap-expired-leases": {
         "task": "tenants.reap_expired_leases",
         "schedule": float(JOB_REAPER_SECONDS),

@@ -80,6 +80,14 @@ def lease_release(model: type[models.Model], pk, token: str, **fields) -> bool:
     return bool(model.objects.filter(pk=pk, lease_token=token).update(lease_token="", lease_until=None, **fields))
 
 
+def lease_pass_on(model: type[models.Model], pk, token: str) -> bool:
+    """Give the lease back but keep the row reserved (an empty token until a new time) for the
+    next step, which the caller queues now: the reaper leaves it alone meanwhile."""
+    return bool(
+        model.objects.filter(pk=pk, lease_token=token).update(lease_token="", lease_until=timezone.now() + queued_grace())
+    )
+
+
 def lease_held(model: type[models.Model], pk, token: str) -> bool:
     return model.objects.filter(pk=pk, lease_token=token).exists()
 

@@ -244,10 +244,9 @@ def test_it_schedules_the_jobs_at_their_times_in_amsterdam():
         ("wizards.export_files_remove_expired", ()): 3600.0,
         # The nightly duplicate scan (issue 14).
         ("imports.duplicate_scan_nightly", ()): crontab(minute=0, hour=3),
-        # Billing: reminders every morning; unfinished invoice PDFs resumed every 10 minutes.
+        # Billing: reminders every morning.
         ("billing.send_reminders", ()): crontab(minute=0, hour=8),
-        ("billing.resume_run_documents", ()): 600.0,
-        # Work whose lease ran out (its worker died) is queued again every minute.
+        # Work whose lease ran out (its worker died), invoice PDFs too, is queued again every minute.
         ("tenants.reap_expired_leases", ()): 60.0,
     }
     assert set(jobs.scheduled_jobs()) == set(jobs.JOBS)
