@@ -9,6 +9,11 @@ class BillingConfig(AppConfig):
     def ready(self) -> None:
         # Imported here, not at the top: Django loads apps.py before any model exists.
         from relations import card
+        from tenants.leases import reaper_register
+
+        from .tasks import RUN_DOCUMENTS_REAPER
+
+        reaper_register(RUN_DOCUMENTS_REAPER)
 
         # The person's invoices and mandate on their card (relations does not know billing).
         card.tab_register(card.CardTab("billing", _("Billing"), "relation_billing", 60, permission="billing.view_invoice"))

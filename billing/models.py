@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from memberships.models import FunctionType
 from relations.models import Relation
+from tenants.leases import Leased
 from tenants.models import Tenant
 
 from .querysets import (
@@ -157,9 +158,10 @@ class RunKind(models.TextChoices):
     DEPARTMENTS = "departments", _("Departments (by their count of memberships)")
 
 
-class InvoiceRun(models.Model):
+class InvoiceRun(Leased):
     """An invoice run ("factuurrun") on a reference date: a concept first, then finalised into
-    invoices; their PDFs are rendered and mailed in the background."""
+    invoices; their PDFs are rendered and mailed in the background, in steps, by a worker holding
+    the run's lease (tenants/leases.py)."""
 
     class Status(models.TextChoices):
         CONCEPT = "concept", _("Concept")
@@ -190,7 +192,6 @@ class InvoiceRun(models.Model):
     invoice_count = models.PositiveIntegerField(_("invoices"), default=0)
     total = models.DecimalField(_("total"), max_digits=14, decimal_places=2, default=ZERO)
     documents_done = models.PositiveIntegerField(_("PDFs made"), default=0)
-    documents_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = InvoiceRunQuerySet.as_manager()
 

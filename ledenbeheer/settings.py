@@ -339,8 +339,20 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
-# Longer than the longest task, so Redis never hands a running task to a second worker.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 4 * 3600)}
+# The queue tasks are sent to, also the follow-up tasks a worker sends (the reaper's, a step's
+# next step); the tests give each worker a queue of its own.
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", "celery")
+# Redis hands a task out again when its worker has not acknowledged it within this time. Work
+# is recovered by leases and the reaper within minutes; this is only the backstop for a message
+# taken by a worker that died before it took a lease. It must stay above the longest step of any
+# task and the longest retry countdown (10 minutes): 30 minutes (docs/jobs.md).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 30 * 60)}
+# Leases on running work (tenants/leases.py): renewed every third of JOB_LEASE_SECONDS while the
+# worker lives; the reaper (every JOB_REAPER_SECONDS) queues again work whose lease ran out, and
+# work still waiting in the queue after JOB_REQUEUE_QUEUED_AFTER seconds (a lost message).
+JOB_LEASE_SECONDS = envint("JOB_LEASE_SECONDS", 120)
+JOB_REAPER_SECONDS = envint("JOB_REAPER_SECONDS", 60)
+JOB_REQUEUE_QUEUED_AFTER = envint("JOB_REQUEUE_QUEUED_AFTER", 15 * 60)
 # The nightly and yearly jobs (docs/jobs.md), in CELERY_TIMEZONE. Exactly one beat process sends
 # them; each job's run record makes a second delivery harmless, and the hourly catch-up (also sent
 # when beat starts) runs a job whose time passed while the installation was down.
@@ -378,9 +390,9 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "billing.send_reminders",
         "schedule": crontab(minute=0, hour=8),
     },
-    "billing-resume-documents": {
-        "task": "billing.resume_run_documents",
-        "schedule": 600.0,
+    "reap-expired-leases": {
+        "task": "tenants.reap_expired_leases",
+        "schedule": float(JOB_REAPER_SECONDS),
     },
     "catch-up": {
         "task": "quality.tasks.catch_up",

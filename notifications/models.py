@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from relations.models import CommunicationEntry, Relation
+from tenants.leases import Leased
 from tenants.models import Tenant
 
 # --- mail templates and outbound mail (issue 5) ------------------------------------------------
@@ -72,12 +73,15 @@ class MailTemplate(models.Model):
         return self.tenant
 
 
-class OutboundMail(models.Model):
+class OutboundMail(Leased):
     """One e-mail as it was rendered and handed to the mail task: the exact subject, text and
-    attachment, and whether it went out. The relation's communication log points at it."""
+    attachment, and whether it went out. The relation's communication log points at it. The task
+    claims it (status *sending*, a lease) and commits that before it talks to the mail server, so
+    after a crash only a mail whose claim ran out is sent again — with the same Message-ID."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
 
@@ -99,6 +103,8 @@ class OutboundMail(models.Model):
     attachment = models.FileField(_("attachment"), upload_to="outbound/%Y/%m/", blank=True)
     attachment_name = models.CharField(_("attachment name"), max_length=120, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.QUEUED)
+    # Fixed when the mail is recorded, so a mail sent again after a crash is recognisably the same.
+    message_id = models.CharField(_("Message-ID"), max_length=255, blank=True, editable=False)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     error = models.TextField(_("last error"), blank=True)
     communication_entry = models.OneToOneField(
@@ -121,10 +127,11 @@ class OutboundMail(models.Model):
         return f"{self.subject} → {self.to_email}"
 
 
-class DocumentJob(models.Model):
+class DocumentJob(Leased):
     """Personalised documents for a selection of relations (SPEC I5), made in the background with
     progress: each relation's letter or mail is made, logged on its card and counted in one
-    transaction, so a job that is run again (after a crash) carries on where it stopped."""
+    transaction, so a job that is run again (after a crash) carries on where it stopped. The
+    worker making it holds its lease; the reaper queues it again when that worker died."""
 
     class Action(models.TextChoices):
         SEND = "send", _("Make and send")

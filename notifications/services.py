@@ -11,13 +11,17 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import make_msgid
+from django.core.mail.utils import DNS_NAME
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from memberships.models import Function
 from relations.models import CommunicationEntry, Relation
 from relations.services import communication_entry_add
+from tenants.leases import heartbeat, lease_release, lease_take
 from tenants.models import Tenant, TenantKind, User
 
 from .models import DocumentJob, MailTemplate, OutboundMail
@@ -149,7 +153,7 @@ def mail_send(
     mail = OutboundMail(
         tenant=tenant, relation=relation, template=template, reference=reference, to_email=to_email,
         subject=rendered.subject[:200], body_text=rendered.text, body_html=rendered.html, created_by=actor,
-        attachment_name=pdf_name if pdf else "",
+        attachment_name=pdf_name if pdf else "", message_id=make_msgid(domain=DNS_NAME),
     )
     mail.full_clean(exclude=["attachment"])
     if pdf:
@@ -192,30 +196,42 @@ def template_mail_send(
 
 
 def outbound_mail_deliver(*, mail_id: int) -> bool:
-    """Hand one recorded mail to Django's mail backend. Safe to run twice: a mail already sent
-    is left alone. Returns whether it was sent now. Errors propagate so the task retries."""
-    mail = OutboundMail.objects.filter(pk=mail_id).first()
-    if mail is None or mail.status == OutboundMail.Status.SENT:
+    """Hand one recorded mail to Django's mail backend: claim it (status *sending*, a lease;
+    committed), send it, mark it sent. Safe to run twice: a mail that is sent, or that another
+    worker has claimed and is still holding, is left alone; one whose claim ran out (its worker
+    died, perhaps mid-send) goes out again with the same Message-ID. Returns whether it was sent
+    now. Errors propagate so the task retries; the claim is given back first."""
+    token = lease_take(
+        OutboundMail, mail_id, where=Q(status__in=[OutboundMail.Status.QUEUED, OutboundMail.Status.SENDING]),
+        status=OutboundMail.Status.SENDING, attempts=F("attempts") + 1,
+    )
+    if token is None:
         return False
-    OutboundMail.objects.filter(pk=mail.pk).update(attempts=mail.attempts + 1)
-    message = EmailMultiAlternatives(mail.subject, mail.body_text, to=[mail.to_email])
+    mail = OutboundMail.objects.get(pk=mail_id)
+    if not mail.message_id:  # recorded before Message-IDs were kept
+        OutboundMail.objects.filter(pk=mail.pk, message_id="").update(message_id=make_msgid(domain=DNS_NAME))
+        mail.refresh_from_db(fields=["message_id"])
+    message = EmailMultiAlternatives(
+        mail.subject, mail.body_text, to=[mail.to_email], headers={"Message-ID": mail.message_id}
+    )
     if mail.body_html:
         message.attach_alternative(mail.body_html, "text/html")
     if mail.attachment:
         with mail.attachment.open("rb") as file:
             message.attach(mail.attachment_name or "document.pdf", file.read(), "application/pdf")
     try:
-        message.send()
+        with heartbeat(OutboundMail, mail.pk, token):
+            message.send()
     except Exception as error:
-        OutboundMail.objects.filter(pk=mail.pk).update(error=str(error)[:2000])
+        lease_release(OutboundMail, mail.pk, token, status=OutboundMail.Status.QUEUED, error=str(error)[:2000])
         raise
-    OutboundMail.objects.filter(pk=mail.pk).update(status=OutboundMail.Status.SENT, sent_at=timezone.now(), error="")
+    lease_release(OutboundMail, mail.pk, token, status=OutboundMail.Status.SENT, sent_at=timezone.now(), error="")
     return True
 
 
 def outbound_mail_failed(*, mail_id: int, error: str) -> None:
     OutboundMail.objects.filter(pk=mail_id).exclude(status=OutboundMail.Status.SENT).update(
-        status=OutboundMail.Status.FAILED, error=error[:2000]
+        status=OutboundMail.Status.FAILED, error=error[:2000], lease_token="", lease_until=None
     )
 
 
@@ -289,21 +305,30 @@ def document_job_run(*, job_id: int) -> DocumentJob:
         )
         job.refresh_from_db()
         return job
-    DocumentJob.objects.filter(pk=job.pk).update(status=DocumentJob.Status.RUNNING)
+    token = lease_take(
+        DocumentJob, job.pk, where=Q(status__in=[DocumentJob.Status.QUEUED, DocumentJob.Status.RUNNING]),
+        status=DocumentJob.Status.RUNNING,
+    )
+    if token is None:  # another worker is making it
+        return job
     try:
-        _document_job_make_all(job, actor=actor, tenant=tenant, template=template)
+        with heartbeat(DocumentJob, job.pk, token):
+            pdf = _document_job_make_all(job, actor=actor, tenant=tenant, template=template)
     except Exception:
         logger.exception("documents job %s failed", job.pk)
-        DocumentJob.objects.filter(pk=job.pk).update(
-            status=DocumentJob.Status.FAILED, finished_at=timezone.now(),
+        lease_release(
+            DocumentJob, job.pk, token, status=DocumentJob.Status.FAILED, finished_at=timezone.now(),
             message=_("Making the documents failed. The documents made so far are in the cards' communication log."),
         )
         raise
+    # Only while the lease is ours, so a worker that lost it does not finish the job a second time.
+    lease_release(DocumentJob, job.pk, token, status=DocumentJob.Status.DONE, finished_at=timezone.now(), pdf=pdf)
     job.refresh_from_db()
     return job
 
 
-def _document_job_make_all(job: DocumentJob, *, actor: User, tenant: Tenant, template: MailTemplate) -> None:
+def _document_job_make_all(job: DocumentJob, *, actor: User, tenant: Tenant, template: MailTemplate) -> str:
+    """Make what is left to make; returns the name of the one PDF of a download job."""
     visible = Relation.objects.visible_to(actor, tenant).in_bulk(job.relation_ids)
     for index in range(job.done, job.total):
         with transaction.atomic():
@@ -322,5 +347,4 @@ def _document_job_make_all(job: DocumentJob, *, actor: User, tenant: Tenant, tem
     if job.action == DocumentJob.Action.DOWNLOAD and not job.pdf:
         contexts = [token_context_for(visible[pk], tenant) for pk in job.relation_ids if pk in visible]
         job.pdf.save(pdf_filename(template), ContentFile(pdf_render(template, contexts)), save=False)
-    job.status, job.finished_at = DocumentJob.Status.DONE, timezone.now()
-    job.save(update_fields=["pdf", "status", "finished_at"])
+    return job.pdf.name or ""

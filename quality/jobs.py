@@ -14,19 +14,23 @@ from __future__ import annotations
 
 import datetime
 import logging
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import make_msgid
+from django.core.mail.utils import DNS_NAME
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, Max, OuterRef
+from django.db.models import Count, Exists, F, Max, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from memberships.models import Function, FunctionCategory
+from tenants.leases import heartbeat, lease_length, lease_release, lease_take
 from tenants.models import RoleAssignment, Tenant, TenantKind
 
 from . import services as quality
@@ -74,27 +78,40 @@ def tenants_with_recipients(kind: str | None = None):
 
 def report_send(*, job: str, tenant: Tenant, day: datetime.date, template: str, context: dict, items: int) -> bool:
     """Mail one report to the environment's active recipients, once per (job, environment,
-    date). Returns False when it was already sent or there is nobody to send it to."""
+    date). Returns False when it was already sent or there is nobody to send it to.
+
+    The delivery row is the claim: written with status *sending* and the mail's Message-ID and
+    committed before the mail server is called, marked *sent* right after. A row still *sending*
+    was left by a worker that died around the send (the job's lease makes this worker the only
+    one running the job now): that mail goes out again with the same Message-ID — the one mail
+    that may arrive twice."""
     recipients = active_recipients(tenant)
     if not recipients:
         return False
     try:
         with transaction.atomic():
-            ReportDelivery.objects.create(
-                job=job, tenant=tenant, run_date=day, recipients=", ".join(recipients), items=items
+            delivery, _created = ReportDelivery.objects.get_or_create(
+                job=job, tenant=tenant, run_date=day,
+                defaults={"recipients": ", ".join(recipients), "items": items,
+                          "status": ReportDelivery.Status.SENDING, "message_id": make_msgid(domain=DNS_NAME)},
             )
-            with translation.override(tenant.language or settings.LANGUAGE_CODE):
-                context = {**context, "tenant": tenant, "day": day, "site_url": settings.SITE_URL}
-                subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
-                text = render_to_string(f"{template}.txt", context)
-                html = render_to_string(f"{template}.html", context)
-            message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, recipients)
-            message.attach_alternative(html, "text/html")
-            # Sent inside the transaction: a failed send leaves no delivery row, so a rerun
-            # tries again; a send that succeeded is recorded when the transaction commits.
-            message.send()
-    except IntegrityError:
+    except IntegrityError:  # made by a delivery running at the same moment
         return False
+    if delivery.status == ReportDelivery.Status.SENT:
+        return False
+    with translation.override(tenant.language or settings.LANGUAGE_CODE):
+        context = {**context, "tenant": tenant, "day": day, "site_url": settings.SITE_URL}
+        subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+        text = render_to_string(f"{template}.txt", context)
+        html = render_to_string(f"{template}.html", context)
+    message = EmailMultiAlternatives(
+        subject, text, settings.DEFAULT_FROM_EMAIL, delivery.recipients.split(", "),
+        headers={"Message-ID": delivery.message_id},
+    )
+    message.attach_alternative(html, "text/html")
+    # A send that fails leaves the row *sending*: the job fails and its retry sends it again.
+    message.send()
+    ReportDelivery.objects.filter(pk=delivery.pk).update(status=ReportDelivery.Status.SENT, sent_at=timezone.now())
     return True
 
 
@@ -145,7 +162,9 @@ def error_digest(day: datetime.date) -> dict:
     paths = dict(Tenant.objects.values_list("pk", "path"))
     sent = skipped = nothing_open = 0
     for tenant in tenants_with_recipients():
-        if ReportDelivery.objects.filter(job="error_digest", tenant=tenant, run_date=day).exists():
+        if ReportDelivery.objects.filter(
+            job="error_digest", tenant=tenant, run_date=day, status=ReportDelivery.Status.SENT
+        ).exists():
             skipped += 1
             continue
         subtree = [pk for pk, path in paths.items() if path.startswith(tenant.path)]
@@ -248,59 +267,78 @@ JOBS: dict[str, Job] = {
 # --- running ----------------------------------------------------------------------------------------
 
 
-def _stale_after() -> datetime.timedelta:
-    """A run still marked "running" after the broker's visibility timeout was lost with its
-    worker: Redis has handed the task out again by then, and that delivery may take it over."""
-    seconds = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)
-    return datetime.timedelta(seconds=seconds)
+class RunState:
+    """What is known about a job's run for a date, for `run_job` and the reaper."""
+
+    NONE = "none"  # never started
+    LIVE = "live"  # running, its worker renews the lease
+    STALE = "stale"  # marked running, but its lease ran out: its worker died
+    FINISHED = "finished"
+    FAILED = "failed"
 
 
-def _claim(name: str, day: datetime.date) -> JobRun | None:
-    """The run record to work on, or None when the job finished for this date or another
-    delivery is running it now."""
+def run_state(name: str, day: datetime.date) -> tuple[JobRun | None, str]:
+    run = JobRun.objects.filter(name=name, run_date=day).first()
+    if run is None:
+        return None, RunState.NONE
+    if run.status == JobRun.Status.RUNNING:
+        live = run.lease_token and run.lease_until and run.lease_until > timezone.now()
+        return run, RunState.LIVE if live else RunState.STALE
+    return run, RunState.FINISHED if run.status == JobRun.Status.FINISHED else RunState.FAILED
+
+
+def _claim(name: str, day: datetime.date) -> tuple[JobRun, str] | None:
+    """The run record to work on and this worker's lease on it, or None when the job finished
+    for this date or another worker is running it now (its lease is live). A run left *running*
+    by a worker that died (its lease ran out) or that failed is taken over."""
+    token = uuid.uuid4().hex
     now = timezone.now()
     try:
         with transaction.atomic():
-            run, created = JobRun.objects.select_for_update().get_or_create(name=name, run_date=day)
-            if created:
-                return run
-            if run.status == JobRun.Status.FINISHED:
-                return None
-            if run.status == JobRun.Status.RUNNING and now - run.started_at < _stale_after():
-                return None
-            run.status = JobRun.Status.RUNNING
-            run.started_at = now
-            run.finished_at = None
-            run.attempts += 1
-            run.save(update_fields=["status", "started_at", "finished_at", "attempts"])
-            return run
+            run, created = JobRun.objects.get_or_create(
+                name=name, run_date=day, defaults={"lease_token": token, "lease_until": now + lease_length()}
+            )
     except IntegrityError:
         # Another delivery created the record between our read and our insert.
         return None
+    if created:
+        return run, token
+    token = lease_take(
+        JobRun, run.pk, where=~Q(status=JobRun.Status.FINISHED),
+        status=JobRun.Status.RUNNING, started_at=now, finished_at=None, attempts=F("attempts") + 1,
+    )
+    if token is None:
+        return None
+    run.refresh_from_db()
+    return run, token
 
 
 def job_run(name: str, day: datetime.date) -> tuple[JobRun | None, bool]:
-    """Run job `name` for `day` unless it already ran. Returns the run record and whether this
-    call did the work."""
+    """Run job `name` for `day` unless it already ran or runs now. Returns the run record and
+    whether this call did the work."""
     if name not in JOBS:
         raise KeyError(name)
-    run = _claim(name, day)
-    if run is None:
+    claimed = _claim(name, day)
+    if claimed is None:
         return JobRun.objects.filter(name=name, run_date=day).first(), False
-    logger.info("Job %s for %s started", name, day)
+    run, token = claimed
+    logger.info("Job %s for %s started (attempt %d)", name, day, run.attempts)
     try:
-        result = JOBS[name].run(day)
+        with heartbeat(JobRun, run.pk, token):
+            result = JOBS[name].run(day)
     except Exception as error:
-        JobRun.objects.filter(pk=run.pk).update(
-            status=JobRun.Status.FAILED, finished_at=timezone.now(),
+        lease_release(
+            JobRun, run.pk, token, status=JobRun.Status.FAILED, finished_at=timezone.now(),
             errors=[{"error": f"{type(error).__name__}: {error}"}],
         )
         logger.exception("Job %s for %s failed", name, day)
         raise
     errors = result.pop("errors", [])
-    JobRun.objects.filter(pk=run.pk).update(
-        status=JobRun.Status.FINISHED, finished_at=timezone.now(), counts=result, errors=errors
-    )
+    if not lease_release(
+        JobRun, run.pk, token, status=JobRun.Status.FINISHED, finished_at=timezone.now(), counts=result,
+        errors=errors,
+    ):
+        logger.warning("Job %s for %s lost its lease to another worker; that one records the run", name, day)
     run.refresh_from_db()
     logger.info("Job %s for %s finished: %s", name, day, result)
     return run, True

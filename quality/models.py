@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from relations.models import Relation
+from tenants.leases import Leased
 from tenants.models import Tenant
 
 
@@ -108,9 +109,10 @@ class ErrorReportRecipient(models.Model):
         return self.tenant
 
 
-class JobRun(models.Model):
+class JobRun(Leased):
     """The record of one nightly job for one date: running the job again for a date it already
-    finished does nothing (ARCHITECTURE "Jobs and mail")."""
+    finished does nothing (ARCHITECTURE "Jobs and mail"). The worker running it holds its lease;
+    a run whose lease ran out is stale (its worker died) and is taken over by the next delivery."""
 
     class Status(models.TextChoices):
         RUNNING = "running", _("Running")
@@ -139,13 +141,20 @@ class JobRun(models.Model):
 
 class ReportDelivery(models.Model):
     """One report a job mailed to one environment for one date; the unique row is what keeps a
-    retried job from mailing an environment twice."""
+    retried job from mailing an environment twice. It is written (status *sending*, with the
+    mail's Message-ID) and committed before the mail goes out, and marked sent right after."""
+
+    class Status(models.TextChoices):
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
 
     job = models.SlugField(_("job"), max_length=60)
     tenant = models.ForeignKey(Tenant, verbose_name=_("environment"), on_delete=models.CASCADE, related_name="+")
     run_date = models.DateField(_("date"))
     recipients = models.TextField(_("recipients"))
     items = models.PositiveIntegerField(_("items"), default=0)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.SENT)
+    message_id = models.CharField(_("Message-ID"), max_length=255, blank=True, editable=False)
     sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
 
     class Meta:

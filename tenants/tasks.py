@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from .leases import reap
 from .models import User
 from .services import set_password_mail_send
 
@@ -12,3 +13,10 @@ def send_set_password_link(user_id: int) -> None:
     if user is None:
         return
     set_password_mail_send(user=user)
+
+
+@shared_task(name="tenants.reap_expired_leases")
+def reap_expired_leases() -> dict[str, int]:
+    """Beat sends this every minute: work whose lease ran out (its worker died) is queued again
+    (tenants/leases.py, docs/jobs.md)."""
+    return reap()

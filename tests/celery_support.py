@@ -28,11 +28,13 @@ from __future__ import annotations
 import email
 import email.policy
 import os
+import signal
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -138,38 +140,25 @@ def _forget_connections(app) -> None:
 def celery_worker(transactional_db, celery_worker_process, settings):
     """The session's worker, with the mail of earlier tests cleared, and this process sending
     the application's tasks to it."""
-    from ledenbeheer.celery import app
-
     worker = celery_worker_process
     for path in worker.mail_dir.glob("*"):
         path.unlink()
     settings.MEDIA_ROOT = worker.media_root
-    previous = {key: app.conf.get(key) for key in ("broker_url", "task_always_eager", "task_default_queue")}
-    app.conf.update(broker_url=worker.broker_url, task_always_eager=False, task_default_queue=worker.queue)
-    _forget_connections(app)
-    try:
+    with app_sending_to(worker.queue, worker.broker_url):
         yield worker
-    finally:
-        app.conf.update(previous)
-        _forget_connections(app)
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
-    """One worker per test session (per xdist process), on a queue of its own."""
-    broker = os.environ.get("CELERY_TEST_BROKER_URL", DEFAULT_BROKER)
-    if not _redis_answers(broker):
-        _unavailable(f"Redis does not answer at {broker}")
-    with django_db_blocker.unblock():
-        database_url = _database_url()
-    queue = f"test-{uuid.uuid4().hex[:12]}"
-    name = f"{queue}@%h"
-    directory = tmp_path_factory.mktemp("celery-worker")
+def worker_start(*, broker: str, queue: str, directory: Path, database_url: str, env: dict | None = None,
+                 base_dir: Path) -> CeleryWorker:
+    """Start `celery worker` on `queue` in a process group of its own (so a test can kill the
+    whole group, children included); returns once it is ready."""
+    directory.mkdir(parents=True, exist_ok=True)
     mail_dir = directory / "mail"
-    mail_dir.mkdir()
+    mail_dir.mkdir(exist_ok=True)
     media_root = directory / "media"
-    media_root.mkdir()
-    log_path = directory / "worker.log"
+    media_root.mkdir(exist_ok=True)
+    log_path = directory / f"worker-{uuid.uuid4().hex[:6]}.log"
+    name = f"{queue}-{uuid.uuid4().hex[:4]}@%h"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "ledenbeheer.settings",
@@ -181,6 +170,9 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
         "MEDIA_ROOT": str(media_root),
         "SITE_URL": "http://testserver",
         "ADDRESS_LOOKUP": "ledenbeheer.addresses.NoLookup",
+        # What the worker queues itself (the reaper's tasks, next steps) stays on its queue.
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        **(env or {}),
     }
     command = [
         sys.executable, "-m", "celery", "-A", "ledenbeheer", "worker", "-l", "info", "-Q", queue, "-n", name,
@@ -188,26 +180,107 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 (our own command line)
-            command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
+            command, cwd=base_dir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
     # Not the current app: the application's shared tasks must keep sending through its own app.
     app = Celery("ledenbeheer-tests", broker=broker, backend=broker, set_as_current=False)
     worker = CeleryWorker(broker, queue, name, mail_dir, media_root, log_path, process, app)
+    deadline = time.monotonic() + READY_TIMEOUT
+    while "ready." not in worker.log():
+        if process.poll() is not None or time.monotonic() > deadline:
+            worker_stop(worker)
+            pytest.fail(f"The Celery worker did not start:\n{worker.log()[-4000:]}")
+        time.sleep(0.2)
+    return worker
+
+
+def worker_kill(worker: CeleryWorker) -> None:
+    """SIGKILL the worker's whole process group: the main process and its pool children die at
+    once, with no chance to acknowledge, roll back or give anything back."""
+    with suppress(ProcessLookupError):
+        os.killpg(worker.process.pid, signal.SIGKILL)
+    worker.process.wait()
+    worker.app.close()
+
+
+def worker_stop(worker: CeleryWorker) -> None:
+    worker.process.terminate()
     try:
-        deadline = time.monotonic() + READY_TIMEOUT
-        while "ready." not in worker.log():
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"The Celery worker did not start:\n{worker.log()[-4000:]}")
-            time.sleep(0.2)
+        worker.process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker_kill(worker)
+    worker.app.close()
+
+
+@contextmanager
+def app_sending_to(queue: str, broker: str):
+    """Point the project's Celery app at `queue` on `broker` instead of running tasks eagerly."""
+    from ledenbeheer.celery import app
+
+    previous = {key: app.conf.get(key) for key in ("broker_url", "task_always_eager", "task_default_queue")}
+    app.conf.update(broker_url=broker, task_always_eager=False, task_default_queue=queue)
+    _forget_connections(app)
+    try:
+        yield app
+    finally:
+        app.conf.update(previous)
+        _forget_connections(app)
+
+
+@pytest.fixture
+def killable_workers(transactional_db, tmp_path, settings):
+    """Start and kill real workers on one queue of this test's own (tests/jobs/): `start(env)`
+    starts one with extra environment variables, `kill(worker)` SIGKILLs its process group.
+    This process sends the application's tasks to that queue for the length of the test."""
+    broker = os.environ.get("CELERY_TEST_BROKER_URL", DEFAULT_BROKER)
+    if not _redis_answers(broker):
+        _unavailable(f"Redis does not answer at {broker}")
+    database_url = _database_url()
+    queue = f"kill-{uuid.uuid4().hex[:12]}"
+    started: list[CeleryWorker] = []
+    media_root = tmp_path / "media"
+    settings.MEDIA_ROOT = media_root
+
+    class Workers:
+        def start(self, env: dict | None = None) -> CeleryWorker:
+            worker = worker_start(broker=broker, queue=queue, directory=tmp_path, database_url=database_url,
+                                  env=env, base_dir=settings.BASE_DIR)
+            started.append(worker)
+            return worker
+
+        kill = staticmethod(worker_kill)
+
+    with app_sending_to(queue, broker):
+        try:
+            yield Workers()
+        finally:
+            for worker in started:
+                if worker.process.poll() is None:
+                    worker_stop(worker)
+            import redis
+
+            try:
+                client = redis.Redis.from_url(broker)
+                client.delete(queue)
+            except redis.RedisError:
+                pass
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
+    """One worker per test session (per xdist process), on a queue of its own."""
+    broker = os.environ.get("CELERY_TEST_BROKER_URL", DEFAULT_BROKER)
+    if not _redis_answers(broker):
+        _unavailable(f"Redis does not answer at {broker}")
+    with django_db_blocker.unblock():
+        database_url = _database_url()
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    worker = worker_start(broker=broker, queue=queue, directory=tmp_path_factory.mktemp("celery-worker"),
+                          database_url=database_url, base_dir=settings.BASE_DIR)
+    try:
         yield worker
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        app.close()
+        worker_stop(worker)
         try:
             import redis
 

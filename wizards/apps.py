@@ -8,7 +8,13 @@ class WizardsConfig(AppConfig):
     verbose_name = _("Selection wizards")
 
     def ready(self) -> None:
+        # Imported here, not at the top: Django loads apps.py before any model exists.
+        from tenants.leases import reaper_register
+
         from .standard import standard_wizards_ensure_after_migrate
+        from .tasks import EXPORTS_REAPER
+
+        reaper_register(EXPORTS_REAPER)
 
         # Like the function catalogue, the shipped wizards are there after every migrate.
         post_migrate.connect(standard_wizards_ensure_after_migrate, dispatch_uid="wizards.standard")

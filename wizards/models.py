@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tenants.leases import Leased
 from tenants.models import Tenant
 
 from .querysets import WizardQuerySet
@@ -111,8 +112,10 @@ class WizardField(models.Model):
         return [line.strip() for line in self.value.splitlines() if line.strip()]
 
 
-class ExportJob(models.Model):
-    """A large wizard export made by a Celery task; only its requester can download the file."""
+class ExportJob(Leased):
+    """A large wizard export made by a Celery task; only its requester can download the file. The
+    worker making it holds its lease (tenants/leases.py), so a killed worker's export is made
+    again by the next one, into the same file."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")

@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Max, Window
+from django.db.models import Count, Max, Q, Window
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -20,6 +20,7 @@ from relations import exports
 from relations.filters import as_text
 from relations.services import custom_fields_for, export_log_record
 from tenants.access import can_enter
+from tenants.leases import heartbeat, lease_release, lease_take
 from tenants.models import Tenant, User
 
 from .catalogue import CatalogueField, catalogue_for
@@ -224,13 +225,26 @@ def _may_still_export(job: ExportJob) -> bool:
 
 def export_job_run(job_id: str) -> ExportJob:
     """Write the export of a queued job to its file, reporting progress on the job. Safe to run
-    twice: a finished job is left alone, a broken-off one starts again."""
+    twice: a finished job is left alone, one another worker is making (it holds the lease) too;
+    one whose worker died (its lease ran out) starts again from the first row, into the same
+    file, and only the worker holding the lease marks it done and writes the export log."""
     job = ExportJob.objects.select_related("user", "tenant", "wizard").get(pk=job_id)
     if job.status in (ExportJob.Status.DONE, ExportJob.Status.FAILED):
         return job
+    token = lease_take(
+        ExportJob, job.pk, where=Q(status__in=[ExportJob.Status.PENDING, ExportJob.Status.RUNNING]),
+        status=ExportJob.Status.RUNNING, rows_total=None, rows_done=0,
+    )
+    if token is None:
+        return job
+    with heartbeat(ExportJob, job.pk, token):
+        return _export_job_write(job, token)
+
+
+def _export_job_write(job: ExportJob, token: str) -> ExportJob:
     with translation.override(job.language):
         if job.wizard is None or not _may_still_export(job):
-            return _job_fail(job, _("You may no longer export this selection."))
+            return _job_fail(job, token, _("You may no longer export this selection."))
         catalogue = catalogue_for(job.tenant, custom_fields_for(job.tenant))
         fields = list(job.wizard.fields.all())
         try:
@@ -239,8 +253,7 @@ def export_job_run(job_id: str) -> ExportJob:
                             catalogue=catalogue)
             run.check()
         except (ValidationError, KeyError, ValueError):
-            return _job_fail(job, _("The selection can no longer be run; run the wizard again."))
-        ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING, rows_total=None, rows_done=0)
+            return _job_fail(job, token, _("The selection can no longer be run; run the wizard again."))
         rows = _rows_with_total(run, job)
 
         def progress(count: int) -> None:
@@ -259,15 +272,19 @@ def export_job_run(job_id: str) -> ExportJob:
         except Exception:
             # The page must not show progress for ever; the error itself goes to the worker's log.
             partial.unlink(missing_ok=True)
-            _job_fail(job, _("The file could not be made; run the wizard again."))
+            _job_fail(job, token, _("The file could not be made; run the wizard again."))
             raise
         os.replace(partial, final)
     now = timezone.now()
     with transaction.atomic():
-        ExportJob.objects.filter(pk=job.pk).update(
+        # Only while the lease is still ours: a worker that lost it never logs the export twice.
+        if not lease_release(
+            ExportJob, job.pk, token,
             status=ExportJob.Status.DONE, rows_done=count, rows_total=count, file_name=final.name,
             finished_at=now, expires_at=now + datetime.timedelta(hours=settings.WIZARD_EXPORT_EXPIRY_HOURS),
-        )
+        ):
+            job.refresh_from_db()
+            return job
         export_log_record(user=job.user, tenant=job.tenant, what=job.what, fmt=job.format, rows=count)
     logger.info("%s exported %d relations as %s in the background (%s)", job.user.username, count, job.format,
                 job.what)
@@ -288,10 +305,9 @@ def _rows_with_total(run, job: ExportJob):
         yield relation
 
 
-def _job_fail(job: ExportJob, message: str) -> ExportJob:
-    ExportJob.objects.filter(pk=job.pk).update(
-        status=ExportJob.Status.FAILED, message=message, finished_at=timezone.now()
-    )
+def _job_fail(job: ExportJob, token: str, message: str) -> ExportJob:
+    lease_release(ExportJob, job.pk, token, status=ExportJob.Status.FAILED, message=message,
+                  finished_at=timezone.now())
     job.refresh_from_db()
     return job
 

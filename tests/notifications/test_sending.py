@@ -226,3 +226,77 @@ def test_it_refuses_too_large_a_selection(login, federation, selection, monkeypa
     assert response.status_code == 200
     assert response.context["form"].non_field_errors()
     assert not CommunicationEntry.objects.exists()
+
+
+# --- claims and leases (issue 13) ----------------------------------------------------------------
+
+
+def _recorded_mail(federation, django_capture_on_commit_callbacks) -> OutboundMail:
+    relation = make_relation(federation.department11, first_name="Femke", email="femke@example.org")
+    with django_capture_on_commit_callbacks(execute=False):
+        return template_mail_send(actor=None, tenant=federation.province1, template=make_mail_template(federation.national),
+                                  context=token_context_for(relation, federation.province1), to_email=relation.email,
+                                  relation=relation)
+
+
+def test_it_claims_a_mail_with_its_message_id_before_it_talks_to_the_server(federation, monkeypatch,
+                                                                          django_capture_on_commit_callbacks):
+    recorded = _recorded_mail(federation, django_capture_on_commit_callbacks)
+    assert recorded.message_id.startswith("<") and recorded.status == OutboundMail.Status.QUEUED
+    seen = []
+    original = mail.backends.locmem.EmailBackend.send_messages
+
+    def send_messages(self, messages):
+        seen.append(OutboundMail.objects.values("status", "lease_token", "lease_until").get(pk=recorded.pk))
+        return original(self, messages)
+
+    monkeypatch.setattr(mail.backends.locmem.EmailBackend, "send_messages", send_messages)
+    assert outbound_mail_deliver(mail_id=recorded.pk) is True
+    [state] = seen
+    assert state["status"] == OutboundMail.Status.SENDING and state["lease_token"] and state["lease_until"]
+    [message] = mail.outbox
+    assert message.extra_headers["Message-ID"] == recorded.message_id
+    assert message.message()["Message-ID"] == recorded.message_id
+    recorded.refresh_from_db()
+    assert recorded.status == OutboundMail.Status.SENT and not recorded.lease_token and recorded.lease_until is None
+
+
+def test_it_leaves_a_mail_another_worker_is_sending_alone_and_sends_a_lapsed_claim_once_more(
+    federation, django_capture_on_commit_callbacks
+):
+    import datetime
+
+    from django.utils import timezone
+
+    recorded = _recorded_mail(federation, django_capture_on_commit_callbacks)
+    live = timezone.now() + datetime.timedelta(seconds=60)
+    OutboundMail.objects.filter(pk=recorded.pk).update(status=OutboundMail.Status.SENDING, lease_token="other",
+                                                       lease_until=live)
+    assert outbound_mail_deliver(mail_id=recorded.pk) is False and mail.outbox == []
+    # The other worker died mid-send: once its claim ran out, the mail goes again, the same mail.
+    OutboundMail.objects.filter(pk=recorded.pk).update(lease_until=timezone.now() - datetime.timedelta(seconds=1))
+    assert outbound_mail_deliver(mail_id=recorded.pk) is True
+    [message] = mail.outbox
+    assert message.extra_headers["Message-ID"] == recorded.message_id
+    assert outbound_mail_deliver(mail_id=recorded.pk) is False and len(mail.outbox) == 1
+
+
+def test_the_reaper_queues_a_lapsed_claim_once_even_with_two_beats(federation, monkeypatch,
+                                                                  django_capture_on_commit_callbacks):
+    import datetime
+
+    from django.utils import timezone
+
+    from tenants.leases import reap
+
+    recorded = _recorded_mail(federation, django_capture_on_commit_callbacks)
+    queued = []
+    monkeypatch.setattr(send_outbound_mail, "delay", lambda pk: queued.append(pk))
+    OutboundMail.objects.filter(pk=recorded.pk).update(
+        status=OutboundMail.Status.SENDING, lease_token="dead", lease_until=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    assert reap()["notifications.mail"] == 1
+    assert reap()["notifications.mail"] == 0  # the second beat's reaper, the same minute
+    assert queued == [recorded.pk]
+    # The queued task takes the reservation over at once.
+    assert outbound_mail_deliver(mail_id=recorded.pk) is True

@@ -11,12 +11,14 @@ from celery.schedules import crontab
 from django.conf import settings
 from django.core import mail
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from ledenbeheer.celery import app
 from quality import jobs
 from quality import services as quality
 from quality.models import DataProblem, ErrorReportRecipient, JobRun, ReportDelivery
 from relations.services import relation_update
+from tenants.leases import reap
 from tests.factories import make_relation
 
 from .quality_world import TODAY, build_world
@@ -81,11 +83,55 @@ def test_it_runs_a_failed_job_again_and_counts_the_attempt(world, monkeypatch):
     assert did and run.status == JobRun.Status.FINISHED and run.attempts == 2
 
 
+def _running(name: str, *, lease_seconds: int) -> JobRun:
+    """A run another worker holds (lease in the future) or left behind (lease in the past)."""
+    return JobRun.objects.create(
+        name=name, run_date=TODAY, lease_token="someone-else",
+        lease_until=timezone.now() + datetime.timedelta(seconds=lease_seconds),
+    )
+
+
 def test_it_leaves_a_job_another_delivery_is_running_alone(world):
-    JobRun.objects.create(name="error_digest", run_date=TODAY)
+    _running("error_digest", lease_seconds=60)
     run, did = jobs.job_run("error_digest", TODAY)
     assert not did and run.status == JobRun.Status.RUNNING
     assert not mail.outbox
+
+
+def test_it_takes_over_a_run_whose_worker_died(world):
+    _running("error_digest", lease_seconds=-1)
+    run, did = jobs.job_run("error_digest", TODAY)
+    assert did and run.status == JobRun.Status.FINISHED and run.attempts == 2
+    assert run.lease_token == "" and run.lease_until is None
+    assert len(mail.outbox) == 1
+
+
+def test_it_sends_a_digest_left_sending_again_with_the_same_message_id(world, federation):
+    """A worker died between committing the delivery row and marking it sent: the retry sends
+    that one mail again, recognisably the same, and no other."""
+    jobs.job_run("quality_checks", TODAY)
+    ReportDelivery.objects.create(
+        job="error_digest", tenant=federation.province1, run_date=TODAY, recipients="leden@provincie1.example.org",
+        status=ReportDelivery.Status.SENDING, message_id="<fixed@ledenbeheer>",
+    )
+    _running("error_digest", lease_seconds=-1)
+    jobs.job_run("error_digest", TODAY)
+    (message,) = mail.outbox
+    assert message.extra_headers["Message-ID"] == "<fixed@ledenbeheer>"
+    delivery = ReportDelivery.objects.get()
+    assert delivery.status == ReportDelivery.Status.SENT
+
+
+def test_the_reaper_queues_a_stale_run_again_once(world, monkeypatch):
+    sent = []
+    monkeypatch.setattr("quality.tasks.run_job.delay", lambda *args: sent.append(args))
+    _running("quality_checks", lease_seconds=-1)
+    JobRun.objects.create(name="error_digest", run_date=TODAY, lease_token="alive",
+                          lease_until=timezone.now() + datetime.timedelta(seconds=60))
+    assert reap()["quality.runs"] == 1
+    # A second reaper in the same minute (a second beat) finds it reserved.
+    assert reap()["quality.runs"] == 0
+    assert sent == [("quality_checks", TODAY.isoformat())]
 
 
 # --- the digest ----------------------------------------------------------------------------------
@@ -198,9 +244,10 @@ def test_it_schedules_the_jobs_at_their_times_in_amsterdam():
         ("wizards.export_files_remove_expired", ()): 3600.0,
         # The nightly duplicate scan (issue 14).
         ("imports.duplicate_scan_nightly", ()): crontab(minute=0, hour=3),
-        # Billing: reminders every morning; unfinished invoice PDFs resumed every 10 minutes.
+        # Billing: reminders every morning.
         ("billing.send_reminders", ()): crontab(minute=0, hour=8),
-        ("billing.resume_run_documents", ()): 600.0,
+        # Work whose lease ran out (its worker died), invoice PDFs too, is queued again every minute.
+        ("tenants.reap_expired_leases", ()): 60.0,
     }
     assert set(jobs.scheduled_jobs()) == set(jobs.JOBS)
     app.loader.import_default_modules()
@@ -235,10 +282,22 @@ def test_it_catches_up_the_december_list_within_the_month_but_not_later(world):
 def test_it_runs_a_job_by_hand_with_the_command(world, capsys):
     call_command("run_job", "quality_checks", "--date", TODAY.isoformat())
     out = capsys.readouterr().out
-    assert f"quality_checks {TODAY}" in out and "opened" in out
+    assert f"quality_checks {TODAY}" in out and "geopend" in out
     call_command("run_job", "quality_checks", "--date", TODAY.isoformat())
-    assert "nothing done" in capsys.readouterr().out
+    assert "is al klaar; niets gedaan" in capsys.readouterr().out
     assert JobRun.objects.filter(name="quality_checks").count() == 1
+
+
+def test_the_command_says_whether_a_run_is_live_or_stale_and_carries_on_a_stale_one(world, capsys):
+    run = _running("error_digest", lease_seconds=60)
+    call_command("run_job", "error_digest", "--date", TODAY.isoformat())
+    assert "loopt nu" in capsys.readouterr().out
+    JobRun.objects.filter(pk=run.pk).update(lease_until=timezone.now() - datetime.timedelta(seconds=1))
+    call_command("run_job", "error_digest", "--date", TODAY.isoformat())
+    out = capsys.readouterr().out
+    assert "bleef als lopend staan" in out and "klaar" in out
+    assert "already" not in out
+    assert JobRun.objects.get(pk=run.pk).status == JobRun.Status.FINISHED
 
 
 def test_it_refuses_a_malformed_date_in_the_command(db):
@@ -248,7 +307,7 @@ def test_it_refuses_a_malformed_date_in_the_command(db):
 
 def test_it_catches_up_with_the_command(world, capsys):
     call_command("run_job", "catch_up")
-    assert "Caught up:" in capsys.readouterr().out
+    assert "Ingehaald:" in capsys.readouterr().out
 
 
 def test_it_does_not_mail_a_relation_outside_the_environment_of_the_recipients(federation):
