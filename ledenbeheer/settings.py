@@ -16,6 +16,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from ledenbeheer.storage import storages_setting
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # pytest imports settings before any test code runs; some defaults differ for the suite (no
@@ -243,7 +245,14 @@ for _proxy in TRUSTED_PROXIES:
 # keeps its own in memory.
 CACHE_URL = env("CACHE_URL")
 if CACHE_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            # Redis down: a clear error within seconds (the health page names it), not a hang.
+            "OPTIONS": {"socket_connect_timeout": 3, "socket_timeout": 5},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -294,16 +303,23 @@ STATICFILES_DIRS = [
 ]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or TESTING
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        )
-    },
-}
+# Files (uploads, generated documents, background downloads) on local disk under MEDIA_ROOT, or,
+# with STORAGE_URL=s3://KEY:SECRET@host/bucket, in S3-compatible object storage shared by every
+# web and worker machine (ledenbeheer/storage.py). Never served directly: the app's views check
+# who may see a file and stream it.
+STORAGE_URL = env("STORAGE_URL")
+# Selection wizards: background downloads on local disk go to WIZARD_EXPORT_ROOT (default
+# MEDIA_ROOT/exports; never serve that directory directly); with STORAGE_URL to exports/ in the bucket.
+WIZARD_EXPORT_ROOT = env("WIZARD_EXPORT_ROOT")
+STORAGES = storages_setting(
+    STORAGE_URL,
+    export_root=WIZARD_EXPORT_ROOT,
+    staticfiles_backend=(
+        "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG or TESTING
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    ),
+)
 
 LOGO_MAX_BYTES = envint("LOGO_MAX_BYTES", 1024 * 1024)
 
@@ -389,11 +405,9 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 
 # Selection wizards: a download of more rows than this runs in the background (Celery); its file
-# is kept this many hours for the person who asked for it, in WIZARD_EXPORT_ROOT (default
-# MEDIA_ROOT/exports; never serve that directory directly).
+# is kept this many hours for the person who asked for it, in the "exports" storage (above).
 WIZARD_EXPORT_SYNC_ROWS = envint("WIZARD_EXPORT_SYNC_ROWS", 3000)
 WIZARD_EXPORT_EXPIRY_HOURS = envint("WIZARD_EXPORT_EXPIRY_HOURS", 24)
-WIZARD_EXPORT_ROOT = env("WIZARD_EXPORT_ROOT")
 
 # HTTPS hardening is on whenever DEBUG is off (`manage.py check --deploy` stays silent).
 _SECURE_DEFAULT = not DEBUG and not TESTING
