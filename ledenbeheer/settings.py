@@ -127,6 +127,8 @@ MIDDLEWARE = [
     "tenants.middleware.CurrentTenantMiddleware",
     # A NUL byte in the address or a GET parameter: a 400 page for every view (ledenbeheer/errors.py).
     "ledenbeheer.errors.RejectNulBytesMiddleware",
+    # Redis, the object store or the database missing during a request: a 503 page naming it.
+    "ledenbeheer.health.ServiceUnavailableMiddleware",
     # django-axes wants to be last: it turns a lock-out into our lock-out page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -159,6 +161,15 @@ DATABASES = {
         conn_max_age=envint("DATABASE_CONN_MAX_AGE", 0),
     )
 }
+# Optional read replica of the primary (PostgreSQL streaming replication): the wizards' runs and
+# exports read from it (ledenbeheer/dbrouter.py, docs/scaling.md). Tests use the primary for it.
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=envint("DATABASE_CONN_MAX_AGE", 0)
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["ledenbeheer.dbrouter.ReplicaRouter"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the demo server read while a seed or a task writes.
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL;"
@@ -419,6 +430,8 @@ SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", _SECURE_DEFAULT)
 CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", _SECURE_DEFAULT)
 if envbool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Health checks of load balancers and docker-compose ask over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 
