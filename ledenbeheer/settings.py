@@ -16,6 +16,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from ledenbeheer.storage import storages_setting
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # pytest imports settings before any test code runs; some defaults differ for the suite (no
@@ -125,6 +127,8 @@ MIDDLEWARE = [
     "tenants.middleware.CurrentTenantMiddleware",
     # A NUL byte in the address or a GET parameter: a 400 page for every view (ledenbeheer/errors.py).
     "ledenbeheer.errors.RejectNulBytesMiddleware",
+    # Redis, the object store or the database missing during a request: a 503 page naming it.
+    "ledenbeheer.health.ServiceUnavailableMiddleware",
     # django-axes wants to be last: it turns a lock-out into our lock-out page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -157,6 +161,15 @@ DATABASES = {
         conn_max_age=envint("DATABASE_CONN_MAX_AGE", 0),
     )
 }
+# Optional read replica of the primary (PostgreSQL streaming replication): the wizards' runs and
+# exports read from it (ledenbeheer/dbrouter.py, docs/scaling.md). Tests use the primary for it.
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=envint("DATABASE_CONN_MAX_AGE", 0)
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["ledenbeheer.dbrouter.ReplicaRouter"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the demo server read while a seed or a task writes.
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL;"
@@ -243,7 +256,14 @@ for _proxy in TRUSTED_PROXIES:
 # keeps its own in memory.
 CACHE_URL = env("CACHE_URL")
 if CACHE_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            # Redis down: a clear error within seconds (the health page names it), not a hang.
+            "OPTIONS": {"socket_connect_timeout": 3, "socket_timeout": 5},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -294,16 +314,23 @@ STATICFILES_DIRS = [
 ]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or TESTING
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        )
-    },
-}
+# Files (uploads, generated documents, background downloads) on local disk under MEDIA_ROOT, or,
+# with STORAGE_URL=s3://KEY:SECRET@host/bucket, in S3-compatible object storage shared by every
+# web and worker machine (ledenbeheer/storage.py). Never served directly: the app's views check
+# who may see a file and stream it.
+STORAGE_URL = env("STORAGE_URL")
+# Selection wizards: background downloads on local disk go to WIZARD_EXPORT_ROOT (default
+# MEDIA_ROOT/exports; never serve that directory directly); with STORAGE_URL to exports/ in the bucket.
+WIZARD_EXPORT_ROOT = env("WIZARD_EXPORT_ROOT")
+STORAGES = storages_setting(
+    STORAGE_URL,
+    export_root=WIZARD_EXPORT_ROOT,
+    staticfiles_backend=(
+        "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG or TESTING
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    ),
+)
 
 LOGO_MAX_BYTES = envint("LOGO_MAX_BYTES", 1024 * 1024)
 
@@ -401,11 +428,9 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 
 # Selection wizards: a download of more rows than this runs in the background (Celery); its file
-# is kept this many hours for the person who asked for it, in WIZARD_EXPORT_ROOT (default
-# MEDIA_ROOT/exports; never serve that directory directly).
+# is kept this many hours for the person who asked for it, in the "exports" storage (above).
 WIZARD_EXPORT_SYNC_ROWS = envint("WIZARD_EXPORT_SYNC_ROWS", 3000)
 WIZARD_EXPORT_EXPIRY_HOURS = envint("WIZARD_EXPORT_EXPIRY_HOURS", 24)
-WIZARD_EXPORT_ROOT = env("WIZARD_EXPORT_ROOT")
 
 # HTTPS hardening is on whenever DEBUG is off (`manage.py check --deploy` stays silent).
 _SECURE_DEFAULT = not DEBUG and not TESTING
@@ -417,6 +442,8 @@ SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", _SECURE_DEFAULT)
 CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", _SECURE_DEFAULT)
 if envbool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Health checks of load balancers and docker-compose ask over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from ledenbeheer.health import health
+
 urlpatterns = [
     path("", include("tenants.urls")),
     path("", include("relations.urls")),
@@ -15,6 +17,8 @@ urlpatterns = [
     path("quality/", include("quality.urls")),
     path("language/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
+    # Database, cache, broker and file storage: 200 when all answer, 503 naming what is missing.
+    path("health/", health, name="health"),
 ]
 
 # Too large a body or too many fields: a page that says so (Django's own says only "Bad Request").

@@ -13,3 +13,9 @@ from django.conf import settings  # noqa: E402  (settings are ready only after t
 
 if not settings.DEBUG and settings.SECRET_KEY == settings.INSECURE_SECRET_KEY:
     raise ImproperlyConfigured("Set SECRET_KEY before serving with DEBUG off")
+
+# Which services answer (database, Redis, object store) is logged once, in the background; the
+# process serves either way and /health/ names what is missing.
+from ledenbeheer.health import log_checks_at_start  # noqa: E402
+
+log_checks_at_start()

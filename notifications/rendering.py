@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import mimetypes
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
 from weasyprint import HTML, URLFetcher
 from weasyprint.urls import URLFetcherResponse
@@ -27,32 +28,55 @@ DOCUMENT_BASE_URL = "https://ledenbeheer.document/"
 
 
 class OwnFilesFetcher(URLFetcher):
-    """Serves `/static/…` and `/media/…` below DOCUMENT_BASE_URL from disk; refuses every other
-    URL (other hosts, file://, data: with a path trick, `..`)."""
+    """Serves `/static/…` (from disk) and `/media/…` (from the file storage: local disk or the
+    object store) below DOCUMENT_BASE_URL; refuses every other URL (other hosts, file://, data:
+    with a path trick, `..`, the wizards' downloads)."""
 
     def fetch(self, url, headers=None):
-        path = self.local_path(url)
-        if path is None:
+        body = self.read(url)
+        if body is None:
             raise ValueError(f"Documents may only use our own static and media files, not {url}")
-        mime, _encoding = mimetypes.guess_type(path.name)
-        return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": mime or "application/octet-stream"})
+        mime, _encoding = mimetypes.guess_type(urlsplit(url).path)
+        return URLFetcherResponse(url, body=body, headers={"Content-Type": mime or "application/octet-stream"})
+
+    @classmethod
+    def read(cls, url: str) -> bytes | None:
+        relative = cls._relative(url)
+        if relative is None:
+            return None
+        if relative.startswith(settings.MEDIA_URL):
+            name = cls._media_name(relative[len(settings.MEDIA_URL):])
+            if name is None or not default_storage.exists(name):
+                return None
+            with default_storage.open(name, "rb") as handle:
+                return handle.read()
+        path = cls.local_path(url)
+        return path.read_bytes() if path else None
 
     @staticmethod
-    def local_path(url: str) -> Path | None:
+    def _relative(url: str) -> str | None:
         if not url.startswith(DOCUMENT_BASE_URL):
             return None
-        relative = "/" + unquote(urlsplit(url).path).lstrip("/")
-        if relative.startswith(settings.MEDIA_URL):
-            root = Path(settings.MEDIA_ROOT).resolve()
-            candidate = (root / relative[len(settings.MEDIA_URL):]).resolve()
-            return candidate if candidate.is_relative_to(root) and candidate.is_file() else None
-        if relative.startswith(settings.STATIC_URL):
-            name = relative[len(settings.STATIC_URL):]
-            if ".." in Path(name).parts:
-                return None
-            found = finders.find(name)
-            return Path(found) if found else None
-        return None
+        return "/" + unquote(urlsplit(url).path).lstrip("/")
+
+    @staticmethod
+    def _media_name(name: str) -> str | None:
+        parts = PurePosixPath(name).parts
+        if not parts or ".." in parts or name.startswith("/") or "\\" in name or parts[0] == "exports":
+            return None
+        return name
+
+    @classmethod
+    def local_path(cls, url: str) -> Path | None:
+        """A static file on disk (static files are part of the installation, not the storage)."""
+        relative = cls._relative(url)
+        if relative is None or not relative.startswith(settings.STATIC_URL):
+            return None
+        name = relative[len(settings.STATIC_URL):]
+        if ".." in Path(name).parts:
+            return None
+        found = finders.find(name)
+        return Path(found) if found else None
 
 
 @dataclass

@@ -30,6 +30,7 @@ from django.db.models import (
 )
 from django.utils.translation import gettext as _
 
+from ledenbeheer.dbrouter import read_alias
 from memberships.models import Function
 from relations.filters import NAME_ORDER, Column
 from relations.models import Relation
@@ -163,7 +164,8 @@ class WizardRun:
             # Inactive: no function held in the environment on the reference date (SPEC W6).
             active = Function.objects.active_on(ctx.day).filter(ctx.in_scope(), relation=OuterRef("pk"))
             queryset = queryset.filter(Exists(active))
-        return queryset
+        # Heavy reads: from the read replica when there is one (DATABASE_REPLICA_URL).
+        return queryset.using(read_alias())
 
     # -- columns
 

@@ -6,11 +6,14 @@ from __future__ import annotations
 import datetime
 import logging
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.core.files.storage import Storage, storages
 from django.db import transaction
 from django.db.models import Count, Max, Q, Window
 from django.utils import timezone, translation
@@ -187,11 +190,20 @@ def wizard_delete(*, wizard: Wizard, actor: User) -> None:
 # --- background exports -----------------------------------------------------------------------------
 
 
-def export_root() -> Path:
-    """Where background exports are written: WIZARD_EXPORT_ROOT, else MEDIA_ROOT/exports. Files
-    are only handed out by the download view, to the person who asked for them."""
-    root = settings.WIZARD_EXPORT_ROOT or Path(settings.MEDIA_ROOT) / "exports"
-    return Path(root)
+def export_storage() -> Storage:
+    """Where background exports are kept: the "exports" storage (local disk, or exports/ in the
+    object store with STORAGE_URL). Files are only handed out by the download view, to the person
+    who asked for them."""
+    return storages["exports"]
+
+
+def _export_store(scratch: Path, name: str) -> str:
+    """Put a finished export file into the exports storage under `name`, replacing what a broken-off
+    earlier attempt may have left, so a job never has two files; returns the stored name."""
+    storage = export_storage()
+    storage.delete(name)
+    with scratch.open("rb") as handle:
+        return storage.save(name, File(handle, name=name))
 
 
 @transaction.atomic
@@ -259,28 +271,29 @@ def _export_job_write(job: ExportJob, token: str) -> ExportJob:
         def progress(count: int) -> None:
             ExportJob.objects.filter(pk=job.pk).update(rows_done=count)
 
-        root = export_root()
-        root.mkdir(parents=True, exist_ok=True)
-        final = root / f"{job.pk}.{job.format}"
-        partial = root / f"{job.pk}.{job.format}.part"
+        # Written on this machine's disk first, then stored whole where every machine finds it.
+        handle, scratch_name = tempfile.mkstemp(prefix=f"export-{job.pk}-", suffix=f".{job.format}")
+        os.close(handle)
+        partial = Path(scratch_name)
         try:
             if job.format == "csv":
                 with open(partial, "w", encoding="utf-8", newline="") as output:
                     count = exports.csv_write(output, rows, run.columns, progress)
             else:
                 count = exports.xlsx_write(str(partial), rows, run.columns, title=job.what, progress=progress)
+            stored = _export_store(partial, f"{job.pk}.{job.format}")
         except Exception:
             # The page must not show progress for ever; the error itself goes to the worker's log.
-            partial.unlink(missing_ok=True)
             _job_fail(job, token, _("The file could not be made; run the wizard again."))
             raise
-        os.replace(partial, final)
+        finally:
+            partial.unlink(missing_ok=True)
     now = timezone.now()
     with transaction.atomic():
         # Only while the lease is still ours: a worker that lost it never logs the export twice.
         if not lease_release(
             ExportJob, job.pk, token,
-            status=ExportJob.Status.DONE, rows_done=count, rows_total=count, file_name=final.name,
+            status=ExportJob.Status.DONE, rows_done=count, rows_total=count, file_name=stored,
             finished_at=now, expires_at=now + datetime.timedelta(hours=settings.WIZARD_EXPORT_EXPIRY_HOURS),
         ):
             job.refresh_from_db()
@@ -312,12 +325,25 @@ def _job_fail(job: ExportJob, token: str, message: str) -> ExportJob:
     return job
 
 
-def export_job_file(job: ExportJob) -> Path | None:
-    """The file of a finished, unexpired job, if it is still there."""
+def export_job_file(job: ExportJob) -> str | None:
+    """The stored name of the file of a finished, unexpired job, if it is still there."""
     if job.status != ExportJob.Status.DONE or job.is_expired or not job.file_name:
         return None
-    path = export_root() / job.file_name
-    return path if path.is_file() else None
+    return job.file_name if export_storage().exists(job.file_name) else None
+
+
+def export_job_vanished(job: ExportJob) -> bool:
+    """A finished, unexpired job whose file is no longer in the storage (removed by hand, a
+    restored backup, another storage configured): the page says so and offers to make it again."""
+    return job.status == ExportJob.Status.DONE and not job.is_expired and export_job_file(job) is None
+
+
+def export_job_again(*, job: ExportJob, user: User) -> ExportJob:
+    """A new background export with the same wizard, answers and format, for the same person."""
+    if job.user_id != user.pk or job.wizard is None or not _may_still_export(job):
+        raise PermissionDenied
+    return export_job_create(user=user, tenant=job.tenant, wizard=job.wizard, parameters=job.parameters,
+                             fmt=job.format)
 
 
 def export_files_remove_expired() -> int:
@@ -325,7 +351,7 @@ def export_files_remove_expired() -> int:
     expired = list(ExportJob.objects.filter(expires_at__lte=timezone.now()))
     for job in expired:
         if job.file_name:
-            (export_root() / job.file_name).unlink(missing_ok=True)
+            export_storage().delete(job.file_name)
     ExportJob.objects.filter(pk__in=[job.pk for job in expired]).delete()
     return len(expired)
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("wizards/<int:pk>/delete/", views.wizard_delete, name="wizard_delete"),
     path("wizards/exports/<uuid:pk>/", views.export_job_detail, name="export_job_detail"),
     path("wizards/exports/<uuid:pk>/download/", views.export_job_download, name="export_job_download"),
+    path("wizards/exports/<uuid:pk>/again/", views.export_job_again, name="export_job_again"),
     path("wizards/mutations/", views.mutation_list_view, name="mutation_list"),
     path("wizards/mutations/export/<str:fmt>/", views.mutation_list_export, name="mutation_list_export"),
 ]

@@ -245,12 +245,24 @@ def export_job_detail(request, pk):
 @environment_required
 def export_job_download(request, pk):
     job = _own_job_or_404(request, pk)
-    path = services.export_job_file(job)
-    if path is None:
-        return render(request, "wizards/export_job.html", {"job": job, "finished": True, "gone": True}, status=410)
+    name = services.export_job_file(job)
+    if name is None:
+        context = {"job": job, "finished": True, "gone": True, "vanished": services.export_job_vanished(job)}
+        return render(request, "wizards/export_job.html", context, status=410)
     filename = f"{slugify(job.what) or 'selectie'}-{job.created_at:%Y%m%d}.{job.format}"
     content_type = "text/csv; charset=utf-8" if job.format == "csv" else XLSX_CONTENT_TYPE
-    return FileResponse(open(path, "rb"), as_attachment=True, filename=filename, content_type=content_type)  # noqa: SIM115
+    # Streamed from the storage (local disk or the object store) after the check above.
+    handle = services.export_storage().open(name, "rb")
+    return FileResponse(handle, as_attachment=True, filename=filename, content_type=content_type)
+
+
+@environment_required
+@require_POST
+def export_job_again(request, pk):
+    """Make a vanished or expired download again, with the same answers."""
+    job = _own_job_or_404(request, pk)
+    new_job = services.export_job_again(job=job, user=request.user)
+    return redirect("export_job_detail", pk=new_job.pk)
 
 
 # --- the editor --------------------------------------------------------------------------------------

@@ -226,6 +226,8 @@ PUBLIC = {
     "step in this session (tests/tenants/test_two_factor.py)",
     "intake_public": "the public intake form of the website: honeypot, rate limit, unguessable address "
     "(tests/memberships/test_intake.py)",
+    "health": "for load balancers: which services answer, naming no host, user or secret "
+    "(tests/storage/test_health.py)",
 }
 EXEMPT = {
     "admin": "Django's admin site: staff only, with its own login and model permissions; none of "
@@ -554,6 +556,7 @@ PUBLIC_CHECKS = [
     ("login_two_factor", {}, "POST", {"code": "123456"}, 302, "login"),
     ("two_factor_enrol", {}, "GET", {}, 302, "login"),
     ("two_factor_enrol", {}, "POST", {"code": "123456"}, 302, "login"),
+    ("health", {}, "GET", {}, 200, None),
 ]
 
 

@@ -19,6 +19,7 @@ import datetime
 import logging
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
@@ -33,7 +34,7 @@ from tests.tenants.test_access_matrix import (
     matrix_failures,
 )
 from wizards.models import ExportJob, Wizard, WizardField
-from wizards.services import export_root
+from wizards.services import export_storage
 
 from .editor_data import edit_data
 
@@ -94,6 +95,10 @@ MATRIX: dict[tuple[str, str, str], tuple[int, ...]] = {
     ("GET", "export_job_detail", "missing"): MISSING,
     ("GET", "export_job_download", "job_province_sb"): OWNER_ONLY,
     ("GET", "export_job_download", "missing"): MISSING,
+    # Making a download again: only its owner, by POST (a new job with the same answers).
+    ("GET", "export_job_again", "job_province_sb"): (403, 405, 405, 405, 405, 405, 405, 405, 405),
+    ("POST", "export_job_again", "job_province_sb"): _as(OWNER_ONLY, 302),
+    ("POST", "export_job_again", "missing"): MISSING,
     ("GET", "mutation_list", "-"): MUTATIONS,
     ("GET", "mutation_list_export", "csv"): MUTATIONS,
     ("GET", "mutation_list_export", "xlsx"): MUTATIONS,
@@ -123,8 +128,7 @@ def objects(federation) -> dict:
         format="csv", status=ExportJob.Status.DONE, file_name="matrix.csv", rows_done=1, rows_total=1,
         finished_at=timezone.now(), expires_at=timezone.now() + datetime.timedelta(hours=1),
     )
-    export_root().mkdir(parents=True, exist_ok=True)
-    (export_root() / "matrix.csv").write_text("\ufeffRelatienummer\r\n100001\r\n", encoding="utf-8")
+    export_storage().save("matrix.csv", ContentFile("\ufeffRelatienummer\r\n100001\r\n".encode()))
     found["job_province_sb"] = job
     return found
 

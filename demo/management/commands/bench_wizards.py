@@ -41,7 +41,7 @@ from tenants.middleware import default_tenant
 from tenants.models import User
 from wizards.models import ExportJob, Wizard, WizardField
 from wizards.runs import RunParameters, WizardRun
-from wizards.services import export_job_run, export_root
+from wizards.services import export_job_run, export_storage
 from wizards.tasks import export_job_run_task
 
 BASE_DIR = Path(settings.BASE_DIR)
@@ -171,7 +171,7 @@ class Command(BaseCommand):
             job.refresh_from_db()
             if job.status != ExportJob.Status.DONE:
                 raise CommandError(f"The export failed: {job.status} {job.message}")
-            size = (export_root() / job.file_name).stat().st_size
+            size = export_storage().size(job.file_name)
             self.stdout.write(
                 f"Export {fmt.upper()} of {job.rows_done:,} rows in a {how}: {seconds:.1f} s "
                 f"(job created → file ready), peak memory of the process {peak / 1024:.0f} MiB (VmHWM), "
@@ -179,7 +179,7 @@ class Command(BaseCommand):
             )
         finally:
             if job.file_name:
-                (export_root() / job.file_name).unlink(missing_ok=True)
+                export_storage().delete(job.file_name)
             ExportJob.objects.filter(pk=job.pk).delete()
             selection.delete()
 
