@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import io
 import time
 import uuid
 from contextlib import contextmanager
@@ -30,7 +31,7 @@ from tests.celery_support import _database_url, killable_workers  # noqa: F401 (
 from tests.factories import make_mail_template, make_relation
 from tests.quality.quality_world import build_world
 from wizards.models import ExportJob, Wizard
-from wizards.services import export_root
+from wizards.services import export_storage
 
 from .smtp_sink import SmtpSink
 
@@ -135,9 +136,10 @@ def test_a_large_export_killed_mid_way_makes_one_file_and_one_log_row(point, kil
 
     seconds = _recover(killable_workers, done, env=env)
     assert job.status == ExportJob.Status.DONE, job.message
-    assert [p.name for p in export_root().iterdir()] == [f"{job.pk}.csv"]
-    with open(export_root() / job.file_name, encoding="utf-8-sig", newline="") as file:
-        rows = list(csv.reader(file, delimiter=";"))
+    storage = export_storage()
+    assert storage.listdir("")[1] == [f"{job.pk}.csv"]
+    with storage.open(job.file_name, "rb") as file:
+        rows = list(csv.reader(io.StringIO(file.read().decode("utf-8-sig"), newline=""), delimiter=";"))
     total = job.rows_done
     assert total > 8000 and len(rows) == total + 1 and len({row[0] for row in rows[1:]}) == total
     assert ExportLog.objects.count() == 1 and ExportLog.objects.get().rows == total
