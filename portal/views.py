@@ -31,7 +31,7 @@ from relations import privacy
 from relations import services as relation_services
 from relations.access import get_relation_or_404
 from relations.forms import add_service_error
-from relations.models import ChangeRequest, Relation
+from relations.models import ChangeRequest, Relation, RelationKind
 from relations.selection import clean_query_string, list_url, selected_ids
 from relations.views.card import relation_history_events
 from tenants import two_factor
@@ -334,19 +334,48 @@ def invite(request, pk: int):
 
 
 @environment_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def invite_selection(request):
-    """Invite the relations ticked in the relation list (those the environment shows)."""
+    """Invite the relations ticked in the relation list (those the environment shows): the list
+    opens this page with the selection, which asks for confirmation and then sends."""
     require_perm(request, "relations.change_relation")
+    data = request.POST if request.method == "POST" else request.GET
     relations = list(
         Relation.objects.visible_to(request.user, request.tenant)
-        .filter(pk__in=selected_ids(request.POST.getlist("relation")))
+        .filter(pk__in=selected_ids(data.getlist("relation")), kind=RelationKind.PERSON)
         .order_by("last_name", "first_name", "number")
     )
-    if not relations:
-        messages.error(request, _("Select one or more relations first."))
-    else:
+    back_url = list_url(clean_query_string(data.get("next", "")))
+    if request.method == "POST" and relations:
         _invitation_messages(
             request, services.invitations_send(actor=request.user, relations=relations)
         )
-    return redirect(list_url(clean_query_string(request.POST.get("next", ""))))
+        return redirect(back_url)
+    context = {
+        "relations": relations,
+        "without_email": [r for r in relations if not r.email],
+        "back_url": back_url,
+        "next": clean_query_string(data.get("next", "")),
+    }
+    # Posted without a person this environment shows: the page says to select first.
+    return render(
+        request,
+        "portal/invite_selection.html",
+        context,
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def card_panel(request, relation: Relation) -> dict | None:
+    """The member portal on the relation card's Data tab: whether the person has logged in, and
+    the invitation button for those who may change the card."""
+    if relation.kind != RelationKind.PERSON or relation.anonymised_at is not None:
+        return None
+    if not request.user.has_perm("relations.change_relation", request.tenant):
+        return None
+    user = relation.user
+    return {
+        "relation": relation,
+        "last_login": user.last_login if user else None,
+        "has_login": user is not None,
+    }

@@ -12,17 +12,18 @@ import re
 import zipfile
 
 import pytest
-from django.core import signing
+from django.core import mail, signing
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
+from notifications.models import DocumentJob
 from portal import services
 from portal.models import LoginLink
 from relations.models import ChangeRequest, CommunicationEntry, CommunicationType, Relation
-from relations.services import approval_setting_set
+from relations.services import approval_setting_set, communication_preferences_set
 from tenants.models import RoleAssignment, User
-from tests.factories import make_relation
+from tests.factories import make_mail_template, make_relation
 
 pytestmark = pytest.mark.django_db
 
@@ -304,3 +305,37 @@ def test_it_keeps_the_members_preferences(
     ]
     client.post(reverse("portal_preferences"), {f"type_{news.pk}": "on"})
     assert not member.communication_refusals.exists()
+
+
+def test_it_sends_no_documents_of_a_refused_type(
+    login, member, federation, django_capture_on_commit_callbacks
+):
+    news = CommunicationType.objects.create(
+        tenant=federation.national, code="news", name="Nieuwsbrief"
+    )
+    other = make_relation(
+        federation.department11, first_name="Bert", last_name="Ander", email="bert@example.org"
+    )
+    communication_preferences_set(relation=member, refused={news.pk})
+    template = make_mail_template(federation.national, name="Nieuwsbrief", communication_type=news)
+    client = login(federation.province_la)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("documents_send"),
+            {
+                "relation": [member.pk, other.pk],
+                "template": template.pk,
+                "by_email": "on",
+                "action": "send",
+            },
+        )
+    job = DocumentJob.objects.get()
+    assert (job.status, job.mailed, job.letters, job.refused) == ("done", 1, 0, 1)
+    assert [m.to for m in mail.outbox] == [["bert@example.org"]]
+    assert not CommunicationEntry.objects.filter(
+        relation=member, channel__in=["email", "letter"]
+    ).exists()
+    assert (
+        "1 relatie wil dit soort post niet"
+        in client.get(reverse("document_job_detail", args=[job.pk])).content.decode()
+    )
