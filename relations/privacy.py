@@ -27,7 +27,14 @@ from django.utils.translation import gettext as _
 from tenants.events import audit_record
 from tenants.models import AuditEvent, Tenant, User
 
-from .models import ChangeRequest, CommunicationEntry, CommunicationRefusal, CustomField, Relation, RelationView
+from .models import (
+    ChangeRequest,
+    CommunicationEntry,
+    CommunicationRefusal,
+    CustomField,
+    Relation,
+    RelationView,
+)
 
 # What an erased card shows where the name was.
 ANONYMISED_NAME = "Geanonimiseerd"

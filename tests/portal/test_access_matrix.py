@@ -10,7 +10,6 @@ approving corrections, the national approval setting), for the actors of every a
 
 from __future__ import annotations
 
-import datetime
 import logging
 import uuid
 
