@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.db.models import ProtectedError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from tenants.access import environment_required, require_perm
@@ -140,7 +140,7 @@ def communication_type_edit(request, pk: int):
 
 class ApprovalSettingForm(forms.Form):
     fields = forms.MultipleChoiceField(
-        label=_l("Fields whose correction by the member waits for the department's approval"), required=False,
+        label=gettext_lazy("Fields whose correction by the member waits for the department's approval"), required=False,
         widget=forms.CheckboxSelectMultiple,
     )
 

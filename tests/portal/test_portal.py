@@ -138,7 +138,7 @@ def test_it_tells_a_member_without_an_email_address_to_ask_the_department(client
     assert "Vraag de ledenadministratie van je afdeling" in page
     response = client.post(reverse("portal_login"), {"email": "geen-adres"})
     assert response.status_code == 200
-    assert "Vul een geldig e-mailadres in" in response.content.decode()
+    assert "Voer een geldig e-mailadres in" in response.content.decode()
     assert (
         not LoginLink.objects.exists() and not User.objects.filter(relation__isnull=False).exists()
     )
@@ -192,7 +192,7 @@ def test_it_refuses_wrong_values_with_a_dutch_message_and_writes_nothing(
     response = client.post(reverse("portal_contact_edit"), bad)
     assert response.status_code == 400
     page = response.content.decode()
-    assert "Vul een geldig e-mailadres in" in page
+    assert "Voer een geldig e-mailadres in" in page
     assert "Selecteer een geldige keuze" in page
     assert Relation.history.filter(id=member.pk).count() == before
     member.refresh_from_db()
@@ -225,7 +225,7 @@ def test_it_makes_chosen_fields_wait_for_the_department(
     assert member.phone == "0612345678" and member.street == "Dorpsstraat"
     request = ChangeRequest.objects.get(relation=member)
     assert request.values == {"street": "Andere Straat", "city": "Elders"}
-    assert "wachten op goedkeuring" in client.get(reverse("portal_home")).content.decode()
+    assert "wacht op goedkeuring" in client.get(reverse("portal_home")).content.decode()
 
 
 def test_it_shows_the_card_and_gives_its_pdf(
