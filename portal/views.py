@@ -195,7 +195,7 @@ def contact_edit(request, relation: Relation):
         "relation": relation,
         "waiting": [form[n] for n in waiting if n in form.fields],
     }
-    return render(request, "portal/contact_form.html", context, status=400 if form.errors else 200)
+    return render(request, "portal/contact_form.html", context)
 
 
 @member_required
