@@ -22,6 +22,7 @@ from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -112,9 +113,7 @@ def login_link(request, token: str):
     ):
         return locked_out(request)
     if request.method == "GET":
-        return render(
-            request, "portal/login_link.html", {"relation": services.member_relation_of(user)}
-        )
+        return render(request, "portal/login_link.html")
     try:
         user = services.login_link_use(link)
     except services.LinkRefused as refusal:
@@ -131,7 +130,7 @@ def login_link(request, token: str):
             "user": user.pk,
             "backend": AUTH_BACKEND,
             "at": int(time.time()),
-            "next": "/portal/",
+            "next": reverse("portal_home"),
         }
         return redirect(
             "login_two_factor" if two_factor.has_second_factor(user) else "two_factor_enrol"
