@@ -15,6 +15,7 @@ import pytest
 from django.core import mail, signing
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from pypdf import PdfReader
 
 from notifications.models import DocumentJob
@@ -339,3 +340,87 @@ def test_it_sends_no_documents_of_a_refused_type(
         "1 relatie wil dit soort post niet"
         in client.get(reverse("document_job_detail", args=[job.pk])).content.decode()
     )
+
+
+def test_it_asks_for_the_second_factor_after_the_link(
+    client, member, mailoutbox, django_capture_on_commit_callbacks
+):
+    user = services.member_login_ensure(actor=None, relation=member)
+    TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    _ask_link(client, mailoutbox, "anna@example.org", django_capture_on_commit_callbacks)
+    response = client.post(_link_path(mailoutbox[-1]))
+    # The link is the first step only: nobody is logged in until the code is given.
+    assert response.status_code == 302 and response.url == reverse("login_two_factor")
+    assert "_auth_user_id" not in client.session
+    assert client.get(reverse("portal_home")).status_code == 302
+
+
+def test_it_logs_in_no_blocked_login(
+    client, member, mailoutbox, django_capture_on_commit_callbacks
+):
+    _ask_link(client, mailoutbox, "anna@example.org", django_capture_on_commit_callbacks)
+    User.objects.filter(relation=member).update(is_active=False)
+    response = client.post(_link_path(mailoutbox[-1]))
+    assert response.status_code == 400 and "geblokkeerd" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_it_invites_a_selection_and_reports_cards_without_an_address(
+    login, member, federation, mailoutbox, django_capture_on_commit_callbacks
+):
+    without = make_relation(federation.department11, first_name="Piet", last_name="Zonder")
+    client = login(federation.department_la)
+    page = client.get(
+        reverse("portal_invite_selection"), {"relation": [member.pk, without.pk]}
+    ).content.decode()
+    assert "Piet Zonder" in page and "anna@example.org" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("portal_invite_selection"), {"relation": [member.pk, without.pk], "next": ""}
+        )
+    assert response.status_code == 302
+    assert [m.to for m in mailoutbox] == [["anna@example.org"]]
+    assert "uitnodiging" in mailoutbox[0].subject.lower()
+    assert LoginLink.objects.get().purpose == LoginLink.Purpose.INVITATION
+    assert not User.objects.filter(relation=without).exists()
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert any("Piet Zonder" in m and "geen e-mailadres" in m for m in messages)
+
+
+def test_the_department_approves_or_rejects_a_waiting_correction(
+    client, login, member, federation, mailoutbox, django_capture_on_commit_callbacks
+):
+    approval_setting_set(
+        actor=federation.national_sb, federation=federation.national, fields=["street"]
+    )
+    _log_in(client, mailoutbox, django_capture_on_commit_callbacks)
+    data = {
+        "email": "anna@example.org",
+        "phone": "",
+        "mobile": "",
+        "postcode": "1234 AB",
+        "house_number": "5",
+        "house_number_suffix": "",
+        "street": "Andere Straat",
+        "city": "Ergens",
+        "country": "NL",
+    }
+    client.post(reverse("portal_contact_edit"), data)
+    request = ChangeRequest.objects.get(relation=member)
+    administrator = login(federation.department_la)
+    page = administrator.get(reverse("ledenmodule_change_requests")).content.decode()
+    assert "Andere Straat" in page and "Dorpsstraat" in page
+    response = administrator.post(
+        reverse("ledenmodule_change_requests"), {"request": request.pk, "decision": "approve"}
+    )
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert member.street == "Andere Straat"
+    record = Relation.history.filter(id=member.pk).latest("history_date")
+    assert record.history_user_id == member.user_id
+    # Decided once: a second decision is refused and changes nothing.
+    response = administrator.post(
+        reverse("ledenmodule_change_requests"), {"request": request.pk, "decision": "reject"}
+    )
+    assert response.status_code == 404
+    assert ChangeRequest.objects.get(pk=request.pk).status == ChangeRequest.Status.APPROVED
