@@ -120,6 +120,15 @@ def _earlier_merges(field: models.ForeignKey, keep: Relation, other: Relation) -
         Merge.objects.filter(kept=other).update(kept=keep)
 
 
+def _move_refusals(field: models.ForeignKey, keep: Relation, other: Relation) -> None:
+    """The other card's "no" to a communication type joins the kept card's (once per type): the
+    person said no, whichever card they said it on."""
+    kept_types = set(field.model._default_manager.filter(relation=keep).values_list("communication_type_id", flat=True))
+    rows = field.model._default_manager.filter(relation=other)
+    rows.filter(communication_type_id__in=kept_types).delete()
+    rows.update(relation=keep)
+
+
 MOVES: dict[tuple[str, str], Move] = {
     ("relations.CommunicationEntry", "relation"): _move_rows,
     ("memberships.Function", "relation"): _move_functions,
@@ -133,6 +142,9 @@ MOVES: dict[tuple[str, str], Move] = {
     ("billing.InvoiceLine", "relation"): _move_billed_lines,
     ("billing.Mandate", "relation"): _move_rows,
     ("imports.ImportChange", "relation"): _move_rows,
+    # The member portal (issue 18): consent per communication type, corrections waiting for approval.
+    ("relations.CommunicationRefusal", "relation"): _move_refusals,
+    ("relations.ChangeRequest", "relation"): _move_rows,
     ("imports.DuplicateCandidate", "relation_a"): _drop_pairs,
     ("imports.DuplicateCandidate", "relation_b"): _drop_pairs,
     ("imports.Merge", "kept"): _earlier_merges,

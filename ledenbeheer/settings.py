@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "imports",
     "intake",
     "ledenmodule",
+    "portal",
     "demo",
 ]
 
@@ -125,6 +126,8 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "tenants.middleware.PasswordChangeRequiredMiddleware",
     "tenants.middleware.CurrentTenantMiddleware",
+    # A member's login (the portal) meets nothing of the administrators' screens: 404.
+    "portal.middleware.MemberLoginMiddleware",
     # A NUL byte in the address or a GET parameter: a 400 page for every view (ledenbeheer/errors.py).
     "ledenbeheer.errors.RejectNulBytesMiddleware",
     # Redis, the object store or the database missing during a request: a 503 page naming it.
@@ -211,6 +214,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 PASSWORD_RESET_TIMEOUT = envint("PASSWORD_RESET_TIMEOUT_HOURS", 72) * 3600
+# The member portal (docs/portal.md): a one-time login link is valid this many minutes; a
+# request for one is throttled per visitor address and per e-mail address typed.
+PORTAL_LOGIN_LINK_MINUTES = envint("PORTAL_LOGIN_LINK_MINUTES", 30)
+PORTAL_LINK_RATE_LIMIT = envint("PORTAL_LINK_RATE_LIMIT", 5)
+PORTAL_LINK_RATE_WINDOW = envint("PORTAL_LINK_RATE_WINDOW", 3600)
 
 # django-axes: lock a (username, IP address) pair after 5 failures; the lock ends by itself after
 # the cool-off, or earlier when a system administrator above the user unblocks them.

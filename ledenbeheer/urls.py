@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("tenants.urls")),
     path("", include("relations.urls")),
     path("ledenmodule/", include("ledenmodule.urls")),
+    path("portal/", include("portal.urls")),
     path("", include("memberships.urls")),
     path("", include("intake.urls")),
     path("", include("notifications.urls")),

@@ -16,6 +16,7 @@ urlpatterns = [
     path("organisation/", views.organisation, name="ledenmodule_organisation"),
     path("reports/", views.reports, name="ledenmodule_reports"),
     path("reports/members.<str:fmt>", views.member_export, name="ledenmodule_member_export"),
+    path("changes/", views.change_requests, name="ledenmodule_change_requests"),
     path("my-history/", views.my_history, name="ledenmodule_my_history"),
     path("look-along/<int:pk>/", views.look_along_start, name="look_along_start"),
     path("look-along/stop/", views.look_along_stop, name="look_along_stop"),

@@ -32,8 +32,8 @@ from memberships.card import relation_create
 from relations.exports import download_response, with_column_data
 from relations.filters import RelationFilter, export_columns
 from relations.forms import RelationForm, add_service_error
-from relations.models import Relation
-from relations.services import custom_fields_for, relation_update
+from relations.models import ChangeRequest, Relation
+from relations.services import change_request_decide, custom_fields_for, relation_update
 from relations.views.card import relation_history_events
 from tenants.access import environment_required, ledenmodule_departments
 from tenants.middleware import environment_keep
@@ -386,6 +386,47 @@ def my_history(request):
     looked_along = list(ledenmodule.look_along_events(person)[:HISTORY_LIMIT])
     changes = ledenmodule.changes_on_behalf_of(person, limit=HISTORY_LIMIT)
     return render(request, "ledenmodule/my_history.html", {"looked_along": looked_along, "changes": changes})
+
+
+# --- members' corrections waiting for approval (the member portal, issue 18) -------------------
+
+
+@ledenmodule_required
+@require_http_methods(["GET", "POST"])
+def change_requests(request):
+    """Corrections members made in the portal to fields the federation wants approved: approve
+    (the card changes, in the member's name) or reject, one at a time."""
+    lm = request.ledenmodule
+    _require(request, "relations.change_changerequest")
+    waiting = ChangeRequest.objects.filter(
+        relation__in=lm.relations(), tenant=lm.department, status=ChangeRequest.Status.PENDING,
+    ).select_related("relation")
+    if request.method == "POST":
+        try:
+            pk = int(request.POST.get("request", ""))
+        except ValueError:
+            raise Http404 from None
+        change_request = get_object_or_404(waiting, pk=pk)
+        approve = request.POST.get("decision") == "approve"
+        try:
+            change_request_decide(actor=request.user, change_request=change_request, approve=approve)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            name = change_request.relation.display_name
+            if approve:
+                messages.success(request, _("The change of %(name)s has been approved.") % {"name": name})
+            else:
+                messages.success(request, _("The change of %(name)s has been rejected.") % {"name": name})
+        return redirect("ledenmodule_change_requests")
+    rows = [
+        (change_request, [
+            (str(Relation._meta.get_field(name).verbose_name), change_request.previous.get(name), value)
+            for name, value in change_request.values.items()
+        ])
+        for change_request in waiting.order_by("requested_at")[:PAGE_SIZE]
+    ]
+    return render(request, "ledenmodule/change_requests.html", {"rows": rows})
 
 
 # --- looking along (SPEC T7) ------------------------------------------------------------------

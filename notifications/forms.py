@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from relations.services import communication_types_for
 from tenants.forms import logo_clean
 
 from .models import MailTemplate
@@ -15,7 +16,7 @@ class MailTemplateForm(forms.ModelForm):
         model = MailTemplate
         fields = [
             "name", "logo", "header", "body_1", "body_2", "body_3", "body_4", "body_5", "footer",
-            "email_subject", "email_text", "attach_pdf", "pdf_filename",
+            "email_subject", "email_text", "attach_pdf", "pdf_filename", "communication_type",
         ]
         widgets = {
             **{name: forms.Textarea(attrs={"rows": 3}) for name in ("header", "body_2", "body_3", "body_4", "body_5", "footer")},
@@ -27,6 +28,7 @@ class MailTemplateForm(forms.ModelForm):
     def __init__(self, *args, tenant, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.tenant = tenant
+        self.fields["communication_type"].queryset = communication_types_for(tenant)
 
     def clean_logo(self):
         return logo_clean(self.cleaned_data.get("logo"))

@@ -48,6 +48,11 @@ class MailTemplate(models.Model):
         help_text=_("Header, bodies and footer go along with the e-mail as a PDF attachment."),
     )
     pdf_filename = models.CharField(_("name of the PDF"), max_length=80, default="document")
+    communication_type = models.ForeignKey(
+        "relations.CommunicationType", verbose_name=_("communication type"), on_delete=models.SET_NULL, null=True,
+        blank=True, related_name="+",
+        help_text=_("Relations who said no to this type in the member portal get no documents of this template."),
+    )
     copied_from = models.ForeignKey(
         "self", verbose_name=_("copied from"), on_delete=models.SET_NULL, null=True, blank=True,
         related_name="copies", editable=False,
@@ -156,6 +161,8 @@ class DocumentJob(Leased):
     done = models.PositiveIntegerField(_("made"), default=0)
     mailed = models.PositiveIntegerField(_("e-mailed"), default=0)
     letters = models.PositiveIntegerField(_("letters"), default=0)
+    # Relations who said no to the template's communication type in the member portal.
+    refused = models.PositiveIntegerField(_("not wanted"), default=0)
     pdf = models.FileField(_("PDF"), upload_to="documents/%Y/%m/", blank=True)
     message = models.TextField(_("message"), blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)

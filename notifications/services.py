@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from memberships.models import Function
 from relations.models import CommunicationEntry, Relation
-from relations.services import communication_entry_add
+from relations.services import communication_entry_add, relations_refusing
 from tenants.leases import heartbeat, lease_release, lease_take
 from tenants.models import Tenant, TenantKind, User
 
@@ -77,6 +77,7 @@ def mail_template_copy(*, template: MailTemplate, tenant: Tenant) -> MailTemplat
         name = f"{base[:110]} ({n})"
     copy = MailTemplate(
         tenant=tenant, name=name, logo=template.logo.name if template.logo else "", copied_from=template,
+        communication_type=template.communication_type,
         **{field: getattr(template, field) for field in (*MailTemplate.TEXT_FIELDS, "attach_pdf", "pdf_filename")},
     )
     copy.full_clean()
@@ -330,21 +331,27 @@ def document_job_run(*, job_id: int) -> DocumentJob:
 def _document_job_make_all(job: DocumentJob, *, actor: User, tenant: Tenant, template: MailTemplate) -> str:
     """Make what is left to make; returns the name of the one PDF of a download job."""
     visible = Relation.objects.visible_to(actor, tenant).in_bulk(job.relation_ids)
+    # Consent (the member portal): who said no to the template's communication type gets nothing.
+    refusing = relations_refusing(relation_ids=list(visible), communication_type=template.communication_type)
     for index in range(job.done, job.total):
         with transaction.atomic():
             locked = DocumentJob.objects.select_for_update().get(pk=job.pk)
             if locked.done != index:
                 continue  # another delivery of the task made this one
             relation = visible.get(job.relation_ids[index])
-            if relation is not None:
+            if relation is not None and relation.pk in refusing:
+                locked.refused += 1
+            elif relation is not None:
                 mailed = _document_make(actor=actor, tenant=tenant, template=template, relation=relation,
                                         by_email=locked.by_email)
                 locked.mailed += mailed
                 locked.letters += not mailed
             locked.done = index + 1
-            locked.save(update_fields=["done", "mailed", "letters"])
+            locked.save(update_fields=["done", "mailed", "letters", "refused"])
     job.refresh_from_db()
     if job.action == DocumentJob.Action.DOWNLOAD and not job.pdf:
-        contexts = [token_context_for(visible[pk], tenant) for pk in job.relation_ids if pk in visible]
+        contexts = [
+            token_context_for(visible[pk], tenant) for pk in job.relation_ids if pk in visible and pk not in refusing
+        ]
         job.pdf.save(pdf_filename(template), ContentFile(pdf_render(template, contexts)), save=False)
     return job.pdf.name or ""

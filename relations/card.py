@@ -153,6 +153,9 @@ def history_field_changes(model, new, old, skip: set[str]) -> list[HistoryChange
 
 def history_who(record) -> str:
     who = record.history_user.username if record.history_user_id and record.history_user else "—"
+    if record.history_user_id and record.history_user_id == getattr(record, "user_id", None):
+        # The card's own login changed it: the member, in the portal (issue 18).
+        return _("%(user)s (the member)") % {"user": who}
     if record.history_on_behalf_of_id and record.history_on_behalf_of:
         # Looking along (SPEC T7): the person who really acted, for the one whose ledenmodule it was.
         return _("%(actor)s on behalf of %(user)s") % {"actor": who, "user": record.history_on_behalf_of.username}

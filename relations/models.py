@@ -314,3 +314,94 @@ class ExportLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.what} ({self.rows})"
+
+
+class CommunicationRefusal(models.Model):
+    """A person's "no" to one communication type (SPEC L2, consent): personalised documents and
+    mailings of that type are not sent to them. No row: the type is allowed. Set by the member in
+    the portal (relations.services.communication_preferences_set)."""
+
+    relation = models.ForeignKey(
+        Relation, verbose_name=_("relation"), on_delete=models.CASCADE, related_name="communication_refusals"
+    )
+    communication_type = models.ForeignKey(
+        CommunicationType, verbose_name=_("type"), on_delete=models.CASCADE, related_name="refusals"
+    )
+    created_at = models.DateTimeField(_("since"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("refused communication type")
+        verbose_name_plural = _("refused communication types")
+        constraints = [
+            models.UniqueConstraint(fields=["relation", "communication_type"], name="communication_refusal_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.relation_id} ✗ {self.communication_type_id}"
+
+
+class ApprovalSetting(models.Model):
+    """Which card fields a member's own correction changes only after the department approved it
+    (issue 18): one row per federation, on its national environment. No row: none."""
+
+    tenant = models.OneToOneField(
+        Tenant, verbose_name=_("federation"), on_delete=models.CASCADE, related_name="approval_setting"
+    )
+    fields = models.JSONField(_("fields that need approval"), default=list, blank=True)
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("changed by"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("approval setting")
+        verbose_name_plural = _("approval settings")
+
+    def __str__(self) -> str:
+        return ", ".join(self.fields)
+
+    @property
+    def access_tenant(self) -> Tenant:
+        return self.tenant
+
+
+class ChangeRequest(models.Model):
+    """A member's correction of fields that need the department's approval: the new values wait
+    here until a department administrator approves (the card is then changed through
+    relation_update, by the member) or rejects them."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for approval")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    relation = models.ForeignKey(
+        Relation, verbose_name=_("relation"), on_delete=models.CASCADE, related_name="change_requests"
+    )
+    tenant = models.ForeignKey(Tenant, verbose_name=_("department"), on_delete=models.PROTECT, related_name="+")
+    values = models.JSONField(_("new values"), default=dict)
+    previous = models.JSONField(_("old values"), default=dict)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    requested_at = models.DateTimeField(_("asked on"), default=timezone.now, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("asked by"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided on"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("change request")
+        verbose_name_plural = _("change requests")
+        ordering = ["-requested_at", "-pk"]
+        indexes = [models.Index(fields=["tenant", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.relation_id} {self.get_status_display()}"
+
+    @property
+    def access_tenant(self) -> Tenant:
+        return self.tenant

@@ -27,7 +27,14 @@ from django.utils.translation import gettext as _
 from tenants.events import audit_record
 from tenants.models import AuditEvent, Tenant, User
 
-from .models import CommunicationEntry, CustomField, Relation, RelationView
+from .models import (
+    ChangeRequest,
+    CommunicationEntry,
+    CommunicationRefusal,
+    CustomField,
+    Relation,
+    RelationView,
+)
 from .services import export_log_record
 
 # What an erased card shows where the name was.
@@ -160,6 +167,34 @@ personal_data_register(
     )
 )
 personal_data_register(PersonalDataSource(key="card_views", rows=_view_rows))
+
+
+# --- what the member said in the portal (issue 18) ----------------------------------------------
+
+
+def _refusal_rows(relation: Relation) -> list[dict]:
+    refusals = CommunicationRefusal.objects.filter(relation=relation).select_related("communication_type")
+    return [{"refused": refusal.communication_type.name, "since": refusal.created_at} for refusal in refusals]
+
+
+def _change_request_rows(relation: Relation) -> list[dict]:
+    return [
+        {
+            "asked_on": request.requested_at, "status": request.get_status_display(), "new_values": request.values,
+            "old_values": request.previous, "decided_on": request.decided_at, "decided_by": _user_name(request.decided_by),
+        }
+        for request in ChangeRequest.objects.filter(relation=relation).select_related("decided_by")
+    ]
+
+
+def _change_requests_anonymise(relation: Relation) -> None:
+    ChangeRequest.objects.filter(relation=relation).update(values={}, previous={})
+
+
+personal_data_register(PersonalDataSource(key="communication_refusals", rows=_refusal_rows))
+personal_data_register(
+    PersonalDataSource(key="change_requests", rows=_change_request_rows, anonymise=_change_requests_anonymise)
+)
 
 
 # --- the export --------------------------------------------------------------------------------

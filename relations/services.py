@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ledenbeheer.addresses import clean_postcode
@@ -20,7 +21,10 @@ from tenants.services import user_email_change
 
 from . import card
 from .models import (
+    ApprovalSetting,
+    ChangeRequest,
     CommunicationEntry,
+    CommunicationRefusal,
     CommunicationType,
     CustomField,
     CustomFieldType,
@@ -183,6 +187,18 @@ def _sync_login_email(relation: Relation) -> None:
     user_email_change(user=User.objects.get(pk=relation.user_id), email=relation.email)
 
 
+def relation_login_link(*, relation: Relation, user: User) -> Relation:
+    """Link a login to the card of the person it belongs to (the member portal, a department
+    administrator's function). The login itself is made by tenants.services; one card per login."""
+    if relation.user_id == user.pk:
+        return relation
+    if Relation.objects.filter(user=user).exclude(pk=relation.pk).exists():
+        raise ValidationError({"email": _("Another relation's login already uses this e-mail address.")})
+    relation.user = user
+    relation.save(update_fields=["user"])
+    return relation
+
+
 def relation_home_for(*, function_tenant: Tenant, environment: Tenant) -> Tenant:
     """The home environment of a new card whose first function is held in `function_tenant`:
     a member lives in the department where they are a member; anything else is homed in the
@@ -247,3 +263,116 @@ def magazine_block_all_but_oldest(*, actor: User, relations: list[Relation]) -> 
             relation.save(update_fields=["magazine_delivery"])
             blocked.append(relation)
     return blocked
+
+
+# --- consent and members' own corrections (the member portal, issue 18) --------------------------
+
+
+def communication_types_for(tenant: Tenant):
+    """The communication types that apply to relations homed in `tenant`: its own and those of
+    every environment above it."""
+    return CommunicationType.objects.filter(tenant__path__in=tenant.ancestor_paths()).order_by("name")
+
+
+def communication_refused_ids(relation: Relation) -> set[int]:
+    return set(CommunicationRefusal.objects.filter(relation=relation).values_list("communication_type_id", flat=True))
+
+
+@transaction.atomic
+def communication_preferences_set(*, relation: Relation, refused: set[int]) -> None:
+    """The person's consent per communication type: `refused` are the types they do not want
+    (only types that apply to their card count)."""
+    allowed_ids = set(communication_types_for(relation.tenant).values_list("pk", flat=True))
+    refused = set(refused) & allowed_ids
+    CommunicationRefusal.objects.filter(relation=relation).exclude(communication_type_id__in=refused).delete()
+    existing = communication_refused_ids(relation)
+    CommunicationRefusal.objects.bulk_create(
+        [CommunicationRefusal(relation=relation, communication_type_id=pk) for pk in sorted(refused - existing)],
+        ignore_conflicts=True,
+    )
+
+
+def relations_refusing(*, relation_ids: list[int], communication_type: CommunicationType | None) -> set[int]:
+    """Which of these relations refused `communication_type` (none when there is no type)."""
+    if communication_type is None or not relation_ids:
+        return set()
+    return set(
+        CommunicationRefusal.objects.filter(relation_id__in=relation_ids, communication_type=communication_type)
+        .values_list("relation_id", flat=True)
+    )
+
+
+# The card fields a member corrects in the portal; the federation may make any of them wait for
+# the department's approval.
+MEMBER_FIELDS = (
+    "email", "phone", "mobile", "postcode", "house_number", "house_number_suffix", "street", "city", "country",
+)
+
+
+def approval_fields_for(tenant: Tenant) -> list[str]:
+    """The fields whose correction by the member waits for approval, as the federation of
+    `tenant` set them."""
+    setting = ApprovalSetting.objects.filter(tenant__path=tenant.root_path).first()
+    return [name for name in (setting.fields if setting else []) if name in MEMBER_FIELDS]
+
+
+def approval_setting_set(*, actor: User, federation: Tenant, fields: list[str]) -> ApprovalSetting:
+    unknown = [name for name in fields if name not in MEMBER_FIELDS]
+    if unknown:
+        raise ValidationError({"fields": _("Unknown fields: %(fields)s.") % {"fields": ", ".join(unknown)}})
+    setting, _created = ApprovalSetting.objects.update_or_create(
+        tenant=federation, defaults={"fields": list(fields), "changed_by": actor}
+    )
+    return setting
+
+
+def _json_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime.date) else value
+
+
+@transaction.atomic
+def member_correction(*, actor: User, relation: Relation, data: dict[str, Any]) -> ChangeRequest | None:
+    """A member corrects their own card: the fields that need no approval change at once
+    (relation_update, so the history names the member); the others wait in a change request for
+    the department. Everything is checked first: nothing is written when any value is wrong.
+    Returns the change request, if one waits."""
+    data = {name: value for name, value in data.items() if name in MEMBER_FIELDS}
+    current = Relation.objects.select_for_update().get(pk=relation.pk)
+    probe = Relation.objects.get(pk=relation.pk)
+    for name, value in data.items():
+        setattr(probe, name, value)
+    relation_validate(probe)
+    probe.full_clean(exclude=["number"])
+    changed = {name: getattr(probe, name) for name in data if getattr(probe, name) != getattr(current, name)}
+    waiting_fields = set(approval_fields_for(current.tenant))
+    direct = {name: value for name, value in changed.items() if name not in waiting_fields}
+    waiting = {name: _json_value(value) for name, value in changed.items() if name in waiting_fields}
+    if direct:
+        relation_update(actor=actor, relation=current, data=direct)
+    if not waiting:
+        return None
+    request = ChangeRequest.objects.filter(relation=current, status=ChangeRequest.Status.PENDING).first()
+    if request is None:
+        request = ChangeRequest(relation=current, tenant=current.tenant, requested_by=actor)
+    request.values = {**request.values, **waiting}
+    request.previous = {name: _json_value(getattr(current, name)) for name in request.values}
+    request.save()
+    return request
+
+
+@transaction.atomic
+def change_request_decide(*, actor: User, change_request: ChangeRequest, approve: bool) -> ChangeRequest:
+    """The department approves (the card changes, in the member's name) or rejects a member's
+    correction. A request decided before is left alone."""
+    request = ChangeRequest.objects.select_for_update().get(pk=change_request.pk)
+    if request.status != ChangeRequest.Status.PENDING:
+        raise ValidationError(_("This change has already been decided."))
+    if approve:
+        values = dict(request.values)
+        if "house_number" in values and values["house_number"] in ("", None):
+            values["house_number"] = None
+        relation_update(actor=request.requested_by or actor, relation=request.relation, data=values)
+    request.status = ChangeRequest.Status.APPROVED if approve else ChangeRequest.Status.REJECTED
+    request.decided_by, request.decided_at = actor, timezone.now()
+    request.save(update_fields=["status", "decided_by", "decided_at"])
+    return request

@@ -28,5 +28,6 @@ urlpatterns = [
     path("settings/custom-fields/<int:pk>/", configuration.custom_field_edit, name="custom_field_edit"),
     path("settings/custom-fields/<int:pk>/delete/", configuration.custom_field_delete, name="custom_field_delete"),
     path("settings/communication-types/", configuration.communication_type_list, name="communication_type_list"),
+    path("settings/member-portal/approval/", configuration.approval_settings, name="approval_settings"),
     path("settings/communication-types/<int:pk>/", configuration.communication_type_edit, name="communication_type_edit"),
 ]

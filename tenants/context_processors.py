@@ -41,6 +41,7 @@ def environment(request) -> dict:
         "communication_types": can("relations.change_communicationtype"),
         "cancellation_reasons": can("memberships.change_cancellationreason"),
         "notice_rules": can("memberships.change_noticerule"),
+        "approval_settings": can("relations.change_approvalsetting"),
         "ledenmodule": can("tenants.use_ledenmodule"),
         "registrations": can("intake.view_registration") or can("intake.add_registration"),
         "intake_forms": can("intake.view_intakeform"),

@@ -34,6 +34,8 @@ NATIONAL_ONLY = frozenset(
         "relations.anonymise_relation",
         "relations.view_relationview",
         "quality.change_retentionsetting",
+        # Which fields of a member's own correction need the department's approval (portal).
+        "relations.change_approvalsetting",
         # Two-factor login (SPEC T9): which roles need it, and resetting someone's second factor.
         "tenants.change_twofactorpolicy",
         "tenants.reset_two_factor",
@@ -75,6 +77,8 @@ MEMBER_ADMINISTRATION = (
     "billing.view_rate",
     "billing.view_mandate",
     "billing.add_mandate",
+    "relations.view_changerequest",
+    "relations.change_changerequest",
 )
 
 # The department administrator's ledenmodule: their department's members only.
@@ -92,6 +96,9 @@ DEPARTMENT_ADMINISTRATION = (
     "wizards.run_ledenmodule_wizard",
     "imports.add_importbatch",
     "billing.view_department_invoices",
+    # Approving members' corrections from the portal (issue 18).
+    "relations.view_changerequest",
+    "relations.change_changerequest",
 )
 
 SYSTEM_ADMINISTRATION = (

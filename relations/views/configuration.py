@@ -8,13 +8,15 @@ from django.contrib import messages
 from django.db.models import ProtectedError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from tenants.access import environment_required, require_perm
 from tenants.models import Tenant
 
+from .. import services
 from ..forms_configuration import CommunicationTypeForm, CustomFieldForm
-from ..models import CommunicationType, CustomField
+from ..models import CommunicationType, CustomField, Relation
 
 
 def _own_and_inherited(model, request):
@@ -131,3 +133,35 @@ def communication_type_edit(request, pk: int):
     return render(
         request, "relations/communication_type_form.html", {"form": form, "communication_type": communication_type}
     )
+
+
+# --- which corrections by members wait for approval (the member portal, issue 18) ---------------
+
+
+class ApprovalSettingForm(forms.Form):
+    fields = forms.MultipleChoiceField(
+        label=gettext_lazy("Fields whose correction by the member waits for the department's approval"), required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["fields"].choices = [
+            (name, str(Relation._meta.get_field(name).verbose_name).capitalize()) for name in services.MEMBER_FIELDS
+        ]
+
+
+@environment_required
+@require_http_methods(["GET", "POST"])
+def approval_settings(request):
+    """National: which of the fields members correct in the portal need the department's
+    approval first (none until chosen)."""
+    require_perm(request, "relations.change_approvalsetting")
+    federation = Tenant.objects.get(path=request.tenant.root_path)
+    initial = {"fields": services.approval_fields_for(federation)}
+    form = ApprovalSettingForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.approval_setting_set(actor=request.user, federation=federation, fields=form.cleaned_data["fields"])
+        messages.success(request, _("The fields that need approval have been saved."))
+        return redirect("approval_settings")
+    return render(request, "relations/approval_settings.html", {"form": form}, status=400 if form.errors else 200)

@@ -101,6 +101,7 @@ def relation_list(request):
         "can_export": request.user.has_perm("relations.export_relation", request.tenant),
         "can_bulk_end": request.user.has_perm("memberships.change_function", request.tenant),
         "can_send_documents": request.user.has_perm("notifications.send_document", request.tenant),
+        "can_invite": request.user.has_perm("relations.change_relation", request.tenant),
         "show_results": True,
     }
     partial = request.htmx and not request.htmx.history_restore_request

@@ -111,6 +111,10 @@ def test_it_fills_the_demo_federation_from_seed_demo():
     assert Relation.objects.count() == 60
     assert Relation.objects.filter(tenant__kind="department").count() == 60
     assert "60" in out.getvalue()
+    # One demo member has a login for the member portal, without any role (issue 18).
+    member = Relation.objects.get(email="lid@demo.example")
+    assert member.user is not None and not member.user.role_assignments.exists()
+    assert "lid@demo.example" in out.getvalue()
 
 
 # --- bench_relations (a smoke test: the command runs end to end; it measures nothing here) -----

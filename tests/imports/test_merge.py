@@ -17,7 +17,14 @@ from intake.models import Registration
 from memberships.models import Function
 from notifications.models import OutboundMail
 from quality.models import DataProblem
-from relations.models import CommunicationEntry, Relation, RelationView
+from relations.models import (
+    ChangeRequest,
+    CommunicationEntry,
+    CommunicationRefusal,
+    CommunicationType,
+    Relation,
+    RelationView,
+)
 from relations.services import communication_entry_add
 from tenants.models import AuditEvent
 from tests.billing.world import MEMBER_IBANS, billing_environment, rate, run
@@ -64,6 +71,10 @@ def two_cards(federation):
     batch = ImportBatch.objects.create(tenant=federation.province1, user=federation.province_la, file_name="x.csv",
                                        file_type="csv", status="imported")
     ImportChange.objects.create(batch=batch, relation=other, line=2, action="created")
+    # The member portal: a "no" to a communication type and a correction waiting for approval.
+    news = CommunicationType.objects.create(tenant=federation.national, code="news", name="Nieuwsbrief")
+    CommunicationRefusal.objects.create(relation=other, communication_type=news)
+    ChangeRequest.objects.create(relation=other, tenant=federation.department12, values={"city": "Utrecht"})
     # Both cards opened by the same user today, the other one also yesterday: one row a day stays.
     for card, day in ((keep, TODAY), (other, TODAY), (other, TODAY - datetime.timedelta(days=1))):
         RelationView.objects.create(relation=card, user=federation.province_la, day=day)

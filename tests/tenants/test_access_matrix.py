@@ -504,13 +504,14 @@ def _all_matrices() -> dict:
     from ..intake.test_access_matrix import MATRIX as INTAKE_MATRIX
     from ..ledenmodule.test_access_matrix import MATRIX as LEDENMODULE_MATRIX
     from ..notifications.test_access_matrix import MATRIX as NOTIFICATIONS_MATRIX
+    from ..portal.test_access_matrix import MATRIX as PORTAL_MATRIX
     from ..quality.test_access_matrix import MATRIX as QUALITY_MATRIX
     from ..relations.test_access_matrix import MATRIX as RELATIONS_MATRIX
     from ..wizards.test_access_matrix import MATRIX as WIZARDS_MATRIX
 
     return {
         **MATRIX, **RELATIONS_MATRIX, **LEDENMODULE_MATRIX, **INTAKE_MATRIX, **NOTIFICATIONS_MATRIX,
-        **WIZARDS_MATRIX, **QUALITY_MATRIX, **IMPORTS_MATRIX, **BILLING_MATRIX,
+        **WIZARDS_MATRIX, **QUALITY_MATRIX, **IMPORTS_MATRIX, **BILLING_MATRIX, **PORTAL_MATRIX,
     }
 
 

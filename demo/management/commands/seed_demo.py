@@ -14,11 +14,15 @@ from demo.intake import intake_demo_ensure
 from demo.relations import populate
 from memberships.card import relation_create
 from memberships.models import Function, FunctionType
+from portal.services import member_login_ensure
 from relations.models import Relation
 from tenants.models import Role, RoleAssignment, Tenant, TenantKind, TwoFactorPolicy, User
 from tenants.services import tenant_create
 from tenants.two_factor import two_factor_policy_set
 
+# A member with a login for the member portal (issue 18): no role, only their own card.
+DEMO_MEMBER = {"kind": "person", "first_name": "Femke", "last_name": "Smit", "email": "lid@demo.example",
+               "postcode": "7001 AB", "house_number": 12, "street": "Hoofdstraat", "city": "Doetinchem"}
 DEMO_PASSWORD = "ledenbeheer-demo"  # noqa: S105  (printed for the demo; never used outside it)
 NATIONAL_NAME = "Landelijke Jongerenfederatie"
 
@@ -116,7 +120,22 @@ class Command(BaseCommand):
             if role_code == "department_member_administrator":
                 self._administrator_card(user, tenant, role)
 
+        self._portal_member(tenants[("Gelderland", "Achterhoek")], password)
         return tenants
+
+    def _portal_member(self, department: Tenant, password: str) -> None:
+        """A member of Afdeling Achterhoek with a portal login (made by the portal's service, as a
+        login link would), with the demo password too, so the demo shows the member portal."""
+        relation = Relation.objects.filter(email=DEMO_MEMBER["email"]).first()
+        if relation is None:
+            relation = relation_create(
+                actor=None, tenant=department, data=DEMO_MEMBER,
+                function_type=FunctionType.objects.get(code="department_member"), function_tenant=department,
+                start_date=datetime.date.today() - datetime.timedelta(days=400),
+            )
+        user = member_login_ensure(actor=None, relation=relation)
+        user.set_password(password)
+        user.save(update_fields=["password"])
 
     def _administrator_card(self, user: User, department: Tenant, role: Role) -> None:
         """The department administrator's relation card, holding the function that gives the
@@ -150,6 +169,7 @@ class Command(BaseCommand):
         for username, _first, _last, role_code, where in DEMO_USERS:
             place = tenants[where].name
             self.stdout.write(f"  {username:<14} {Role.objects.get(code=role_code).label} — {place}")
+        self.stdout.write(f"  {DEMO_MEMBER['email']:<14} member (no role): the member portal /portal/ — Afdeling Achterhoek")
         self.stdout.write("Two-factor login: optional for every role in the demo.")
         self.stdout.write(f"Wachtwoord: {password}")
 
