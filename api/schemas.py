@@ -1,7 +1,6 @@
 """What the API reads and writes, as pydantic schemas (they make the OpenAPI schema). Input
 schemas forbid unknown fields: a typo in a field name is an error, never silently ignored."""
 
-from __future__ import annotations
 
 import datetime
 from typing import Any, Literal
@@ -25,7 +24,7 @@ class EnvironmentOut(Schema):
     name: str
     short_name: str
     kind: str
-    parent: int | None = Field(None, description="The environment directly above (none for the federation).")
+    parent: int | None = Field(None, description="The environment directly above; null for the token's own environment.")
 
 
 # --- relations -----------------------------------------------------------------------------------

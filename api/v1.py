@@ -5,7 +5,6 @@ through the same `visible_to` as the screens (an object elsewhere answers 404), 
 permissions and call the same services (relations, memberships, intake), so history names the
 token. Errors are problem details (api/problems.py)."""
 
-from __future__ import annotations
 
 import base64
 import binascii
@@ -175,17 +174,18 @@ def _environment_out(tenant: Tenant, parents: dict[str, int]) -> dict:
 def environment_list(request):
     tenants = list(_environments(request).only("pk", "name", "short_name", "kind", "path", "depth"))
     parents = {t.path: t.pk for t in tenants}
-    root = _token(request).tenant
-    if root.parent_path:
-        parents.setdefault(root.parent_path, None)
+    # Above the token's own environment lies nothing it sees.
+    parents.pop(_token(request).tenant.parent_path, None)
     return [_environment_out(t, parents) for t in tenants]
 
 
 @environments.get("/{int:environment_id}", response={200: EnvironmentOut, **ERRORS}, summary="One environment")
 def environment_detail(request, environment_id: int):
     tenant = _environment_or_404(request, environment_id)
-    parent = Tenant.objects.filter(path=tenant.parent_path).values_list("pk", flat=True).first() if tenant.parent_path else None
-    return _environment_out(tenant, {tenant.parent_path: parent} if parent and tenant.pk != _token(request).tenant.pk else {})
+    parents = {}
+    if tenant.pk != _token(request).tenant.pk:
+        parents = {tenant.parent_path: Tenant.objects.filter(path=tenant.parent_path).values_list("pk", flat=True).first()}
+    return _environment_out(tenant, parents)
 
 
 @environments.get(
