@@ -77,6 +77,7 @@ def token_detail(request, pk: int):
 @environment_required
 @require_POST
 def token_revoke(request, pk: int):
+    require_perm(request, "api.view_apitoken")
     token = _get_token_or_404(request, pk)
     require_perm(request, "api.change_apitoken", token)
     try:
