@@ -37,7 +37,7 @@ WRITE_PERMISSIONS = READ_PERMISSIONS | {
 }
 SCOPE_PERMISSIONS = {TokenScope.READ: READ_PERMISSIONS, TokenScope.WRITE: WRITE_PERMISSIONS}
 
-SECRET_START = "lb_"
+SECRET_START = "lb_"  # noqa: S105 (the marker every secret starts with, not a secret)
 
 
 def _hash(secret: str) -> str:

@@ -11,7 +11,6 @@ import binascii
 import datetime
 from functools import wraps
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F

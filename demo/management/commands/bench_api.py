@@ -40,6 +40,11 @@ COLUMNS = (
     "magazine_delivery, extra"
 )
 
+MEMBER_TODAY = (
+    "EXISTS (SELECT 1 FROM memberships_function f WHERE f.relation_id = relations_relation.id "
+    "AND f.function_type_id = ANY(%s) AND f.start_date <= %s AND (f.end_date IS NULL OR f.end_date >= %s)"
+)
+
 
 class Command(RelationsBench):
     help = (
@@ -109,11 +114,7 @@ class Command(RelationsBench):
             where.append("tenant_id = ANY(%s)")
         if members:
             kinds = list(FunctionType.objects.memberships().values_list("pk", flat=True))
-            where.append(
-                "EXISTS (SELECT 1 FROM memberships_function f WHERE f.relation_id = relations_relation.id "
-                "AND f.function_type_id = ANY(%s) AND f.start_date <= %s AND (f.end_date IS NULL OR f.end_date >= %s)"
-                + (" AND f.tenant_id = ANY(%s))" if not tenant.is_root() else ")")
-            )
+            where.append(MEMBER_TODAY + (" AND f.tenant_id = ANY(%s))" if not tenant.is_root() else ")"))
         sql = f"SELECT {COLUMNS} FROM relations_relation WHERE {' AND '.join(where)} ORDER BY id LIMIT {PAGE + 1}"  # noqa: S608
         today = timezone.localdate()
         for i, after in enumerate(afters):
