@@ -31,7 +31,7 @@ from tenants.models import Tenant
 TOKENS = (
     ("bench federation", "landelijk.sb", None),
     ("bench province", "provincie.sb", None),
-    ("bench department", "provincie.sb", "Achterhoek"),
+    ("bench department", "provincie.sb", "Afdeling Achterhoek"),
 )
 PAGE = 100
 COLUMNS = (
