@@ -293,3 +293,33 @@ def test_it_gives_every_user_the_answer_of_the_matrix(method, url_name, federati
 def test_it_answers_no_server_error_to_hostile_parameters(federation, screen_objects):
     failures = hostile_get_failures(MATRIX, federation, url=lambda name, probe: _screen_url(name, probe, screen_objects))
     assert not failures, "\n".join(failures)
+
+
+def test_it_answers_no_server_error_to_hostile_parameters_on_any_endpoint(tokens, probes):
+    """Every GET endpoint, asked by a token that sees the object, with each hostile value of
+    tests/fuzz.py in each of its query parameters: a problem or an answer, never a 5xx."""
+    from api.v1 import api
+    from tests.fuzz import HOSTILE_VALUES
+
+    schema = api.get_openapi_schema()
+    parameters = {
+        op["operationId"].rsplit("_v1_", 1)[-1]: [p["name"] for p in op.get("parameters", []) if p["in"] == "query"]
+        for ops in schema["paths"].values() for method, op in ops.items() if method == "get"
+    }
+    client = ApiClient(tokens["p1_read"][1])
+    failures = []
+    for (method, url_name, probe), row in TOKEN_MATRIX.items():
+        name = url_name.split(":")[1]
+        if method != "GET" or row[TOKEN_ACTORS.index("p1_read")] != 200:
+            continue
+        path = _path(url_name, probe, probes)
+        for parameter in [*parameters[name], "cursor"]:
+            for value in HOSTILE_VALUES:
+                response = client.get(path, {parameter: value})
+                if response.status_code >= 500:
+                    failures.append(f"{path}?{parameter}={value[:20]!r}: {response.status_code}")
+    for huge in ("99999999999999999999999", "9223372036854775808"):
+        response = client.get(f"/api/v1/relations/{huge}")
+        if response.status_code != 404:
+            failures.append(f"relation {huge}: {response.status_code}")
+    assert not failures, "\n".join(failures)
