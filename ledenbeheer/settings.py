@@ -92,6 +92,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    # django-ninja serves the API documentation's Swagger UI from its own static files (no CDN).
+    "ninja",
     "tenants",
     "relations",
     "memberships",
@@ -103,6 +105,7 @@ INSTALLED_APPS = [
     "intake",
     "ledenmodule",
     "portal",
+    "api",
     "demo",
 ]
 
@@ -346,6 +349,14 @@ LOGO_MAX_BYTES = envint("LOGO_MAX_BYTES", 1024 * 1024)
 # counted in Django's cache (use a shared cache such as Redis with several web processes).
 INTAKE_RATE_LIMIT = envint("INTAKE_RATE_LIMIT", 5)
 INTAKE_RATE_WINDOW = envint("INTAKE_RATE_WINDOW", 3600)
+
+# The HTTP API (docs/api.md): requests per token per window (seconds), counted in Django's cache
+# (CACHE_URL: shared between web processes); the largest page a list answers; the longest a token
+# may be valid.
+API_RATE_LIMIT = envint("API_RATE_LIMIT", 600)
+API_RATE_WINDOW = envint("API_RATE_WINDOW", 60)
+API_PAGE_SIZE_MAX = envint("API_PAGE_SIZE_MAX", 100)
+API_TOKEN_MAX_DAYS = envint("API_TOKEN_MAX_DAYS", 730)
 
 # Completing an address from postcode + house number; "ledenbeheer.addresses.NoLookup" turns it off.
 ADDRESS_LOOKUP = env("ADDRESS_LOOKUP", "ledenbeheer.addresses.PdokLookup")

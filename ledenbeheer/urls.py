@@ -16,6 +16,7 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("", include("imports.urls")),
     path("quality/", include("quality.urls")),
+    path("api/", include("api.urls")),
     path("language/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     # Database, cache, broker and file storage: 200 when all answer, 503 naming what is missing.

@@ -31,10 +31,12 @@ class Grant:
 class TenantGrants:
     """The current role assignments of one user, loaded once per request."""
 
-    def __init__(self, grants: list[Grant], day: datetime.date, generation: int = 0):
+    def __init__(self, grants: list[Grant], day: datetime.date, generation: int = 0, *, fixed: bool = False):
         self.grants = grants
         self.day = day
         self.generation = generation
+        # Set by `grants_fix` for a service login: not read from role assignments, never stale.
+        self.fixed = fixed
 
     @property
     def root_paths(self) -> list[str]:
@@ -74,7 +76,7 @@ def grants_for(user: User, day: datetime.date | None = None) -> TenantGrants:
 
     day = day or datetime.date.today()
     cached = getattr(user, "_tenant_grants", None)
-    if cached is not None and cached.day == day and cached.generation == _grants_generation:
+    if cached is not None and (cached.fixed or (cached.day == day and cached.generation == _grants_generation)):
         return cached
     generation = _grants_generation
     assignments = list(
@@ -96,6 +98,19 @@ def grants_for(user: User, day: datetime.date | None = None) -> TenantGrants:
         ],
         day,
         generation,
+    )
+    user._tenant_grants = grants
+    return grants
+
+
+def grants_fix(user: User, *, tenant: Tenant, permissions: frozenset[str]) -> TenantGrants:
+    """Give a service login — the login an API token acts as (api/services.py) — exactly
+    `permissions` on `tenant` and everything below it, for the life of this user object (one
+    request). A token holds no role assignment: it is its environment's, with the powers of its
+    scope. Everything else then answers for it as for a person: `can_enter`, `has_perm` (through
+    `backends.TenantRoleBackend`) and every `visible_to`."""
+    grants = TenantGrants(
+        [Grant(tenant.pk, tenant.path, 0, frozenset(permissions))], datetime.date.today(), fixed=True
     )
     user._tenant_grants = grants
     return grants

@@ -56,6 +56,7 @@ def environment(request) -> dict:
         "billing": can("billing.view_invoice"),
         "billing_settings": can("billing.change_billingenvironment"),
         "department_invoices": can("billing.view_department_invoices"),
+        "api_tokens": can("api.view_apitoken"),
     }
 
     # The dropdown holds the user's own environments and the ones directly below them; the

@@ -132,6 +132,10 @@ SYSTEM_ADMINISTRATION = (
     "billing.add_invoice",
     "billing.change_invoice",
     "billing.change_mandate",
+    # API tokens of the environment (SPEC L3, api/): make, list and revoke them.
+    "api.view_apitoken",
+    "api.add_apitoken",
+    "api.change_apitoken",
 )
 
 

@@ -182,6 +182,20 @@ def user_create(
     return user
 
 
+@transaction.atomic
+def service_login_create(*, actor: User, tenant: Tenant, username: str, name: str) -> User:
+    """A login that no person uses: the one an API token acts as, so that history and audit name
+    the token (SPEC L3). It has no password and no home environment (no user list shows it), and
+    an address under the reserved `.invalid` domain, which no mail ever reaches. Its powers come
+    from its token on each request (`access.grants_fix`), never from a role."""
+    user = User(username=username, email=f"{username}@api.invalid", first_name=name[:150], last_name="(API)")
+    user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    audit_record(actor=actor, action=AuditEvent.Action.USER_CREATED, tenant=tenant, target_user=user, detail=name)
+    return user
+
+
 def _check_email_free(*, email: str, user: User | None) -> None:
     others = User.objects.with_email(email)
     if user is not None:

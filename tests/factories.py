@@ -153,3 +153,18 @@ def make_wizard(tenant: Tenant | None, *fields: dict, name: str = "Testwizard", 
     for index, values in enumerate(fields):
         WizardField.objects.create(wizard=wizard, order=(index + 1) * 10, **values)
     return wizard
+
+
+# --- API tokens ----------------------------------------------------------------------------------
+
+
+def make_api_token(tenant: Tenant, *, actor: User, scope: str = "read", name: str = "Koppeling",
+                   expires_on: datetime.date | None = None):
+    """An API token made the way the token screen makes one; returns (token, secret)."""
+    from api.services import token_create
+
+    new = token_create(
+        actor=actor, tenant=tenant, name=name, scope=scope,
+        expires_on=expires_on or datetime.date.today() + datetime.timedelta(days=30),
+    )
+    return new.token, new.secret

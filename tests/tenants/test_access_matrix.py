@@ -224,6 +224,9 @@ PUBLIC = {
     "step in this session, minutes ago (tests/tenants/test_two_factor.py)",
     "two_factor_enrol": "setting up the app: one's own account, or the user who passed the password "
     "step in this session (tests/tenants/test_two_factor.py)",
+    "api-v1:openapi-json": "the API's OpenAPI schema: describes the API, holds no data",
+    "api-v1:openapi-view": "the API's documentation page (Swagger UI from our static files)",
+    "api-v1:api-root": "django-ninja's root of /api/v1/: answers nothing without a token's endpoint",
     "intake_public": "the public intake form of the website: honeypot, rate limit, unguessable address "
     "(tests/memberships/test_intake.py)",
     "health": "for load balancers: which services answer, naming no host, user or secret "
@@ -499,6 +502,8 @@ def _pattern_names(patterns, prefix: str = ""):
 
 def _all_matrices() -> dict:
     """This module's MATRIX and those of the other apps' access-matrix tests."""
+    from ..api.test_access_matrix import MATRIX as API_SCREENS_MATRIX
+    from ..api.test_access_matrix import TOKEN_MATRIX as API_MATRIX
     from ..billing.test_access_matrix import MATRIX as BILLING_MATRIX
     from ..imports.test_access_matrix import MATRIX as IMPORTS_MATRIX
     from ..intake.test_access_matrix import MATRIX as INTAKE_MATRIX
@@ -512,6 +517,7 @@ def _all_matrices() -> dict:
     return {
         **MATRIX, **RELATIONS_MATRIX, **LEDENMODULE_MATRIX, **INTAKE_MATRIX, **NOTIFICATIONS_MATRIX,
         **WIZARDS_MATRIX, **QUALITY_MATRIX, **IMPORTS_MATRIX, **BILLING_MATRIX, **PORTAL_MATRIX,
+        **API_SCREENS_MATRIX, **API_MATRIX,
     }
 
 
@@ -552,6 +558,9 @@ PUBLIC_CHECKS = [
     ("set_language", {}, "POST", {"language": "en", "next": "/"}, 302, "home"),
     # No login asked; an address no form has is simply not found.
     ("intake_public", {"slug": "bestaat-niet"}, "GET", {}, 404, None),
+    ("api-v1:openapi-json", {}, "GET", {}, 200, None),
+    ("api-v1:openapi-view", {}, "GET", {}, 200, None),
+    ("api-v1:api-root", {}, "GET", {}, 404, None),
     # Without the password step in this session: back to the login page, nothing shown.
     ("login_two_factor", {}, "GET", {}, 302, "login"),
     ("login_two_factor", {}, "POST", {"code": "123456"}, 302, "login"),

@@ -1,0 +1,20 @@
+"""Reads of API tokens, scoped to what a user may see in an environment."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import models
+
+from tenants.access import can_enter
+
+if TYPE_CHECKING:
+    from tenants.models import Tenant, User
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def visible_to(self, user: User, tenant: Tenant | None) -> ApiTokenQuerySet:
+        """The tokens of environment `tenant` and below, for a user who may manage them there."""
+        if tenant is None or not can_enter(user, tenant) or not user.has_perm("api.view_apitoken", tenant):
+            return self.none()
+        return self.filter(tenant.subtree_filter("tenant"))
