@@ -17,6 +17,7 @@ from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone, translation
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query, Router
 from ninja.openapi.docs import Swagger
@@ -85,7 +86,7 @@ def _per_request(run):
         with translation.override(language):
             response = run(request, *args, **kwargs)
         response["Content-Language"] = language
-        response["Vary"] = "Accept-Language, Authorization"
+        patch_vary_headers(response, ("Accept-Language", "Authorization"))
         token = getattr(request, "auth", None)
         if isinstance(token, ApiToken):
             token_use_record(

@@ -11,7 +11,8 @@ from tests.factories import make_api_token, make_relation
 
 
 class ApiClient:
-    """The test client with `Authorization: Bearer <secret>` and JSON bodies."""
+    """The test client with `Authorization: Bearer <secret>` and JSON bodies. It enforces CSRF
+    checks like a real server: an API client has no cookie, and must not need one."""
 
     def __init__(self, secret: str | None, language: str | None = None):
         headers = {}
@@ -19,7 +20,7 @@ class ApiClient:
             headers["Authorization"] = f"Bearer {secret}"
         if language:
             headers["Accept-Language"] = language
-        self.client = Client(headers=headers)
+        self.client = Client(headers=headers, enforce_csrf_checks=True)
 
     def get(self, path: str, params: dict | None = None):
         return self.client.get(path, params or {})

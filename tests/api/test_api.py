@@ -118,7 +118,7 @@ def test_it_walks_every_relation_once_with_the_cursor(api_client, federation):
     seen, cursor = [], None
     while True:
         body = api_client("p1_read").get(RELATIONS, {"limit": 3, "home": federation.department12.pk, **({"cursor": cursor} if cursor else {})}).json()
-        RelationPage.model_validate(body)  # the rows read as values have the schema's shape
+        RelationPage.model_validate(body, by_name=True)  # the rows read as values have the schema's shape
         seen += [item["id"] for item in body["items"]]
         cursor = body["next_cursor"]
         if cursor is None:
