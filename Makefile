@@ -28,8 +28,8 @@ PYTEST_ARGS ?=
 # off the settings expect collected static files, HTTPS and a real SECRET_KEY.
 DEV_ENV := DEBUG=$${DEBUG:-1}
 # The demo is self-contained: SQLite file db.sqlite3 and Celery tasks run in-process (no Redis),
-# whatever DATABASE_URL / CELERY_BROKER_URL the shell happens to have.
-DEMO_ENV := env -u DATABASE_URL -u CELERY_BROKER_URL -u CELERY_RESULT_BACKEND DEBUG=1
+# whatever DATABASE_URL / CELERY_BROKER_URL / CACHE_URL / STORAGE_URL the shell happens to have.
+DEMO_ENV := env -u DATABASE_URL -u DATABASE_REPLICA_URL -u CELERY_BROKER_URL -u CELERY_RESULT_BACKEND -u CACHE_URL -u STORAGE_URL DEBUG=1
 
 PYTHON_MISSING := Ledenbeheer needs Python 3.12 or newer; install it (e.g. pyenv install 3.12) and run make again
 

@@ -189,8 +189,9 @@ def missing_service(exception: Exception) -> str | None:
         return "storage"
     if isinstance(exception, ClientError):
         code = str(exception.response.get("Error", {}).get("Code", ""))
-        if code in ("403", "404", "AccessDenied", "NoSuchBucket", "InvalidAccessKeyId", "SignatureDoesNotMatch",
-                    "Forbidden", "NotFound", "ServiceUnavailable", "SlowDown", "InternalError", "503", "500"):
+        # Not a plain 404: that is one missing file, which the views answer themselves.
+        if code in ("403", "AccessDenied", "NoSuchBucket", "InvalidAccessKeyId", "SignatureDoesNotMatch",
+                    "Forbidden", "ServiceUnavailable", "SlowDown", "InternalError", "503", "500"):
             return "storage"
     return None
 

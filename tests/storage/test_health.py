@@ -128,3 +128,10 @@ def test_it_tells_the_user_that_the_file_storage_is_missing(federation, login, s
     response = login(federation.province_sb).get(reverse("export_job_download", args=[job.pk]))
     assert response.status_code == 503
     assert "de bestandsopslag is niet bereikbaar" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_it_answers_health_checks_over_plain_http_when_https_is_enforced(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get(reverse("health")).status_code == 200
+    assert client.get(reverse("login")).status_code == 301

@@ -174,3 +174,30 @@ def test_it_keeps_logos_in_the_store_and_puts_them_in_letters(federation, login,
         OwnFilesFetcher().fetch(f"{DOCUMENT_BASE_URL}media/exports/anything.csv")
     with pytest.raises(ValueError):
         OwnFilesFetcher().fetch(f"{DOCUMENT_BASE_URL}media/missing.png")
+
+
+@pytest.mark.django_db
+def test_it_keeps_mailed_letters_in_the_store_and_hands_them_out_through_the_card(
+    federation, login, object_store, object_storage, django_capture_on_commit_callbacks, mailoutbox,
+):
+    from notifications.services import template_mail_send, token_context_for
+    from relations.models import CommunicationEntry
+    from tests.factories import make_mail_template
+
+    federation.national.logo.save("logo.png", ContentFile(_png()), save=True)
+    relation = make_relation(federation.department11, first_name="Femke", email="femke@example.org")
+    template = make_mail_template(federation.national)
+    with django_capture_on_commit_callbacks(execute=True):
+        template_mail_send(actor=None, tenant=federation.province1, template=template,
+                           context=token_context_for(relation, federation.province1), to_email=relation.email,
+                           relation=relation)
+    entry = CommunicationEntry.objects.get(relation=relation)
+    prefix = object_storage.rsplit("/", 1)[-1]
+    assert f"{prefix}/{entry.attachment.name}" in object_store.keys(prefix)
+    [message] = mailoutbox
+    pdf = message.attachments[0][1]
+    assert pdf.startswith(b"%PDF")
+
+    download = login(federation.province_la).get(reverse("communication_attachment", kwargs={"pk": entry.pk}))
+    assert b"".join(download.streaming_content) == pdf
+    assert login(federation.province2_sb).get(reverse("communication_attachment", kwargs={"pk": entry.pk})).status_code == 404
