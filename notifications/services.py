@@ -203,7 +203,7 @@ def outbound_mail_deliver(*, mail_id: int) -> bool:
     died, perhaps mid-send) goes out again with the same Message-ID. Returns whether it was sent
     now. Errors propagate so the task retries; the claim is given back first."""
     token = lease_take(
-        OutboundMail, mail_id, where=Q(status__in=[OutboundMail.Status.QUEUED, OutboundMail.Status.SENDING]),
+        OutboundMail, mail_id, where=~Q(status=OutboundMail.Status.SENT),
         status=OutboundMail.Status.SENDING, attempts=F("attempts") + 1,
     )
     if token is None:
