@@ -60,6 +60,9 @@ def member_relation_for_email(email: str) -> Relation | None:
     members = (
         Function.objects.memberships()
         .filter(
+            # The card's search text holds its e-mail address in lower case and has a trigram
+            # index: the lookup does not read every card (this page is open to anyone).
+            relation__search_text__contains=email.lower(),
             relation__email__iexact=email,
             relation__kind=RelationKind.PERSON,
             relation__anonymised_at__isnull=True,

@@ -31,18 +31,21 @@ pytestmark = pytest.mark.django_db
 LINK = re.compile(r"http://testserver(/portal/login/[^/\s]+/)")
 
 
+# The member of these tests and of the browser test (tests/e2e/test_portal.py).
+MEMBER_DATA = {
+    "first_name": "Anna",
+    "last_name": "Mulder",
+    "email": "anna@example.org",
+    "postcode": "1234 AB",
+    "house_number": 5,
+    "street": "Dorpsstraat",
+    "city": "Ergens",
+}
+
+
 @pytest.fixture
 def member(federation):
-    return make_relation(
-        federation.department11,
-        first_name="Anna",
-        last_name="Mulder",
-        email="anna@example.org",
-        postcode="1234 AB",
-        house_number=5,
-        street="Dorpsstraat",
-        city="Ergens",
-    )
+    return make_relation(federation.department11, **MEMBER_DATA)
 
 
 def _ask_link(client, mailoutbox, email, capture):
