@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 urlpatterns = [
+    path("", include("dashboard.urls")),
     path("", include("tenants.urls")),
     path("", include("relations.urls")),
     path("ledenmodule/", include("ledenmodule.urls")),

@@ -15,8 +15,6 @@ from __future__ import annotations
 import datetime
 import logging
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -27,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from memberships.models import Function, FunctionCategory
+from tenants.jobs import Job, registered_jobs
 from tenants.models import RoleAssignment, Tenant, TenantKind
 
 from . import services as quality
@@ -39,15 +38,6 @@ logger = logging.getLogger("ledenbeheer.jobs")
 DIGEST_LIMIT = 200
 
 RUN_JOB_TASK = "quality.tasks.run_job"
-
-
-@dataclass(frozen=True)
-class Job:
-    name: str
-    run: Callable[[datetime.date], dict]
-    # A run missed by less than this is still made up by `catch_up`; an older one is not (a
-    # digest from last week or a January list in March helps nobody).
-    catch_up_within: datetime.timedelta
 
 
 # --- mail ----------------------------------------------------------------------------------------
@@ -245,6 +235,11 @@ JOBS: dict[str, Job] = {
 }
 
 
+def all_jobs() -> dict[str, Job]:
+    """quality's own jobs and the ones other apps registered (`tenants.jobs`)."""
+    return {**registered_jobs(), **JOBS}
+
+
 # --- running ----------------------------------------------------------------------------------------
 
 
@@ -282,14 +277,15 @@ def _claim(name: str, day: datetime.date) -> JobRun | None:
 def job_run(name: str, day: datetime.date) -> tuple[JobRun | None, bool]:
     """Run job `name` for `day` unless it already ran. Returns the run record and whether this
     call did the work."""
-    if name not in JOBS:
+    jobs = all_jobs()
+    if name not in jobs:
         raise KeyError(name)
     run = _claim(name, day)
     if run is None:
         return JobRun.objects.filter(name=name, run_date=day).first(), False
     logger.info("Job %s for %s started", name, day)
     try:
-        result = JOBS[name].run(day)
+        result = jobs[name].run(day)
     except Exception as error:
         JobRun.objects.filter(pk=run.pk).update(
             status=JobRun.Status.FAILED, finished_at=timezone.now(),
@@ -345,9 +341,10 @@ def catch_up(now: datetime.datetime | None = None) -> list[str]:
     Returns what it ran, as "name date"."""
     now = now or timezone.now()
     due_jobs = []
+    jobs = all_jobs()
     for name, schedule in scheduled_jobs().items():
         due = latest_due(schedule, now)
-        if due is None or name not in JOBS or now - due > JOBS[name].catch_up_within:
+        if due is None or name not in jobs or now - due > jobs[name].catch_up_within:
             continue
         if JobRun.objects.filter(name=name, run_date=due.date(), status=JobRun.Status.FINISHED).exists():
             continue

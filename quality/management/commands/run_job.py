@@ -8,14 +8,14 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from quality.jobs import JOBS, catch_up, job_run
+from quality.jobs import all_jobs, catch_up, job_run
 
 
 class Command(BaseCommand):
     help = "Run a nightly job (or catch_up) for a date; a job that already ran for that date does nothing."
 
     def add_arguments(self, parser):
-        parser.add_argument("name", choices=[*JOBS, "catch_up"])
+        parser.add_argument("name", choices=[*all_jobs(), "catch_up"])
         parser.add_argument("--date", help="YYYY-MM-DD (default: today in Europe/Amsterdam)")
 
     def handle(self, *args, name: str, date: str | None = None, **options):
