@@ -9,6 +9,12 @@ class BillingConfig(AppConfig):
     def ready(self) -> None:
         # Imported here, not at the top: Django loads apps.py before any model exists.
         from relations import card
+        from tenants.widgets import widget_register
+
+        from .widgets import OPEN_INVOICES
+
+        # Open invoices on the dashboard (the dashboard does not know billing).
+        widget_register(OPEN_INVOICES)
 
         # The person's invoices and mandate on their card (relations does not know billing).
         card.tab_register(card.CardTab("billing", _("Billing"), "relation_billing", 60, permission="billing.view_invoice"))

@@ -12,13 +12,14 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db.models import Sum
+from django.db.models import Q, Sum
+from django.utils.dates import MONTHS
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from memberships.models import Function, FunctionType
 from relations.models import Gender
-from tenants.models import Tenant, TenantKind
+from tenants.models import PROVINCE_DEPTH, Tenant, TenantKind
 
 from .counts import AGE_BANDS, AGE_UNKNOWN, age_band, season_of_year, season_start, stored_pairs
 from .models import Dimension, MembershipCount
@@ -193,9 +194,10 @@ def membership_flow(scope: ReportScope, *, today: datetime.date) -> FlowReport:
         if (day, partner) in wanted:
             tenants_seen[(day, partner)].append((tenant_id, figures))
             tenant_ids.add(tenant_id)
-    tenants = {t.pk: t for t in Tenant.objects.filter(pk__in=tenant_ids)}
-    province_paths = {t.province_path for t in tenants.values()}
-    provinces = {t.path: t for t in Tenant.objects.filter(path__in=province_paths)} if province_paths else {}
+    # The environments counted in and every province (a dozen or so): one query.
+    known = list(Tenant.objects.filter(Q(pk__in=tenant_ids) | Q(depth__lte=PROVINCE_DEPTH))) if tenant_ids else []
+    tenants = {t.pk: t for t in known}
+    provinces = {t.path: t for t in known if t.depth == PROVINCE_DEPTH}
     labels = {dim: _labels(dim, {v for per in values.values() for v in per.get(dim, {})}) for dim in ("gender", "age", "type")}
 
     seasons = []
@@ -307,11 +309,6 @@ class EndDateReport:
     departments: list[tuple[str, int]]
 
 
-MONTHS = [gettext_lazy("January"), gettext_lazy("February"), gettext_lazy("March"), gettext_lazy("April"),
-          gettext_lazy("May"), gettext_lazy("June"), gettext_lazy("July"), gettext_lazy("August"),
-          gettext_lazy("September"), gettext_lazy("October"), gettext_lazy("November"), gettext_lazy("December")]
-
-
 def end_date_analysis(scope: ReportScope) -> EndDateReport:
     """Memberships held in the scope whose last day lies in the seasons: after how many years
     they ended, in which month, with which reason, by age band (on the last day) and
@@ -337,7 +334,7 @@ def end_date_analysis(scope: ReportScope) -> EndDateReport:
     return EndDateReport(
         scope=scope, total=total,
         years=[(label, years[label]) for _low, label in YEAR_BUCKETS],
-        months=[(str(MONTHS[m - 1]), months[m]) for m in range(1, 13)],
+        months=[(str(MONTHS[m]), months[m]) for m in range(1, 13)],
         reasons=sorted(reasons.items(), key=lambda item: (-item[1], item[0])),
         ages=[(_("unknown") if label == AGE_UNKNOWN else label, ages[label]) for label in age_labels],
         departments=sorted(departments.items()),

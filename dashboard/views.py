@@ -7,7 +7,7 @@ from operator import itemgetter
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -33,12 +33,28 @@ def home(request):
         return redirect("ledenmodule_dashboard")
     context = {"tenant": tenant, "children": [], "widgets": [], "hidden": []}
     if tenant is not None:
-        context["widgets"], context["hidden"] = services.dashboard_widgets(user=request.user, tenant=tenant)
+        # Each widget loads on its own (htmx): a slow count of one app never holds up the page.
+        context["lazy_widgets"], context["hidden"] = services.widgets_split(services.hidden_widgets(request.user))
         context["children"] = list(
             Tenant.objects.visible_to(request.user, tenant).filter(depth=tenant.depth + 1).order_by("name")
         )
         context["can_report"] = request.user.has_perm(REPORT_PERM, tenant)
     return render(request, "dashboard/home.html", context)
+
+
+@environment_required
+def widget(request, key: str):
+    """One widget of the start page, loaded by htmx (or opened as a page without JavaScript)."""
+    if key not in services.widget_keys():
+        raise Http404
+    shown = services.widget_content(key=key, user=request.user, tenant=request.tenant)
+    if shown is None:
+        if request.htmx:
+            return HttpResponse("")  # not for this user: the placeholder goes away
+        raise Http404
+    if request.htmx:
+        return render(request, "dashboard/_widget.html", {"shown": shown})
+    return render(request, "dashboard/widget.html", {"shown": shown})
 
 
 @environment_required
@@ -85,7 +101,7 @@ def flow(request):
     """Membership flow per season ("Ledenverloop"): a table, and a chart drawn from it."""
     require_perm(request, REPORT_PERM)
     departments = _departments(request)
-    form = FlowForm(request.GET or None, departments=departments)
+    form = FlowForm(request.GET)
     scope, errors = _scope(request, form)
     context = {"form": form, "departments": departments, "errors": errors, "breakdowns": reports.BREAKDOWNS}
     if scope is not None:
@@ -103,7 +119,7 @@ def flow_export(request, fmt: str):
     require_perm(request, REPORT_PERM)
     if fmt not in ("csv", "xlsx"):
         raise Http404
-    form = FlowForm(request.GET or None, departments=_departments(request))
+    form = FlowForm(request.GET)
     scope, errors = _scope(request, form)
     if scope is None:
         return render(request, "dashboard/flow.html", {"form": form, "errors": errors, "departments": _departments(request),
@@ -121,7 +137,7 @@ def end_dates(request):
     """End-date analysis: after how many years, in which month and why memberships ended."""
     require_perm(request, REPORT_PERM)
     departments = _departments(request)
-    form = ReportForm(request.GET or None, departments=departments)
+    form = ReportForm(request.GET)
     scope, errors = _scope(request, form)
     context = {"form": form, "departments": departments, "errors": errors}
     if scope is not None:

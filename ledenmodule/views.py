@@ -114,7 +114,8 @@ def dashboard(request):
     scope = dashboard_reports.report_scope(environment=lm.department, department_id=None, first=None, last=None,
                                  today=today, default_seasons=5)
     return render(request, "ledenmodule/dashboard.html", {
-        "widgets": widgets, "hidden": hidden, "report": dashboard_reports.membership_flow(scope, today=today),
+        "widgets": widgets, "hidden": hidden, "back": reverse("ledenmodule_dashboard"),
+        "report": dashboard_reports.membership_flow(scope, today=today),
     })
 
 

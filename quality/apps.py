@@ -12,11 +12,14 @@ class QualityConfig(AppConfig):
         # Imported here, not at the top: Django loads apps.py before any model exists.
         from relations import card
         from relations.privacy import personal_data_register
+        from tenants.widgets import widget_register
 
         from . import services
         from .privacy import DATA_PROBLEMS
+        from .widgets import OPEN_PROBLEMS
 
         personal_data_register(DATA_PROBLEMS)
+        widget_register(OPEN_PROBLEMS)
         # The card shows what to complete on it, and saving it opens and closes its problems at
         # once (SPEC N2); relations offers the places, quality fills them (docs/architecture.md).
         card.panel_register(card.CardPanel(

@@ -8,7 +8,12 @@ class WizardsConfig(AppConfig):
     verbose_name = _("Selection wizards")
 
     def ready(self) -> None:
+        from tenants.widgets import widget_register
+
         from .standard import standard_wizards_ensure_after_migrate
+        from .widgets import EXPORTS_RUNNING
+
+        widget_register(EXPORTS_RUNNING)
 
         # Like the function catalogue, the shipped wizards are there after every migrate.
         post_migrate.connect(standard_wizards_ensure_after_migrate, dispatch_uid="wizards.standard")

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from dashboard.counts import count_from_rows, counts_rebuild, stored_counts, stored_pairs
 from dashboard.models import CountMismatch
-from dashboard.reports import membership_flow, member_figures, report_scope
+from dashboard.reports import member_figures, membership_flow, report_scope
 from memberships.models import CancellationReason, Function, FunctionType
 from memberships.services import function_delete, function_end, member_transfer
 from quality.jobs import job_run

@@ -498,6 +498,7 @@ def _pattern_names(patterns, prefix: str = ""):
 def _all_matrices() -> dict:
     """This module's MATRIX and those of the other apps' access-matrix tests."""
     from ..billing.test_access_matrix import MATRIX as BILLING_MATRIX
+    from ..dashboard.test_access_matrix import MATRIX as DASHBOARD_MATRIX
     from ..imports.test_access_matrix import MATRIX as IMPORTS_MATRIX
     from ..intake.test_access_matrix import MATRIX as INTAKE_MATRIX
     from ..ledenmodule.test_access_matrix import MATRIX as LEDENMODULE_MATRIX
@@ -508,7 +509,7 @@ def _all_matrices() -> dict:
 
     return {
         **MATRIX, **RELATIONS_MATRIX, **LEDENMODULE_MATRIX, **INTAKE_MATRIX, **NOTIFICATIONS_MATRIX,
-        **WIZARDS_MATRIX, **QUALITY_MATRIX, **IMPORTS_MATRIX, **BILLING_MATRIX,
+        **WIZARDS_MATRIX, **QUALITY_MATRIX, **IMPORTS_MATRIX, **BILLING_MATRIX, **DASHBOARD_MATRIX,
     }
 
 
