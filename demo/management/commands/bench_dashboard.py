@@ -60,6 +60,8 @@ class Command(RelationsBench):
         plain_static = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
         first = today.year - 9
         pages = {
+            # The floor under the machine's load: a small page of the same site (a form, no data).
+            "baseline: password page": (reverse("password_change"), {}),
             "start page": (reverse("home"), {}),
             **{f"widget {w.key}": (reverse("dashboard_widget", kwargs={"key": w.key}), {"HTTP_HX_REQUEST": "true"})
                for w in widgets()},
@@ -77,15 +79,15 @@ class Command(RelationsBench):
                     measurement = self._timed(client, user.username, scenario, url, headers, requests, warm_up)
                     if measurement is not None:
                         rows.append((measurement, _load()))
-        self.stdout.write("\n| user | page | requests | median ms | p95 ms | SQL queries | load average (1/5/15 min) |")
-        self.stdout.write("|---|---|---:|---:|---:|---:|---|")
+        self.stdout.write("\n| user | page | requests | median ms | p95 ms | SQL ms (median) | SQL queries | load average (1/5/15 min) |")
+        self.stdout.write("|---|---|---:|---:|---:|---:|---:|---|")
         for m, load in rows:
             self.stdout.write(f"| {m.username} | {m.scenario} | {len(m.seconds)} | {m.median_ms:.1f} | {m.p95_ms:.1f} | "
-                              f"{m.queries_text} | {load} |")
+                              f"{m.sql_median_ms:.1f} | {m.queries_text} | {load} |")
 
     def _timed(self, client, username, scenario, url, headers, requests, warm_up) -> Measurement | None:
         response = client.get(url, **headers)
-        if response.status_code == 200 and not response.content and not getattr(response, "streaming", False):
+        if response.status_code == 200 and not getattr(response, "streaming", False) and not response.content:
             return None  # a widget that is not for this user
         measurement = Measurement(username, scenario)
         for i in range(requests + warm_up):
@@ -100,6 +102,7 @@ class Command(RelationsBench):
             if i >= warm_up:
                 measurement.seconds.append(seconds)
                 measurement.queries.append(len(captured.captured_queries))
+                measurement.sql_seconds.append(sum(float(q.get("time") or 0) for q in captured.captured_queries))
         return measurement
 
     def _baseline(self, today: datetime.date, requests: int) -> None:
