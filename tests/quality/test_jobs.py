@@ -201,6 +201,8 @@ def test_it_schedules_the_jobs_at_their_times_in_amsterdam():
         # Billing: reminders every morning; unfinished invoice PDFs resumed every 10 minutes.
         ("billing.send_reminders", ()): crontab(minute=0, hour=8),
         ("billing.resume_run_documents", ()): 600.0,
+        # The dashboard's counts, rebuilt and checked (issue 17), through the same run records.
+        (run_job, ("membership_counts",)): crontab(minute=15, hour=0),
     }
     assert set(jobs.scheduled_jobs()) == set(jobs.all_jobs())
     app.loader.import_default_modules()
