@@ -222,8 +222,10 @@ def test_it_knows_when_each_job_was_last_due():
 
 def test_it_catches_up_a_missed_night_in_order_and_only_once(world):
     ran = jobs.catch_up(_at(2026, 11, 23, 9, 15))
-    assert ran == ["retention 2026-11-23", "quality_checks 2026-11-23", "error_digest 2026-11-23"]
-    assert JobRun.objects.filter(status=JobRun.Status.FINISHED).count() == 3
+    assert ran == [
+        "membership_counts 2026-11-23", "retention 2026-11-23", "quality_checks 2026-11-23", "error_digest 2026-11-23",
+    ]
+    assert JobRun.objects.filter(status=JobRun.Status.FINISHED).count() == 4
     assert len(mail.outbox) == 1
     assert jobs.catch_up(_at(2026, 11, 23, 10, 30)) == []
 
