@@ -231,7 +231,7 @@ def membership_flow(scope: ReportScope, *, today: datetime.date) -> FlowReport:
 def flow_table_rows(report: FlowReport) -> list[list]:
     """Every number of the report in one long table (CSV/XLSX): season, breakdown, value."""
     header = [_("Season"), _("Breakdown"), _("Value"), _("Start"), _("In"), _("Out"), _("Stayed"), _("End"),
-              _("Difference"), _("Growth %")]
+              _("Difference"), _("Growth") + " %"]
     rows = [header]
     for season in report.seasons:
         for breakdown, flow_rows in [("", [season.total]), *season.breakdowns.items()]:
