@@ -10,10 +10,14 @@ class BillingConfig(AppConfig):
         # Imported here, not at the top: Django loads apps.py before any model exists.
         from relations import card
         from tenants.leases import reaper_register
+        from tenants.widgets import widget_register
 
         from .tasks import RUN_DOCUMENTS_REAPER
+        from .widgets import OPEN_INVOICES
 
         reaper_register(RUN_DOCUMENTS_REAPER)
+        # Open invoices on the dashboard (the dashboard does not know billing).
+        widget_register(OPEN_INVOICES)
 
         # The person's invoices and mandate on their card (relations does not know billing).
         card.tab_register(card.CardTab("billing", _("Billing"), "relation_billing", 60, permission="billing.view_invoice"))

@@ -17,6 +17,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from memberships.models import Function
+from relations.card import relations_changing
 from relations.models import Relation
 from relations.services import RELATION_FIELDS, relation_update
 from tenants.events import audit_record
@@ -211,18 +212,20 @@ def relation_merge(
                 merged_extra[code] = other.extra[code]
             else:
                 merged_extra.pop(code, None)
-    for fk, move in moves_for():
-        move(fk, keep, other)
-    if other.user_id:
-        user_id = other.user_id
-        Relation.objects.filter(pk=other.pk).update(user=None)
-        Relation.objects.filter(pk=keep.pk).update(user_id=user_id)
-        keep.user_id = user_id
-    merge = Merge.objects.create(
-        kept=keep, merged=other, merged_number=other.number, merged_by=actor,
-        chosen={"values": values, "extra": extra},
-    )
-    keep = relation_update(actor=actor, relation=keep, data=data, extra=merged_extra)
+    # The functions move from one card to the other: watched as one change of both.
+    with relations_changing([keep.pk, other.pk]):
+        for fk, move in moves_for():
+            move(fk, keep, other)
+        if other.user_id:
+            user_id = other.user_id
+            Relation.objects.filter(pk=other.pk).update(user=None)
+            Relation.objects.filter(pk=keep.pk).update(user_id=user_id)
+            keep.user_id = user_id
+        merge = Merge.objects.create(
+            kept=keep, merged=other, merged_number=other.number, merged_by=actor,
+            chosen={"values": values, "extra": extra},
+        )
+        keep = relation_update(actor=actor, relation=keep, data=data, extra=merged_extra)
     audit_record(
         actor=actor, action="relation_merge", tenant=tenant,
         detail=f"{other.number} → {keep.number}",

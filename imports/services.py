@@ -21,6 +21,7 @@ from simple_history.utils import update_change_reason
 from memberships.card import relation_create
 from memberships.models import Function, FunctionType
 from memberships.services import function_start_check
+from relations.card import relations_changing
 from relations.forms import RelationForm
 from relations.models import CustomField, CustomFieldType, Relation
 from relations.services import (
@@ -683,10 +684,11 @@ def import_undo(*, actor: User, batch_id: Any) -> ImportBatch:
         if change.action == ImportChange.Action.CREATED:
             relation._history_user = actor
             relation._change_reason = reason[:100]
-            for function in Function.objects.filter(relation=relation):
-                function._history_user = actor
-                function.delete()
-            relation.delete()
+            with relations_changing([relation.pk]):
+                for function in Function.objects.filter(relation=relation):
+                    function._history_user = actor
+                    function.delete()
+                relation.delete()
         else:
             before = {k: _from_json(k, v) for k, v in change.before.items() if k in RELATION_FIELDS}
             relation = relation_update(actor=actor, relation=relation, data=before, extra=change.before.get("extra"))

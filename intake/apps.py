@@ -11,7 +11,10 @@ class IntakeConfig(AppConfig):
     def ready(self) -> None:
         # Imported here, not at the top: Django loads apps.py before any model exists.
         from relations.privacy import personal_data_register
+        from tenants.widgets import widget_register
 
         from .privacy import REGISTRATIONS
+        from .widgets import REGISTRATIONS_WAITING
 
         personal_data_register(REGISTRATIONS)
+        widget_register(REGISTRATIONS_WAITING)

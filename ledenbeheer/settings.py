@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "wizards",
     "billing",
     "imports",
+    "dashboard",
     "intake",
     "ledenmodule",
     "portal",
@@ -440,11 +441,23 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "tenants.reap_expired_leases",
         "schedule": float(JOB_REAPER_SECONDS),
     },
+    # The dashboard's membership counts: rebuilt from the raw rows, checked against the counts the
+    # services kept up to date during the day (dashboard/counts.py).
+    "membership-counts": {
+        "task": "quality.tasks.run_job", "args": ("membership_counts",),
+        "schedule": crontab(minute=15, hour=0),
+    },
     "catch-up": {
         "task": "quality.tasks.catch_up",
         "schedule": crontab(minute=30),
     },
 }
+
+# Dashboard: the month in which a season starts (1 = the calendar year, 9 = 1 September – 31
+# August); the membership flow compares members on the first day of each season.
+DASHBOARD_SEASON_START_MONTH = envint("DASHBOARD_SEASON_START_MONTH", 1)
+if not 1 <= DASHBOARD_SEASON_START_MONTH <= 12:
+    raise ImproperlyConfigured("DASHBOARD_SEASON_START_MONTH must be a month number, 1 to 12.")
 
 # Selection wizards: a download of more rows than this runs in the background (Celery); its file
 # is kept this many hours for the person who asked for it, in the "exports" storage (above).

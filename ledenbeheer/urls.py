@@ -5,6 +5,7 @@ from django.views.i18n import set_language
 from ledenbeheer.health import health
 
 urlpatterns = [
+    path("", include("dashboard.urls")),
     path("", include("tenants.urls")),
     path("", include("relations.urls")),
     path("ledenmodule/", include("ledenmodule.urls")),

@@ -6,6 +6,7 @@ from . import views
 
 urlpatterns = [
     path("", views.member_list, name="ledenmodule_member_list"),
+    path("dashboard/", views.dashboard, name="ledenmodule_dashboard"),
     path("department/", views.department_switch, name="ledenmodule_department_switch"),
     path("register/", views.member_search, name="ledenmodule_member_search"),
     path("register/new/", views.member_create, name="ledenmodule_member_create"),

@@ -20,11 +20,14 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from dashboard import reports as dashboard_reports
+from dashboard import services as dashboard_services
 from intake import services as intake
 from intake.forms import IntakeSubmissionForm, field_name
 from memberships import services
@@ -96,6 +99,24 @@ def _member_or_404(request, pk: int) -> Relation:
 def _require(request, perm: str) -> None:
     if not request.ledenmodule.may(perm):
         raise PermissionDenied
+
+
+# --- the dashboard ----------------------------------------------------------------------------
+
+
+@ledenmodule_required
+def dashboard(request):
+    """The department's dashboard: the widgets for this department, and its membership flow over
+    the last five seasons (the same counts as everywhere, for this department only)."""
+    lm = request.ledenmodule
+    widgets, hidden = dashboard_services.dashboard_widgets(user=lm.person, tenant=lm.department, ledenmodule=True)
+    today = timezone.localdate()
+    scope = dashboard_reports.report_scope(environment=lm.department, department_id=None, first=None, last=None,
+                                 today=today, default_seasons=5)
+    return render(request, "ledenmodule/dashboard.html", {
+        "widgets": widgets, "hidden": hidden, "back": reverse("ledenmodule_dashboard"),
+        "report": dashboard_reports.membership_flow(scope, today=today),
+    })
 
 
 # --- the member list ---------------------------------------------------------------------------

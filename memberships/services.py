@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from relations.card import relations_changing
 from relations.models import CommunicationEntry, Relation
 from relations.services import communication_entry_add
 from tenants.models import RoleAssignment, Tenant, TenantKind, User
@@ -92,6 +93,13 @@ def function_start(
     """Give a relation a function in a tenant. A function that grants a role also gives the
     relation's login (made from the card's e-mail when needed) that role for the same dates."""
     relation = _lock_relation(relation)
+    with relations_changing([relation.pk]):
+        return _function_start(actor=actor, relation=relation, function_type=function_type, tenant=tenant,
+                               start_date=start_date, end_date=end_date)
+
+
+def _function_start(*, actor: User, relation: Relation, function_type: FunctionType, tenant: Tenant,
+                    start_date: datetime.date, end_date: datetime.date | None) -> Function:
     function_start_check(function_type=function_type, tenant=tenant, start_date=start_date, end_date=end_date)
     if _overlapping(relation, function_type, tenant, start_date, end_date).exists():
         raise ValidationError(
@@ -196,6 +204,12 @@ def function_end(
     no earlier than the federation's notice rules allow (`notice_end_date`). Returns the
     functions that were ended."""
     _lock_relation(function.relation)
+    with relations_changing([function.relation_id]):
+        return _function_end(actor=actor, function=function, end_date=end_date, reason=reason, note=note)
+
+
+def _function_end(*, actor: User, function: Function, end_date: datetime.date,
+                  reason: CancellationReason | None, note: str) -> list[Function]:
     function = Function.objects.select_related("function_type", "role_assignment").get(pk=function.pk)
     _check_end_date(end_date)
     if end_date < function.start_date:
@@ -263,7 +277,8 @@ def function_delete(*, actor: User, function: Function) -> None:
     function = Function.objects.select_related("role_assignment").get(pk=function.pk)
     assignment = function.role_assignment
     function._history_user = actor
-    function.delete()
+    with relations_changing([function.relation_id]):
+        function.delete()
     if assignment is not None:
         role_assignment_delete(actor=actor, assignment=assignment)
 
@@ -313,15 +328,16 @@ def member_transfer(
              if not same_province else _("You may not transfer members of this department.")}
         )
     relation = _lock_relation(function.relation)
-    _end_one(actor=actor, function=function, end_date=date, reason=None, note=_transfer_note(to_department))
-    new = function_start(
-        actor=actor, relation=relation, function_type=function.function_type, tenant=to_department,
-        start_date=date,
-    )
-    relation.tenant = to_department
-    relation._history_user = actor
-    relation.save(update_fields=["tenant"])
-    _outside_home_refresh(relation)
+    with relations_changing([relation.pk]):
+        _end_one(actor=actor, function=function, end_date=date, reason=None, note=_transfer_note(to_department))
+        new = function_start(
+            actor=actor, relation=relation, function_type=function.function_type, tenant=to_department,
+            start_date=date,
+        )
+        relation.tenant = to_department
+        relation._history_user = actor
+        relation.save(update_fields=["tenant"])
+        _outside_home_refresh(relation)
     new.refresh_from_db(fields=["outside_home"])
     return new
 

@@ -13,13 +13,16 @@ class QualityConfig(AppConfig):
         from relations import card
         from relations.privacy import personal_data_register
         from tenants.leases import reaper_register
+        from tenants.widgets import widget_register
 
         from . import services
         from .privacy import DATA_PROBLEMS
         from .tasks import RUNS_REAPER
+        from .widgets import OPEN_PROBLEMS
 
         personal_data_register(DATA_PROBLEMS)
         reaper_register(RUNS_REAPER)
+        widget_register(OPEN_PROBLEMS)
         # The card shows what to complete on it, and saving it opens and closes its problems at
         # once (SPEC N2); relations offers the places, quality fills them (docs/architecture.md).
         card.panel_register(card.CardPanel(

@@ -16,8 +16,6 @@ import datetime
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -30,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from memberships.models import Function, FunctionCategory
+from tenants.jobs import Job, registered_jobs
 from tenants.leases import heartbeat, lease_length, lease_release, lease_take
 from tenants.models import RoleAssignment, Tenant, TenantKind
 
@@ -43,15 +42,6 @@ logger = logging.getLogger("ledenbeheer.jobs")
 DIGEST_LIMIT = 200
 
 RUN_JOB_TASK = "quality.tasks.run_job"
-
-
-@dataclass(frozen=True)
-class Job:
-    name: str
-    run: Callable[[datetime.date], dict]
-    # A run missed by less than this is still made up by `catch_up`; an older one is not (a
-    # digest from last week or a January list in March helps nobody).
-    catch_up_within: datetime.timedelta
 
 
 # --- mail ----------------------------------------------------------------------------------------
@@ -264,6 +254,11 @@ JOBS: dict[str, Job] = {
 }
 
 
+def all_jobs() -> dict[str, Job]:
+    """quality's own jobs and the ones other apps registered (`tenants.jobs`)."""
+    return {**registered_jobs(), **JOBS}
+
+
 # --- running ----------------------------------------------------------------------------------------
 
 
@@ -316,7 +311,8 @@ def _claim(name: str, day: datetime.date) -> tuple[JobRun, str] | None:
 def job_run(name: str, day: datetime.date) -> tuple[JobRun | None, bool]:
     """Run job `name` for `day` unless it already ran or runs now. Returns the run record and
     whether this call did the work."""
-    if name not in JOBS:
+    jobs = all_jobs()
+    if name not in jobs:
         raise KeyError(name)
     claimed = _claim(name, day)
     if claimed is None:
@@ -325,7 +321,7 @@ def job_run(name: str, day: datetime.date) -> tuple[JobRun | None, bool]:
     logger.info("Job %s for %s started (attempt %d)", name, day, run.attempts)
     try:
         with heartbeat(JobRun, run.pk, token):
-            result = JOBS[name].run(day)
+            result = jobs[name].run(day)
     except Exception as error:
         lease_release(
             JobRun, run.pk, token, status=JobRun.Status.FAILED, finished_at=timezone.now(),
@@ -383,9 +379,10 @@ def catch_up(now: datetime.datetime | None = None) -> list[str]:
     Returns what it ran, as "name date"."""
     now = now or timezone.now()
     due_jobs = []
+    jobs = all_jobs()
     for name, schedule in scheduled_jobs().items():
         due = latest_due(schedule, now)
-        if due is None or name not in JOBS or now - due > JOBS[name].catch_up_within:
+        if due is None or name not in jobs or now - due > jobs[name].catch_up_within:
             continue
         if JobRun.objects.filter(name=name, run_date=due.date(), status=JobRun.Status.FINISHED).exists():
             continue

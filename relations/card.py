@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -176,3 +178,39 @@ def after_save_register(key: str, check: Callable[[Relation], None]) -> None:
 def after_save_run(relation: Relation) -> None:
     for check in _after_save.values():
         check(relation)
+
+
+# --- around a change of cards or their functions ---------------------------------------------
+
+_change_watches: dict[str, tuple[Callable[[list[int]], None], Callable[[list[int]], None]]] = {}
+# The relations whose change is being watched now, so a service that calls another one (creating
+# a card starts its first function) reports each relation once, around the outermost call.
+_changing: ContextVar[frozenset[int]] = ContextVar("relations_changing", default=frozenset())
+
+
+def change_watch_register(
+    key: str, before: Callable[[list[int]], None], after: Callable[[list[int]], None]
+) -> None:
+    """`before(ids)` runs before relations.services or memberships.services change the cards with
+    these ids or their functions, `after(ids)` after the change, both in the change's transaction
+    (the dashboard withdraws the relations' counts and adds them again as they are now)."""
+    _change_watches[key] = (before, after)
+
+
+@contextmanager
+def relations_changing(relation_ids: Iterable[int | None]):
+    """Wrap a change of these relations (their card fields or functions) in the registered
+    watches; nested calls for the same relations are covered by the outermost one."""
+    outer = _changing.get()
+    ids = sorted({pk for pk in relation_ids if pk is not None} - outer)
+    token = _changing.set(outer | set(ids))
+    try:
+        if ids:
+            for before, _after in _change_watches.values():
+                before(ids)
+        yield
+        if ids:
+            for _before, after in _change_watches.values():
+                after(ids)
+    finally:
+        _changing.reset(token)

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from tenants.events import audit_record
 from tenants.models import AuditEvent, Tenant, User
 
+from . import card
 from .models import (
     ChangeRequest,
     CommunicationEntry,
@@ -265,7 +266,8 @@ def relation_anonymise(*, actor: User | None, tenant: Tenant | None, relation: R
         relation.history.all().update(**blank)
         # Written without a history row of its own: the old values must not reappear in one, and
         # the card's search text is emptied, so no search finds the person again.
-        Relation.objects.filter(pk=relation.pk).update(**blank, search_text="", anonymised_at=timezone.now())
+        with card.relations_changing([relation.pk]):
+            Relation.objects.filter(pk=relation.pk).update(**blank, search_text="", anonymised_at=timezone.now())
         audit_record(
             actor=actor, action=AuditEvent.Action.RELATION_ANONYMISED, tenant=tenant,
             target_user=relation.user, detail=f"{relation.number}",

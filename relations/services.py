@@ -154,8 +154,9 @@ def relation_create(
     relation.full_clean()
     relation._history_user = actor
     relation.save()
-    if complete is not None:
-        complete(relation)
+    with card.relations_changing([relation.pk]):
+        if complete is not None:
+            complete(relation)
     card.after_save_run(relation)
     return relation
 
@@ -176,7 +177,8 @@ def relation_update(
     if relation.user_id and relation.email:
         _sync_login_email(relation)
     relation._history_user = actor
-    relation.save()
+    with card.relations_changing([relation.pk]):
+        relation.save()
     card.after_save_run(relation)
     return relation
 

@@ -215,6 +215,15 @@ LEDENMODULE_PERM = "tenants.use_ledenmodule"
 LOOK_ALONG_PERM = "tenants.look_along"
 
 
+def works_in_ledenmodule_only(request: HttpRequest) -> bool:
+    """Department administrators (and whoever looks along with one) have the ledenmodule as
+    their home ([000] "Ingelogd en dan?")."""
+    if request.looked_along_user is not None:
+        return True
+    grants = grants_for(request.user).grants
+    return bool(grants) and all(LEDENMODULE_PERM in g.permissions for g in grants)
+
+
 def ledenmodule_departments(user: User) -> list[Tenant]:
     """The departments whose ledenmodule `user` works in today: where a current role carries
     the ledenmodule power (the function "Ledenadministratie afdeling" grants one), by name."""

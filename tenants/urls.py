@@ -3,7 +3,6 @@ from django.urls import path
 from .views import accounts, environments, tenants, users
 
 urlpatterns = [
-    path("", environments.home, name="home"),
     path("accounts/login/", accounts.LoginView.as_view(), name="login"),
     path("accounts/login/code/", accounts.login_two_factor, name="login_two_factor"),
     path("accounts/two-factor/", accounts.two_factor_settings, name="two_factor_settings"),

@@ -9,32 +9,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from .. import services
-from ..access import LEDENMODULE_PERM, can_enter, grants_for
+from ..access import can_enter, grants_for
 from ..middleware import SESSION_TENANT_KEY
 from ..models import Tenant
-
-
-@login_required
-def home(request):
-    tenant = request.tenant
-    if tenant is not None and _works_in_ledenmodule_only(request):
-        return redirect("ledenmodule_member_list")
-    children = []
-    if tenant is not None:
-        children = list(
-            Tenant.objects.visible_to(request.user, tenant).filter(depth=tenant.depth + 1)
-            .order_by("name")
-        )
-    return render(request, "tenants/home.html", {"tenant": tenant, "children": children})
-
-
-def _works_in_ledenmodule_only(request) -> bool:
-    """Department administrators (and whoever looks along with one) have the ledenmodule as
-    their home ([000] "Ingelogd en dan?")."""
-    if request.looked_along_user is not None:
-        return True
-    grants = grants_for(request.user).grants
-    return bool(grants) and all(LEDENMODULE_PERM in g.permissions for g in grants)
 
 
 @login_required

@@ -49,6 +49,7 @@ MEMBER_PAGES = ("ledenmodule_member_detail", "ledenmodule_member_edit", "ledenmo
 MATRIX: dict[tuple[str, str, str], tuple[int, ...]] = {
     # --- the department's own pages -------------------------------------------------------------
     ("GET", "ledenmodule_member_list", "-"): OWN_DEPARTMENT,
+    ("GET", "ledenmodule_dashboard", "-"): OWN_DEPARTMENT,
     ("GET", "ledenmodule_member_search", "-"): OWN_DEPARTMENT,
     ("GET", "ledenmodule_member_create", "-"): OWN_DEPARTMENT,
     # An empty form only shows its errors.
@@ -228,6 +229,7 @@ def _looking_along(federation):
 
 LOOKING_ALONG = {
     ("GET", "ledenmodule_member_list", "-"): 200,
+    ("GET", "ledenmodule_dashboard", "-"): 200,
     ("GET", "ledenmodule_member_detail", "r_department11"): 200,
     ("GET", "ledenmodule_member_detail", "r_department21"): 404,
     ("GET", "ledenmodule_member_edit", "r_department21"): 404,

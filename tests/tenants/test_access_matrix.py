@@ -505,6 +505,7 @@ def _all_matrices() -> dict:
     from ..api.test_access_matrix import MATRIX as API_SCREENS_MATRIX
     from ..api.test_access_matrix import TOKEN_MATRIX as API_MATRIX
     from ..billing.test_access_matrix import MATRIX as BILLING_MATRIX
+    from ..dashboard.test_access_matrix import MATRIX as DASHBOARD_MATRIX
     from ..imports.test_access_matrix import MATRIX as IMPORTS_MATRIX
     from ..intake.test_access_matrix import MATRIX as INTAKE_MATRIX
     from ..ledenmodule.test_access_matrix import MATRIX as LEDENMODULE_MATRIX
@@ -517,7 +518,7 @@ def _all_matrices() -> dict:
     return {
         **MATRIX, **RELATIONS_MATRIX, **LEDENMODULE_MATRIX, **INTAKE_MATRIX, **NOTIFICATIONS_MATRIX,
         **WIZARDS_MATRIX, **QUALITY_MATRIX, **IMPORTS_MATRIX, **BILLING_MATRIX, **PORTAL_MATRIX,
-        **API_SCREENS_MATRIX, **API_MATRIX,
+        **API_SCREENS_MATRIX, **API_MATRIX, **DASHBOARD_MATRIX,
     }
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from quality.jobs import JOBS, RunState, catch_up, job_run, run_state
+from quality.jobs import RunState, all_jobs, catch_up, job_run, run_state
 
 # The numbers a job reports, as the command prints them (per-rule detail is in the run record).
 COUNT_LABELS = {
@@ -31,7 +31,7 @@ class Command(BaseCommand):
     help = _("Run a nightly job (or catch_up) for a date; a job that already ran for that date does nothing.")
 
     def add_arguments(self, parser):
-        parser.add_argument("name", choices=[*JOBS, "catch_up"])
+        parser.add_argument("name", choices=[*all_jobs(), "catch_up"])
         parser.add_argument("--date", help=_("YYYY-MM-DD (default: today in Europe/Amsterdam)"))
 
     def handle(self, *args, name: str, date: str | None = None, **options):
