@@ -38,6 +38,7 @@ from relations.views.card import relation_history_events
 from tenants.access import environment_required, ledenmodule_departments
 from tenants.middleware import environment_keep
 from tenants.models import Tenant, User
+from tenants.periods import has_ended
 from wizards.models import Section, Wizard
 
 from . import looking_along
@@ -279,7 +280,7 @@ def member_detail(request, pk: int):
     today = datetime.date.today()
     memberships = ledenmodule.department_memberships(relation, lm.department)
     for function in memberships:
-        function.is_current = function.end_date is None or function.end_date >= today
+        function.is_current = not has_ended(function.end_date, today)
     context = {
         "relation": relation,
         "memberships": memberships,

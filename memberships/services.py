@@ -8,13 +8,13 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from relations.models import CommunicationEntry, Relation
 from relations.services import communication_entry_add
 from tenants.models import RoleAssignment, Tenant, TenantKind, User
+from tenants.periods import has_ended, overlapping_q
 from tenants.services import (
     role_assignment_create,
     role_assignment_delete,
@@ -49,10 +49,8 @@ def _check_end_date(end_date: datetime.date | None, *, field: str | None = "end_
 def _overlapping(relation: Relation, function_type: FunctionType, tenant: Tenant,
                  start_date: datetime.date, end_date: datetime.date | None, exclude_pk=None):
     rows = Function.objects.filter(relation=relation, function_type=function_type, tenant=tenant).filter(
-        Q(end_date__isnull=True) | Q(end_date__gte=start_date)
+        overlapping_q(start_date, end_date)
     )
-    if end_date is not None:
-        rows = rows.filter(start_date__lte=end_date)
     if exclude_pk is not None:
         rows = rows.exclude(pk=exclude_pk)
     return rows
@@ -200,7 +198,7 @@ def function_end(
     _check_end_date(end_date)
     if end_date < function.start_date:
         raise ValidationError({"end_date": _("The end date cannot be before the start date.")})
-    if function.end_date is not None and function.end_date < datetime.date.today():
+    if has_ended(function.end_date, datetime.date.today()):
         raise ValidationError({"end_date": _("This function has already ended.")})
     if function.function_type.counts_as_membership:
         end_date = notice_end_date(tenant=function.tenant, received=datetime.date.today(), requested=end_date)
@@ -210,13 +208,13 @@ def function_end(
         others = (
             Function.objects.filter(relation_id=function.relation_id)
             .exclude(pk=function.pk)
-            .filter(Q(end_date__isnull=True) | Q(end_date__gt=end_date))
+            .not_ended(end_date)
             .select_related("function_type", "role_assignment")
         )
         for other in others:
-            if other.start_date > end_date:
-                # It would start after the membership ends: it never begins (a one-day function
-                # would grant its role for that day).
+            if other.start_date >= end_date:
+                # It would start when or after the membership ends: it never begins (a
+                # zero-day function is no row worth keeping).
                 assignment = other.role_assignment
                 other._history_user = actor
                 other.delete()
@@ -288,7 +286,7 @@ def member_transfer(
     function = Function.objects.select_related("function_type", "tenant", "relation__tenant").get(pk=function.pk)
     if not function.function_type.counts_as_membership:
         raise ValidationError(_("Only a membership can be transferred."))
-    if function.end_date is not None and function.end_date < max(date, datetime.date.today()):
+    if has_ended(function.end_date, max(date, datetime.date.today())):
         raise ValidationError({"date": _("This membership has ended or ends before that date; it cannot be transferred.")})
     if to_department.kind != TenantKind.DEPARTMENT:
         raise ValidationError({"to_department": _("Choose a department.")})

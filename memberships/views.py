@@ -22,6 +22,7 @@ from relations.services import custom_fields_for, relation_home_for
 from relations.views.card import card_context
 from tenants.access import environment_required, require_perm
 from tenants.models import Tenant, TenantKind
+from tenants.periods import has_ended
 
 from . import card, services
 from .forms import (
@@ -104,7 +105,7 @@ def function_list(request, pk: int):
         return answers[key]
 
     for function in functions:
-        function.is_past = function.end_date is not None and function.end_date < today
+        function.is_past = has_ended(function.end_date, today)
         function.can_end = not function.is_past and may("memberships.change_function", function)
         function.can_delete = may("memberships.delete_function", function)
         function.can_transfer = (
