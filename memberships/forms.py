@@ -70,6 +70,26 @@ class FunctionEndForm(forms.Form):
             return None
 
 
+class FunctionDatesForm(forms.Form):
+    """Correct the dates of a function entered wrongly (`services.function_dates_correct`)."""
+
+    start_date = forms.DateField(label=_("Start date"), widget=DateInput)
+    end_date = forms.DateField(
+        label=_("End date"), widget=DateInput, required=False,
+        help_text=_("The first day the function no longer holds; empty while it runs."),
+    )
+
+    def correct(self, *, actor, function: Function) -> Function | None:
+        data = self.cleaned_data
+        try:
+            return services.function_dates_correct(
+                actor=actor, function=function, start_date=data["start_date"], end_date=data["end_date"],
+            )
+        except ValidationError as error:
+            add_service_error(self, error)
+            return None
+
+
 class MembershipsBulkEndForm(FunctionEndForm):
     """End the selected memberships at once (the search's bulk action)."""
 

@@ -17,6 +17,7 @@ from tenants.models import RoleAssignment, Tenant, TenantKind, User
 from tenants.periods import has_ended, overlapping_q
 from tenants.services import (
     role_assignment_create,
+    role_assignment_dates_change,
     role_assignment_delete,
     role_assignment_end,
     set_password_mail,
@@ -205,25 +206,79 @@ def function_end(
     ended = [function]
     _end_one(actor=actor, function=function, end_date=end_date, reason=reason, note=note)
     if function.function_type.counts_as_membership:
-        others = (
-            Function.objects.filter(relation_id=function.relation_id)
-            .exclude(pk=function.pk)
-            .not_ended(end_date)
-            .select_related("function_type", "role_assignment")
-        )
-        for other in others:
-            if other.start_date >= end_date:
-                # It would start when or after the membership ends: it never begins (a
-                # zero-day function is no row worth keeping).
-                assignment = other.role_assignment
-                other._history_user = actor
-                other.delete()
-                if assignment is not None:
-                    role_assignment_delete(actor=actor, assignment=assignment)
-                continue
-            _end_one(actor=actor, function=other, end_date=end_date, reason=reason, note=note)
-            ended.append(other)
+        ended += _end_others(actor=actor, function=function, end_date=end_date, reason=reason, note=note)
     return ended
+
+
+def _end_others(*, actor: User, function: Function, end_date: datetime.date,
+                reason: CancellationReason | None, note: str) -> list[Function]:
+    """A membership ends on `end_date`: so does every other function of the relation (SPEC R4)."""
+    ended = []
+    others = (
+        Function.objects.filter(relation_id=function.relation_id)
+        .exclude(pk=function.pk)
+        .not_ended(end_date)
+        .select_related("function_type", "role_assignment")
+    )
+    for other in others:
+        if other.start_date >= end_date:
+            # It would start when or after the membership ends: it never begins (a
+            # zero-day function is no row worth keeping).
+            assignment = other.role_assignment
+            other._history_user = actor
+            other.delete()
+            if assignment is not None:
+                role_assignment_delete(actor=actor, assignment=assignment)
+            continue
+        _end_one(actor=actor, function=other, end_date=end_date, reason=reason, note=note)
+        ended.append(other)
+    return ended
+
+
+@transaction.atomic
+def function_dates_correct(
+    *, actor: User, function: Function, start_date: datetime.date, end_date: datetime.date | None
+) -> Function:
+    """Correct the start and end date of a function entered wrongly, with the rules of starting
+    and ending it: a changed start date of a function that gives access is not in the past, a
+    changed end date is today or later (a function that has ended keeps its end date), no
+    overlap with the same function in the same environment, and a membership that gets an end
+    date ends the relation's other functions then too (SPEC R4). The role the function gives
+    follows; the change is in the card's history."""
+    relation = _lock_relation(function.relation)
+    function = Function.objects.select_related("function_type", "tenant", "role_assignment").get(pk=function.pk)
+    today = datetime.date.today()
+    start_changed, end_changed = start_date != function.start_date, end_date != function.end_date
+    if not (start_changed or end_changed):
+        return function
+    if start_changed and function.function_type.grants_role_id and start_date < today:
+        raise ValidationError(
+            {"start_date": _("This function gives access to Ledenbeheer: its start date is today or later, never in the past.")}
+        )
+    _check_dates(start_date, end_date)
+    if end_changed:
+        if has_ended(function.end_date, today):
+            raise ValidationError({"end_date": _("This function has already ended; its end date stays.")})
+        _check_end_date(end_date)
+    if _overlapping(relation, function.function_type, function.tenant, start_date, end_date, exclude_pk=function.pk).exists():
+        raise ValidationError(
+            {"start_date": _("%(relation)s already has the function “%(function)s” in %(tenant)s for these dates.")
+             % {"relation": relation.display_name, "function": function.function_type.name, "tenant": function.tenant.name}}
+        )
+    function.start_date, function.end_date = start_date, end_date
+    function._history_user = actor
+    try:
+        with transaction.atomic():
+            function.save(update_fields=["start_date", "end_date"])
+    except IntegrityError:
+        raise ValidationError({"end_date": _("This relation already has this open function in this environment.")}) from None
+    if function.role_assignment_id:
+        role_assignment_dates_change(
+            actor=actor, assignment=function.role_assignment, start_date=start_date, end_date=end_date,
+        )
+    if end_changed and end_date is not None and function.function_type.counts_as_membership:
+        _end_others(actor=actor, function=function, end_date=end_date, reason=None, note="")
+    return function
 
 
 @transaction.atomic

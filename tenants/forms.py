@@ -46,11 +46,20 @@ def tenant_choice_label(tenant: Tenant) -> str:
     return f"{'— ' * (tenant.depth - 1)}{tenant.name}"
 
 
+DATE_DISPLAY_FORMAT = "%d-%m-%Y"
+
+
 class DateInput(forms.DateInput):
-    input_type = "date"
+    """A date typed as dd-mm-jjjj, in every language: the browser's own date input shows the
+    browser's locale (mm/dd/yyyy in an English Chromium) and cannot be typed into the same way
+    everywhere. The server reads the formats of `ledenbeheer/formats` (DATE_INPUT_FORMATS)."""
+
+    input_type = "text"
 
     def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
+        defaults = {"placeholder": _("dd-mm-yyyy"), "inputmode": "numeric", "autocomplete": "off",
+                    "maxlength": "10", "class": "date-input"}
+        super().__init__({**defaults, **(attrs or {})}, format=DATE_DISPLAY_FORMAT)
 
 
 class LoginForm(auth_forms.AuthenticationForm):

@@ -380,6 +380,31 @@ def role_assignment_end(
 
 
 @transaction.atomic
+def role_assignment_dates_change(
+    *, actor: User, assignment: RoleAssignment, start_date: datetime.date, end_date: datetime.date | None
+) -> None:
+    """Correct the dates of an assignment (its function's dates were corrected): same checks as
+    giving it, audited as giving the role for the new dates."""
+    assignment.start_date, assignment.end_date = start_date, end_date
+    assignment.full_clean()
+    overlapping = (
+        RoleAssignment.objects.filter(user=assignment.user, tenant=assignment.tenant, role=assignment.role)
+        .filter(overlapping_q(start_date, end_date))
+        .exclude(pk=assignment.pk)
+    )
+    if overlapping.exists():
+        raise ValidationError(
+            {"role": _("This user already has this role in this environment for these dates.")}
+        )
+    assignment.save(update_fields=["start_date", "end_date"])
+    audit_record(
+        actor=actor, action=AuditEvent.Action.ROLE_GIVEN, tenant=assignment.tenant,
+        target_user=assignment.user, detail=assignment.role.label,
+    )
+    forget_grants(assignment.user)
+
+
+@transaction.atomic
 def role_assignment_delete(*, actor: User, assignment: RoleAssignment) -> None:
     """Remove an assignment as if it never was (its function was entered in error, or never
     began). Audited like taking a role away; its history rows stay."""

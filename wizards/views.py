@@ -352,7 +352,7 @@ def mutation_list_view(request):
     require_perm(request, "wizards.view_mutation_list")
     if "date_from" not in request.GET:
         today = datetime.date.today()
-        form = MutationListForm(initial={"date_from": today.replace(day=1).isoformat(), "date_to": today.isoformat()})
+        form = MutationListForm(initial={"date_from": today.replace(day=1), "date_to": today})
         result = None
     else:
         form, result = _mutations(request)
