@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from memberships import services
-from memberships.models import Function, FunctionType
+from memberships.models import Function
 from relations.views.card import relation_history_events
 from tenants.models import RoleAssignment
 
