@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from relations.models import CommunicationEntry, Relation
 from relations.services import communication_entry_add
+from tenants.history import history_baseline
 from tenants.models import RoleAssignment, Tenant, TenantKind, User
 from tenants.periods import has_ended, overlapping_q
 from tenants.services import (
@@ -164,6 +165,7 @@ def _invitation_log(*, relation: Relation, user: User) -> None:
 
 def _end_one(*, actor: User, function: Function, end_date: datetime.date,
              reason: CancellationReason | None, note: str) -> None:
+    history_baseline(function)
     function.end_date = max(end_date, function.start_date)
     function.cancellation_reason = reason
     function.cancellation_note = note
@@ -265,6 +267,7 @@ def function_dates_correct(
             {"start_date": _("%(relation)s already has the function “%(function)s” in %(tenant)s for these dates.")
              % {"relation": relation.display_name, "function": function.function_type.name, "tenant": function.tenant.name}}
         )
+    history_baseline(function)
     function.start_date, function.end_date = start_date, end_date
     function._history_user = actor
     try:
@@ -371,6 +374,7 @@ def member_transfer(
         actor=actor, relation=relation, function_type=function.function_type, tenant=to_department,
         start_date=date,
     )
+    history_baseline(relation)
     relation.tenant = to_department
     relation._history_user = actor
     relation.save(update_fields=["tenant"])
