@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from relations.forms import RelationForm, add_service_error
-from tenants.forms import DateInput, tenant_choice_label
+from tenants.forms import DateInput, environment_select, function_type_select, tenant_choice_label
 from tenants.models import Tenant
 
 from . import services
@@ -20,8 +20,12 @@ from .models import CancellationReason, Function, FunctionType, NoticeRule
 
 
 class FunctionForm(forms.Form):
-    function_type = forms.ModelChoiceField(label=_("Function"), queryset=FunctionType.objects.none())
-    tenant = forms.ModelChoiceField(label=_("Held in"), queryset=Tenant.objects.none())
+    function_type = forms.ModelChoiceField(
+        label=_("Function"), queryset=FunctionType.objects.none(), widget=function_type_select()
+    )
+    tenant = forms.ModelChoiceField(
+        label=_("Held in"), queryset=Tenant.objects.none(), widget=environment_select("function_type")
+    )
     start_date = forms.DateField(label=_("Start date"), widget=DateInput, initial=datetime.date.today)
     end_date = forms.DateField(label=_("End date"), widget=DateInput, required=False)
 
@@ -36,9 +40,11 @@ class FunctionForm(forms.Form):
 class RelationCreateForm(RelationForm):
     """"+ Relatie": the card and its first function in one form (SPEC R1/R3)."""
 
-    function_type = forms.ModelChoiceField(label=_("Function"), queryset=FunctionType.objects.none())
+    function_type = forms.ModelChoiceField(
+        label=_("Function"), queryset=FunctionType.objects.none(), widget=function_type_select()
+    )
     tenant = forms.ModelChoiceField(
-        label=_("Held in"), queryset=Tenant.objects.none(),
+        label=_("Held in"), queryset=Tenant.objects.none(), widget=environment_select("function_type"),
         help_text=_("A department, province or the federation, matching the function."),
     )
     start_date = forms.DateField(label=_("Start date"), widget=DateInput, initial=datetime.date.today)

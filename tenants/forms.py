@@ -46,6 +46,34 @@ def tenant_choice_label(tenant: Tenant) -> str:
     return f"{'— ' * (tenant.depth - 1)}{tenant.name}"
 
 
+class KindSelect(forms.Select):
+    """A select of model instances whose options carry a kind of environment (`data-kind`):
+    static/js/app.js narrows an environment list to the kind of the chosen function type."""
+
+    def __init__(self, attrs=None, *, kind_of):
+        super().__init__(attrs)
+        self.kind_of = kind_of
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-kind"] = self.kind_of(instance)
+        return option
+
+
+def environment_select(kind_from: str) -> KindSelect:
+    """The environment list of a form with a function type field named `kind_from`."""
+    return KindSelect(
+        {"data-kind-from": f"id_{kind_from}", "data-search-label": _("Search an environment")},
+        kind_of=lambda tenant: tenant.kind,
+    )
+
+
+def function_type_select() -> KindSelect:
+    return KindSelect(kind_of=lambda function_type: function_type.tenant_kind)
+
+
 DATE_DISPLAY_FORMAT = "%d-%m-%Y"
 
 

@@ -6,3 +6,42 @@ document.addEventListener("click", (event) => {
     window.print();
   }
 });
+
+// An environment list next to a function type (issue 16): only the environments of the kind the
+// chosen function is held in, and a search box above the list. Without JavaScript the full list
+// shows and the server refuses a wrong kind with a message.
+function environmentListNarrow(select) {
+  const source = document.getElementById(select.dataset.kindFrom);
+  const search = document.createElement("input");
+  search.type = "search";
+  search.className = "form-control form-control-sm mb-1";
+  search.placeholder = select.dataset.searchLabel || "";
+  search.setAttribute("aria-label", select.dataset.searchLabel || "");
+  search.setAttribute("data-testid", "environment-search");
+  select.before(search);
+  const apply = () => {
+    const kind = source && source.selectedOptions[0] ? source.selectedOptions[0].dataset.kind || "" : "";
+    const words = search.value.trim().toLowerCase();
+    let first = null;
+    for (const option of select.options) {
+      const show = !option.value || ((!kind || option.dataset.kind === kind)
+        && (!words || option.text.toLowerCase().includes(words)));
+      option.hidden = !show;
+      option.disabled = !show;
+      if (show && option.value && first === null) {
+        first = option;
+      }
+    }
+    const chosen = select.selectedOptions[0];
+    if (!chosen || chosen.hidden) {
+      select.value = first ? first.value : "";
+    }
+  };
+  if (source) {
+    source.addEventListener("change", apply);
+  }
+  search.addEventListener("input", apply);
+  apply();
+}
+
+document.querySelectorAll("select[data-kind-from]").forEach(environmentListNarrow);
