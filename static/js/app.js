@@ -45,3 +45,26 @@ function environmentListNarrow(select) {
 }
 
 document.querySelectorAll("select[data-kind-from]").forEach(environmentListNarrow);
+
+// Tables on a phone (static/css/app.css): every cell carries its column's name, and a table that
+// still scrolls inside its box can be reached with the keyboard (axe: scrollable-region-focusable).
+function tablesPrepare(root) {
+  root.querySelectorAll("table.table").forEach((table) => {
+    const headers = [...table.querySelectorAll(":scope > thead > tr:first-child > th")].map((th) => th.textContent.trim());
+    table.querySelectorAll(":scope > tbody > tr").forEach((row) => {
+      [...row.children].forEach((cell, index) => {
+        if (!cell.hasAttribute("data-label") && cell.tagName === "TD" && headers[index] !== undefined) {
+          cell.setAttribute("data-label", headers[index]);
+        }
+      });
+    });
+  });
+  root.querySelectorAll(".table-responsive").forEach((box) => {
+    if (!box.hasAttribute("tabindex")) {
+      box.setAttribute("tabindex", "0");
+    }
+  });
+}
+
+tablesPrepare(document);
+document.addEventListener("htmx:afterSwap", (event) => tablesPrepare(event.target));
