@@ -23,17 +23,20 @@ function environmentListNarrow(select) {
     const kind = source && source.selectedOptions[0] ? source.selectedOptions[0].dataset.kind || "" : "";
     const words = search.value.trim().toLowerCase();
     let first = null;
+    let shown = 0;
     for (const option of select.options) {
       const show = !option.value || ((!kind || option.dataset.kind === kind)
         && (!words || option.text.toLowerCase().includes(words)));
       option.hidden = !show;
       option.disabled = !show;
-      if (show && option.value && first === null) {
-        first = option;
+      if (show && option.value) {
+        shown += 1;
+        first = first || option;
       }
     }
+    // A choice that no longer fits goes; when one environment is left, it is the choice.
     const chosen = select.selectedOptions[0];
-    if (!chosen || chosen.hidden) {
+    if (!chosen || chosen.hidden || (!chosen.value && shown === 1)) {
       select.value = first ? first.value : "";
     }
   };

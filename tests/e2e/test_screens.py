@@ -8,7 +8,7 @@ import datetime
 
 import pytest
 from django.urls import reverse
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from memberships.models import Function
 from tests.factories import give_function, make_relation, make_wizard
@@ -130,3 +130,109 @@ def test_the_ledenmodule_holds_on_a_phone_and_passes_axe(page: Page, federation,
     assert not problems, "\n".join(problems)
 
 
+
+
+# --- the flows of issue 16, points 8–10 and 13–16 ------------------------------------------------
+
+
+def test_a_wrong_start_date_is_corrected_in_dd_mm_jjjj_and_shows_in_the_history(page: Page, federation):
+    member = make_relation(federation.department11, first_name="Dirk", last_name="Datum")
+    membership = Function.objects.get(relation=member)
+    old = membership.start_date
+    new = old - datetime.timedelta(days=40)
+    log_in(page, "province_sb")
+
+    page.goto(reverse("function_list", args=[member.pk]))
+    page.get_by_test_id("function-dates").first.click()
+    form = page.get_by_test_id("function-dates-form")
+    start = form.locator("[name=start_date]")
+    # Point 13: the date shows as dd-mm-jjjj and is typed that way.
+    expect(start).to_have_value(f"{old:%d-%m-%Y}")
+    expect(start).to_have_attribute("placeholder", "dd-mm-jjjj")
+    start.fill(f"{new:%d-%m-%Y}")
+    form.locator("button[type=submit]").click()
+    expect(page.get_by_test_id("function-row").first).to_contain_text(f"{new:%d-%m-%Y}")
+
+    page.goto(reverse("relation_history", args=[member.pk]))
+    change = page.get_by_test_id("history-event").first
+    expect(change.get_by_test_id("history-old")).to_have_text(f"{old:%d-%m-%Y}")
+    expect(change.get_by_test_id("history-new")).to_have_text(f"{new:%d-%m-%Y}")
+
+
+def test_an_unreachable_address_lookup_keeps_what_was_typed_and_says_so(page: Page, federation):
+    member = make_relation(federation.department11, first_name="Anja", last_name="Adres",
+                           postcode="6711 AB", house_number=12, street="Oudestraat", city="Ede")
+    # A card loaded without history (the demo loader's old rows): its first change still shows old → new.
+    member.history.all().delete()
+    log_in(page, "province_sb")
+
+    page.goto(reverse("relation_edit", args=[member.pk]))
+    form = page.get_by_test_id("relation-form")
+    form.locator("[name=postcode]").fill("1234 AB")
+    form.locator("[name=street]").fill("Nieuwestraat")
+    form.locator("[name=postcode]").dispatch_event("change")
+    expect(page.get_by_test_id("address-unchecked")).to_be_visible()
+    expect(form.locator("[name=street]")).to_have_value("Nieuwestraat")
+    expect(form.locator("[name=postcode]")).to_have_value("1234 AB")
+    form.locator("button[type=submit]").click()
+    expect(page.get_by_test_id("relation-name")).to_have_text("Anja Adres")
+
+    page.goto(reverse("relation_history", args=[member.pk]))
+    event = page.get_by_test_id("history-event").first
+    expect(event).to_contain_text("Oudestraat")
+    expect(event).to_contain_text("Nieuwestraat")
+
+
+def test_the_environment_list_narrows_to_the_function_type_and_searches(page: Page, federation):
+    member = make_relation(federation.department11, first_name="Gijs", last_name="Gehouden")
+    log_in(page, "national_sb")
+
+    page.goto(reverse("function_add", args=[member.pk]))
+    form = page.get_by_test_id("function-form")
+    form.locator("[name=function_type]").select_option(label="Lid (afdelingsleden)")
+    visible = form.locator("[name=tenant] option:not([hidden])")
+    expect(visible).to_have_count(5)  # the empty choice and the four departments
+    page.get_by_test_id("environment-search").fill("1.2")
+    expect(visible).to_have_count(2)
+    expect(form.locator("[name=tenant]")).to_have_value(str(federation.department12.pk))
+
+
+def test_a_department_administrator_sees_the_ledenmodule_and_a_membership_ending_today_is_gone(page: Page, federation):
+    from memberships import services
+
+    leaving = make_relation(federation.department11, first_name="Vera", last_name="Vandaag")
+    services.function_end(actor=federation.province_sb, function=Function.objects.get(relation=leaving),
+                          end_date=TODAY)
+    make_relation(federation.department11, first_name="Bram", last_name="Blijft")
+    log_in(page, "department_la")
+
+    page.goto(reverse("ledenmodule_member_list"))
+    rows = page.get_by_test_id("member-row")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Blijft")
+    # Outside the ledenmodule's own pages: no Relaties menu beside it.
+    page.goto(reverse("department_invoice_list"))
+    expect(page.get_by_test_id("nav-ledenmodule")).to_be_visible()
+    expect(page.get_by_role("button", name="Relaties")).to_have_count(0)
+    expect(page.get_by_role("link", name="Relaties")).to_have_count(0)
+    # A wizard run from the reports opens in the ledenmodule's layout.
+    page.goto(reverse("ledenmodule_reports"))
+    page.get_by_test_id("ledenmodule-wizards").get_by_role("link").first.click()
+    expect(page.get_by_test_id("ledenmodule-header")).to_be_visible()
+    expect(page.get_by_test_id("wizard-run-form")).to_be_visible()
+
+
+def test_the_federation_registers_through_a_provinces_form_and_a_wizard_takes_a_field_once(page: Page, federation):
+    from tests.factories import make_intake_form
+
+    make_intake_form(federation.province1)
+    wizard = make_wizard(federation.national, {"field_key": "number"}, {"field_key": "phone"})
+    log_in(page, "national_sb")
+
+    page.goto(reverse("registration_list"))
+    page.get_by_role("button", name="+ Inschrijving").click()
+    expect(page.get_by_role("link", name="Inschrijfform_nieuw")).to_be_visible()
+
+    page.goto(reverse("wizard_edit", args=[wizard.pk]))
+    page.get_by_test_id("field-search").fill("telef")
+    expect(page.get_by_test_id("catalogue-field-used")).to_have_count(1)
