@@ -31,18 +31,21 @@ DEV_ENV := DEBUG=$${DEBUG:-1}
 # whatever DATABASE_URL / CELERY_BROKER_URL / CACHE_URL / STORAGE_URL the shell happens to have.
 DEMO_ENV := env -u DATABASE_URL -u DATABASE_REPLICA_URL -u CELERY_BROKER_URL -u CELERY_RESULT_BACKEND -u CACHE_URL -u STORAGE_URL DEBUG=1
 
-PYTHON_MISSING := Ledenbeheer needs Python 3.12 or newer; install it (e.g. pyenv install 3.12) and run make again
+PYTHON_MISSING = $(if $(PYTHON),PYTHON=$(PYTHON) is older than Python 3.12 or does not run; Ledenbeheer needs 3.12 or newer: give another PYTHON,Ledenbeheer needs Python 3.12 or newer; install it (e.g. pyenv install 3.12) and run make again)
 
 # --- Finding a Python >= 3.12 ------------------------------------------------------------------
 # Prints the interpreter's real path (sys.executable) of the first candidate that is >= 3.12:
-#   1. $PYTHON when given (make install PYTHON=/opt/python3.13/bin/python3);
+#   1. $PYTHON when given (make install PYTHON=/opt/python3.13/bin/python3), and then only it;
 #   2. python3.13, python3.12, python3 on PATH. Each is run, not just looked up: pyenv puts
 #      shims for every version on PATH that fail when that version is not selected;
 #   3. pyenv's own versions ($(pyenv root)/versions/X.Y.Z, or ~/.pyenv without pyenv on PATH),
 #      highest first.
+# A $PYTHON that is too old (or does not run) is not replaced by another: nothing is printed, and
+# the caller stops with PYTHON_MISSING, which names it.
 define FIND_PYTHON
 ok() { "$$1" -c 'import sys; assert sys.version_info >= (3, 12); print(sys.executable)' 2>/dev/null; }; \
-for cand in $(PYTHON) python3.13 python3.12 python3; do \
+if [ -n "$(PYTHON)" ]; then ok "$(PYTHON)" || true; exit 0; fi; \
+for cand in python3.13 python3.12 python3; do \
   command -v "$$cand" >/dev/null 2>&1 && ok "$$cand" && exit 0; \
 done; \
 root=$$(pyenv root 2>/dev/null || echo "$${PYENV_ROOT:-$$HOME/.pyenv}"); \
@@ -147,5 +150,5 @@ messages: install ## update the Dutch translation files and compile them (needs 
 	$(DEV_ENV) $(PY) manage.py makemessages -l nl --no-location -i node_modules -i $(VENV) -i tests
 	$(DEV_ENV) $(PY) manage.py compilemessages -i node_modules -i $(VENV)
 
-clean: ## remove .venv, node_modules, the demo database and collected static files
-	rm -rf $(VENV) node_modules db.sqlite3 db.sqlite3-shm db.sqlite3-wal staticfiles build *.egg-info
+clean: ## remove .venv, node_modules, the demo database, uploads (media/), var/ and collected static files
+	rm -rf $(VENV) node_modules db.sqlite3 db.sqlite3-shm db.sqlite3-wal staticfiles media var build *.egg-info

@@ -6,7 +6,9 @@ a million relations (`seed_demo --members N`, `bench_relations`).
 the tables in batches (PostgreSQL: COPY; other databases: executemany), because bulk_create spends
 about half a millisecond of Python per relation building its SQL — half an hour for a million.
 The services' rules are kept by construction (one open function per type and tenant, end dates
-after start dates, numbers from the counter), and no simple-history rows are made for the load.
+after start dates, numbers from the counter). Each card and function gets its first ("+")
+history row, holding its values, with one INSERT … SELECT per batch, so the first change made to
+a loaded card shows old → new like any other.
 """
 
 from __future__ import annotations
@@ -154,11 +156,44 @@ def populate(
             rows = [{**row, "relation_id": ids[card["number"]]}
                     for card, card_rows in zip(cards, plans, strict=True) for row in card_rows]
             function_table.write(rows)
+            between = [numbers[0], numbers[-1]]
+            _history_first_rows(Relation, "number BETWEEN %s AND %s", between)
+            # The table name comes from the model, never from input.
+            _history_first_rows(Function, f"relation_id IN (SELECT id FROM {Relation._meta.db_table} "  # noqa: S608
+                                "WHERE number BETWEEN %s AND %s)", between)
         functions_made += len(rows)
         before, done = done, done + size
         if done // PROGRESS_EVERY > before // PROGRESS_EVERY or done == missing:
             say(f"  {done:>9,} / {missing:,} relations, {functions_made:,} functions")
     return missing
+
+
+def _history_first_rows(model: type[models.Model], where: str, params: list) -> None:
+    """The "+" history rows of the rows of `model` matching `where`, as simple-history writes
+    them on a save through the services (values copied, dated when the row was made)."""
+    history = model.history.model
+    own = {f.column for f in model._meta.concrete_fields}
+    quote = connection.ops.quote_name
+    columns, values = [], []
+    for field in history._meta.concrete_fields:
+        if field.primary_key and field.column == "history_id":
+            continue
+        columns.append(quote(field.column))
+        if field.column in own:
+            values.append(quote(field.column))
+        elif field.column == "history_date":
+            values.append(quote("created_at"))
+        elif field.column == "history_type":
+            values.append("'+'")
+        else:
+            values.append("NULL")
+    table, source = quote(history._meta.db_table), quote(model._meta.db_table)
+    with connection.cursor() as cursor:
+        # Table and column names come from the models, never from input.
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} FROM {source} WHERE {where}",  # noqa: S608
+            params,
+        )
 
 
 class _Table:

@@ -150,8 +150,10 @@ def intake_public(request, slug: str):
 
 def fillable_forms(request):
     """The forms an administrator may fill in here ("+Inschrijving"): open forms of this
-    environment and the ones above it."""
-    forms = IntakeForm.objects.filter(tenant__path__in=request.tenant.ancestor_paths(), active=True)
+    environment, the ones above it and the ones below it (the federation registers someone
+    through a province's form)."""
+    above = Q(tenant__path__in=request.tenant.ancestor_paths())
+    forms = IntakeForm.objects.filter(above | request.tenant.subtree_filter("tenant"), active=True)
     # Only forms that offer a department here (no departments chosen: all below the form's own).
     here = Q(departments__isnull=True) | request.tenant.subtree_filter("departments")
     return forms.filter(here).distinct().order_by("name")

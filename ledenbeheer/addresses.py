@@ -43,9 +43,13 @@ class Address:
     city: str
 
 
+class LookupUnavailable(Exception):
+    """The address could not be checked: the lookup service did not answer (or there is none)."""
+
+
 class PdokLookup:
-    """Dutch addresses from PDOK's public Locatieserver. Any failure means "no suggestion": the
-    user types the address by hand."""
+    """Dutch addresses from PDOK's public Locatieserver. A failure raises `LookupUnavailable`:
+    the user keeps what they typed and is told the address was not checked."""
 
     url = "https://api.pdok.nl/bzk/locatieserver/search/v3_1/free"
 
@@ -65,7 +69,7 @@ class PdokLookup:
             answer = self.fetch(postcode, house_number)
         except (OSError, ValueError) as error:
             logger.info("Address lookup unavailable: %s", error)
-            return None
+            raise LookupUnavailable from error
         docs = answer.get("response", {}).get("docs", [])
         if not docs:
             return None
@@ -76,9 +80,11 @@ class NoLookup:
     """For installations without internet access: addresses are always typed by hand."""
 
     def lookup(self, postcode: str, house_number: int) -> Address | None:
-        return None
+        raise LookupUnavailable
 
 
 def address_lookup(postcode: str, house_number: int) -> Address | None:
+    """The address at `postcode` and `house_number`, None when there is none; raises
+    `LookupUnavailable` when it could not be checked."""
     lookup_class = import_string(settings.ADDRESS_LOOKUP)
     return lookup_class().lookup(postcode, house_number)

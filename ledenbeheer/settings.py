@@ -485,5 +485,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     # WeasyPrint reports every rendering step at INFO.
-    "loggers": {"axes": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        # Django's own default gives "django" a console handler under DEBUG; its records also
+        # reach the root handler, so every line showed twice. Only the root handler prints them.
+        "django": {"handlers": [], "level": "INFO"},
+    },
 }

@@ -16,6 +16,7 @@ from memberships.models import Function, FunctionType
 from memberships.services import function_start
 from relations.models import Relation, RelationKind
 from tenants.models import AuditEvent, Tenant, TenantKind, User
+from tenants.periods import has_ended
 
 KNOWN_PERSONS_LIMIT = 10
 
@@ -34,9 +35,7 @@ def membership_types() -> QuerySet[FunctionType]:
 
 
 def _memberships_here(department: Tenant, day: datetime.date) -> QuerySet[Function]:
-    return Function.objects.memberships().filter(relation=OuterRef("pk"), tenant=department).not_ended(day).filter(
-        start_date__lte=day
-    )
+    return Function.objects.memberships().active_on(day).filter(relation=OuterRef("pk"), tenant=department)
 
 
 def department_members(
@@ -51,7 +50,7 @@ def department_members(
         return relations.filter(Exists(current)).annotate(
             member_since=Subquery(current.order_by("start_date").values("start_date")[:1])
         )
-    ended = Function.objects.memberships().filter(relation=OuterRef("pk"), tenant=department, end_date__lt=day)
+    ended = Function.objects.memberships().ended_by(day).filter(relation=OuterRef("pk"), tenant=department)
     return relations.filter(Exists(ended)).exclude(Exists(current)).annotate(
         member_until=Subquery(ended.order_by("-end_date").values("end_date")[:1])
     )
@@ -93,7 +92,7 @@ def membership_to_end(relation: Relation, department: Tenant) -> Function | None
     has not ended; None when the relation is not a member here (any more)."""
     today = datetime.date.today()
     return next(
-        (f for f in department_memberships(relation, department) if f.end_date is None or f.end_date >= today), None
+        (f for f in department_memberships(relation, department) if not has_ended(f.end_date, today)), None
     )
 
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("members/<int:pk>/end/", views.member_end, name="ledenmodule_member_end"),
     path("organisation/", views.organisation, name="ledenmodule_organisation"),
     path("reports/", views.reports, name="ledenmodule_reports"),
+    path("reports/<int:pk>/", views.report_run, name="ledenmodule_report_run"),
     path("reports/members.<str:fmt>", views.member_export, name="ledenmodule_member_export"),
     path("changes/", views.change_requests, name="ledenmodule_change_requests"),
     path("my-history/", views.my_history, name="ledenmodule_my_history"),

@@ -41,7 +41,9 @@ from relations.views.card import relation_history_events
 from tenants.access import environment_required, ledenmodule_departments
 from tenants.middleware import environment_keep
 from tenants.models import Tenant, User
+from tenants.periods import has_ended
 from wizards.models import Section, Wizard
+from wizards.views import RunLayout, wizard_run
 
 from . import looking_along
 from . import services as ledenmodule
@@ -300,7 +302,7 @@ def member_detail(request, pk: int):
     today = datetime.date.today()
     memberships = ledenmodule.department_memberships(relation, lm.department)
     for function in memberships:
-        function.is_current = function.end_date is None or function.end_date >= today
+        function.is_current = not has_ended(function.end_date, today)
     context = {
         "relation": relation,
         "memberships": memberships,
@@ -365,6 +367,21 @@ def member_end(request, pk: int):
 def organisation(request):
     _require(request, "tenants.view_tenant")
     return render(request, "ledenmodule/organisation.html", {"tenant": request.ledenmodule.department})
+
+
+@ledenmodule_required
+def report_run(request, pk: int):
+    """A ledenmodule wizard, run inside the ledenmodule's own layout."""
+    lm = request.ledenmodule
+    ledenmodule_wizards = Wizard.objects.visible_to(lm.person, lm.department).filter(section=Section.LEDENMODULE)
+    get_object_or_404(ledenmodule_wizards, pk=pk)
+    return wizard_run(request, pk, layout=LEDENMODULE_RUN)
+
+
+LEDENMODULE_RUN = RunLayout(
+    base_template="ledenmodule/base.html", back_url_name="ledenmodule_reports",
+    relation_url_name="ledenmodule_member_detail",
+)
 
 
 @ledenmodule_required

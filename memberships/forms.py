@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from relations.forms import RelationForm, add_service_error
-from tenants.forms import DateInput, tenant_choice_label
+from tenants.forms import DateInput, environment_select, function_type_select, tenant_choice_label
 from tenants.models import Tenant
 
 from . import services
@@ -20,8 +20,12 @@ from .models import CancellationReason, Function, FunctionType, NoticeRule
 
 
 class FunctionForm(forms.Form):
-    function_type = forms.ModelChoiceField(label=_("Function"), queryset=FunctionType.objects.none())
-    tenant = forms.ModelChoiceField(label=_("Held in"), queryset=Tenant.objects.none())
+    function_type = forms.ModelChoiceField(
+        label=_("Function"), queryset=FunctionType.objects.none(), widget=function_type_select()
+    )
+    tenant = forms.ModelChoiceField(
+        label=_("Held in"), queryset=Tenant.objects.none(), widget=environment_select("function_type")
+    )
     start_date = forms.DateField(label=_("Start date"), widget=DateInput, initial=datetime.date.today)
     end_date = forms.DateField(label=_("End date"), widget=DateInput, required=False)
 
@@ -36,9 +40,11 @@ class FunctionForm(forms.Form):
 class RelationCreateForm(RelationForm):
     """"+ Relatie": the card and its first function in one form (SPEC R1/R3)."""
 
-    function_type = forms.ModelChoiceField(label=_("Function"), queryset=FunctionType.objects.none())
+    function_type = forms.ModelChoiceField(
+        label=_("Function"), queryset=FunctionType.objects.none(), widget=function_type_select()
+    )
     tenant = forms.ModelChoiceField(
-        label=_("Held in"), queryset=Tenant.objects.none(),
+        label=_("Held in"), queryset=Tenant.objects.none(), widget=environment_select("function_type"),
         help_text=_("A department, province or the federation, matching the function."),
     )
     start_date = forms.DateField(label=_("Start date"), widget=DateInput, initial=datetime.date.today)
@@ -64,6 +70,26 @@ class FunctionEndForm(forms.Form):
         try:
             return services.function_end(
                 actor=actor, function=function, end_date=data["end_date"], reason=data["reason"], note=data["note"],
+            )
+        except ValidationError as error:
+            add_service_error(self, error)
+            return None
+
+
+class FunctionDatesForm(forms.Form):
+    """Correct the dates of a function entered wrongly (`services.function_dates_correct`)."""
+
+    start_date = forms.DateField(label=_("Start date"), widget=DateInput)
+    end_date = forms.DateField(
+        label=_("End date"), widget=DateInput, required=False,
+        help_text=_("The first day the function no longer holds; empty while it runs."),
+    )
+
+    def correct(self, *, actor, function: Function) -> Function | None:
+        data = self.cleaned_data
+        try:
+            return services.function_dates_correct(
+                actor=actor, function=function, start_date=data["start_date"], end_date=data["end_date"],
             )
         except ValidationError as error:
             add_service_error(self, error)

@@ -14,6 +14,7 @@ from simple_history.models import HistoricalRecords
 from relations.models import Relation
 from tenants.history import OnBehalfOfHistory
 from tenants.models import Role, RoleAssignment, Tenant, TenantKind
+from tenants.periods import is_held_on
 
 from .querysets import FunctionQuerySet, FunctionTypeQuerySet
 
@@ -74,7 +75,7 @@ class CancellationReason(models.Model):
 
 class Function(models.Model):
     """A dated row on a relation's "Functies" tab: held in one tenant from start to end date
-    (both inclusive; no end date means open)."""
+    (the end date is the first day it no longer holds, `tenants.periods`; no end date means open)."""
 
     relation = models.ForeignKey(Relation, verbose_name=_("relation"), on_delete=models.CASCADE, related_name="functions")
     function_type = models.ForeignKey(FunctionType, verbose_name=_("function"), on_delete=models.PROTECT, related_name="functions")
@@ -158,7 +159,7 @@ class Function(models.Model):
         return not home.is_within(tenant)
 
     def is_active_on(self, day: datetime.date) -> bool:
-        return self.start_date <= day and (self.end_date is None or self.end_date >= day)
+        return is_held_on(self.start_date, self.end_date, day)
 
     @property
     def is_membership(self) -> bool:

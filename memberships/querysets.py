@@ -9,16 +9,27 @@ from __future__ import annotations
 import datetime
 
 from django.db import models
-from django.db.models import Q
+
+from tenants.periods import ended_q, held_on_q, not_ended_q
 
 
 class FunctionQuerySet(models.QuerySet):
     def active_on(self, day: datetime.date) -> FunctionQuerySet:
-        return self.filter(Q(end_date__isnull=True) | Q(end_date__gte=day), start_date__lte=day)
+        """Functions held on `day`: started on or before it, and ending after it (the end date
+        is the first day a function no longer holds; `tenants.periods`, docs/definitions.md)."""
+        return self.filter(held_on_q(day))
+
+    def current(self) -> FunctionQuerySet:
+        """Functions held today."""
+        return self.active_on(datetime.date.today())
 
     def not_ended(self, day: datetime.date) -> FunctionQuerySet:
         """Current and future functions."""
-        return self.filter(Q(end_date__isnull=True) | Q(end_date__gte=day))
+        return self.filter(not_ended_q(day))
+
+    def ended_by(self, day: datetime.date) -> FunctionQuerySet:
+        """Functions that no longer hold on `day`."""
+        return self.filter(ended_q(day))
 
     def memberships(self) -> FunctionQuerySet:
         return self.filter(function_type__counts_as_membership=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.db.models.functions import Length, Substr
 
 from tenants.models import Tenant
@@ -51,5 +51,5 @@ def former_members_ended_before(cutoff: datetime.date):
     """The outer relations' condition "held functions, and every one of them ended before
     `cutoff`": former members whose last function is older than that (the retention job)."""
     held = Function.objects.filter(relation=OuterRef("pk"))
-    still = held.filter(Q(end_date__isnull=True) | Q(end_date__gte=cutoff))
+    still = held.not_ended(cutoff)
     return Exists(held) & ~Exists(still)

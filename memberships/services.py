@@ -8,16 +8,18 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from relations.card import relations_changing
 from relations.models import CommunicationEntry, Relation
 from relations.services import communication_entry_add
+from tenants.history import history_baseline
 from tenants.models import RoleAssignment, Tenant, TenantKind, User
+from tenants.periods import has_ended, overlapping_q
 from tenants.services import (
     role_assignment_create,
+    role_assignment_dates_change,
     role_assignment_delete,
     role_assignment_end,
     set_password_mail,
@@ -50,10 +52,8 @@ def _check_end_date(end_date: datetime.date | None, *, field: str | None = "end_
 def _overlapping(relation: Relation, function_type: FunctionType, tenant: Tenant,
                  start_date: datetime.date, end_date: datetime.date | None, exclude_pk=None):
     rows = Function.objects.filter(relation=relation, function_type=function_type, tenant=tenant).filter(
-        Q(end_date__isnull=True) | Q(end_date__gte=start_date)
+        overlapping_q(start_date, end_date)
     )
-    if end_date is not None:
-        rows = rows.filter(start_date__lte=end_date)
     if exclude_pk is not None:
         rows = rows.exclude(pk=exclude_pk)
     return rows
@@ -173,6 +173,7 @@ def _invitation_log(*, relation: Relation, user: User) -> None:
 
 def _end_one(*, actor: User, function: Function, end_date: datetime.date,
              reason: CancellationReason | None, note: str) -> None:
+    history_baseline(function)
     function.end_date = max(end_date, function.start_date)
     function.cancellation_reason = reason
     function.cancellation_note = note
@@ -214,32 +215,87 @@ def _function_end(*, actor: User, function: Function, end_date: datetime.date,
     _check_end_date(end_date)
     if end_date < function.start_date:
         raise ValidationError({"end_date": _("The end date cannot be before the start date.")})
-    if function.end_date is not None and function.end_date < datetime.date.today():
+    if has_ended(function.end_date, datetime.date.today()):
         raise ValidationError({"end_date": _("This function has already ended.")})
     if function.function_type.counts_as_membership:
         end_date = notice_end_date(tenant=function.tenant, received=datetime.date.today(), requested=end_date)
     ended = [function]
     _end_one(actor=actor, function=function, end_date=end_date, reason=reason, note=note)
     if function.function_type.counts_as_membership:
-        others = (
-            Function.objects.filter(relation_id=function.relation_id)
-            .exclude(pk=function.pk)
-            .filter(Q(end_date__isnull=True) | Q(end_date__gt=end_date))
-            .select_related("function_type", "role_assignment")
-        )
-        for other in others:
-            if other.start_date > end_date:
-                # It would start after the membership ends: it never begins (a one-day function
-                # would grant its role for that day).
-                assignment = other.role_assignment
-                other._history_user = actor
-                other.delete()
-                if assignment is not None:
-                    role_assignment_delete(actor=actor, assignment=assignment)
-                continue
-            _end_one(actor=actor, function=other, end_date=end_date, reason=reason, note=note)
-            ended.append(other)
+        ended += _end_others(actor=actor, function=function, end_date=end_date, reason=reason, note=note)
     return ended
+
+
+def _end_others(*, actor: User, function: Function, end_date: datetime.date,
+                reason: CancellationReason | None, note: str) -> list[Function]:
+    """A membership ends on `end_date`: so does every other function of the relation (SPEC R4)."""
+    ended = []
+    others = (
+        Function.objects.filter(relation_id=function.relation_id)
+        .exclude(pk=function.pk)
+        .not_ended(end_date)
+        .select_related("function_type", "role_assignment")
+    )
+    for other in others:
+        if other.start_date >= end_date:
+            # It would start when or after the membership ends: it never begins (a
+            # zero-day function is no row worth keeping).
+            assignment = other.role_assignment
+            other._history_user = actor
+            other.delete()
+            if assignment is not None:
+                role_assignment_delete(actor=actor, assignment=assignment)
+            continue
+        _end_one(actor=actor, function=other, end_date=end_date, reason=reason, note=note)
+        ended.append(other)
+    return ended
+
+
+@transaction.atomic
+def function_dates_correct(
+    *, actor: User, function: Function, start_date: datetime.date, end_date: datetime.date | None
+) -> Function:
+    """Correct the start and end date of a function entered wrongly, with the rules of starting
+    and ending it: a changed start date of a function that gives access is not in the past, a
+    changed end date is today or later (a function that has ended keeps its end date), no
+    overlap with the same function in the same environment, and a membership that gets an end
+    date ends the relation's other functions then too (SPEC R4). The role the function gives
+    follows; the change is in the card's history."""
+    relation = _lock_relation(function.relation)
+    function = Function.objects.select_related("function_type", "tenant", "role_assignment").get(pk=function.pk)
+    today = datetime.date.today()
+    start_changed, end_changed = start_date != function.start_date, end_date != function.end_date
+    if not (start_changed or end_changed):
+        return function
+    if start_changed and function.function_type.grants_role_id and start_date < today:
+        raise ValidationError(
+            {"start_date": _("This function gives access to Ledenbeheer: its start date is today or later, never in the past.")}
+        )
+    _check_dates(start_date, end_date)
+    if end_changed:
+        if has_ended(function.end_date, today):
+            raise ValidationError({"end_date": _("This function has already ended; its end date stays.")})
+        _check_end_date(end_date)
+    if _overlapping(relation, function.function_type, function.tenant, start_date, end_date, exclude_pk=function.pk).exists():
+        raise ValidationError(
+            {"start_date": _("%(relation)s already has the function “%(function)s” in %(tenant)s for these dates.")
+             % {"relation": relation.display_name, "function": function.function_type.name, "tenant": function.tenant.name}}
+        )
+    history_baseline(function)
+    function.start_date, function.end_date = start_date, end_date
+    function._history_user = actor
+    try:
+        with transaction.atomic():
+            function.save(update_fields=["start_date", "end_date"])
+    except IntegrityError:
+        raise ValidationError({"end_date": _("This relation already has this open function in this environment.")}) from None
+    if function.role_assignment_id:
+        role_assignment_dates_change(
+            actor=actor, assignment=function.role_assignment, start_date=start_date, end_date=end_date,
+        )
+    if end_changed and end_date is not None and function.function_type.counts_as_membership:
+        _end_others(actor=actor, function=function, end_date=end_date, reason=None, note="")
+    return function
 
 
 @transaction.atomic
@@ -303,7 +359,7 @@ def member_transfer(
     function = Function.objects.select_related("function_type", "tenant", "relation__tenant").get(pk=function.pk)
     if not function.function_type.counts_as_membership:
         raise ValidationError(_("Only a membership can be transferred."))
-    if function.end_date is not None and function.end_date < max(date, datetime.date.today()):
+    if has_ended(function.end_date, max(date, datetime.date.today())):
         raise ValidationError({"date": _("This membership has ended or ends before that date; it cannot be transferred.")})
     if to_department.kind != TenantKind.DEPARTMENT:
         raise ValidationError({"to_department": _("Choose a department.")})
@@ -334,6 +390,7 @@ def member_transfer(
             actor=actor, relation=relation, function_type=function.function_type, tenant=to_department,
             start_date=date,
         )
+        history_baseline(relation)
         relation.tenant = to_department
         relation._history_user = actor
         relation.save(update_fields=["tenant"])

@@ -12,6 +12,7 @@ urlpatterns = [
     path("relations/<int:pk>/functions/", views.function_list, name="function_list"),
     path("relations/<int:pk>/functions/new/", views.function_add, name="function_add"),
     path("relations/<int:pk>/functions/<int:function_pk>/end/", views.function_end, name="function_end"),
+    path("relations/<int:pk>/functions/<int:function_pk>/dates/", views.function_dates, name="function_dates"),
     path("relations/<int:pk>/functions/<int:function_pk>/delete/", views.function_delete, name="function_delete"),
     path("relations/<int:pk>/functions/<int:function_pk>/transfer/", views.member_transfer, name="member_transfer"),
     # The federation's notice rules for ending memberships.

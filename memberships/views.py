@@ -22,10 +22,12 @@ from relations.services import custom_fields_for, relation_home_for
 from relations.views.card import card_context
 from tenants.access import environment_required, require_perm
 from tenants.models import Tenant, TenantKind
+from tenants.periods import has_ended
 
 from . import card, services
 from .forms import (
     CancellationReasonForm,
+    FunctionDatesForm,
     FunctionEndForm,
     FunctionForm,
     MembershipsBulkEndForm,
@@ -104,8 +106,9 @@ def function_list(request, pk: int):
         return answers[key]
 
     for function in functions:
-        function.is_past = function.end_date is not None and function.end_date < today
-        function.can_end = not function.is_past and may("memberships.change_function", function)
+        function.is_past = has_ended(function.end_date, today)
+        function.can_correct = may("memberships.change_function", function)
+        function.can_end = not function.is_past and function.can_correct
         function.can_delete = may("memberships.delete_function", function)
         function.can_transfer = (
             function.function_type.counts_as_membership and not function.is_past
@@ -168,6 +171,22 @@ def function_end(request, pk: int, function_pk: int):
         )
     context = {**card_context(request, relation, "functions"), "form": form, "function": function, "others": others}
     return render(request, "memberships/function_end.html", context)
+
+
+@environment_required
+@require_http_methods(["GET", "POST"])
+def function_dates(request, pk: int, function_pk: int):
+    """Correct a function's start and end date (a wrong date no longer means delete and add)."""
+    relation = get_relation_or_404(request, pk)
+    function = _get_function_or_404(relation, function_pk)
+    require_perm(request, "memberships.change_function", function)
+    initial = {"start_date": function.start_date, "end_date": function.end_date}
+    form = FunctionDatesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid() and form.correct(actor=request.user, function=function):
+        messages.success(request, _("The dates of %(function)s have been corrected.") % {"function": function})
+        return redirect("function_list", pk=relation.pk)
+    context = {**card_context(request, relation, "functions"), "form": form, "function": function}
+    return render(request, "memberships/function_dates.html", context)
 
 
 @environment_required

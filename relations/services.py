@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ledenbeheer.addresses import clean_postcode
+from tenants.history import history_baseline
 from tenants.models import Tenant, TenantKind, User
 from tenants.services import user_email_change
 
@@ -166,6 +167,7 @@ def relation_update(
     *, actor: User, relation: Relation, data: dict[str, Any], extra: dict[str, Any] | None = None
 ) -> Relation:
     relation = Relation.objects.select_for_update().get(pk=relation.pk)
+    history_baseline(relation)
     for field, value in data.items():
         if field in RELATION_FIELDS:
             setattr(relation, field, value)

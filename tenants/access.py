@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from .periods import has_ended
+
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
@@ -164,7 +166,7 @@ def can_manage_user(actor: User, user: User, perm: str, assignments=None) -> boo
     today = datetime.date.today()
     if assignments is None:
         assignments = RoleAssignment.objects.not_ended(today).filter(user=user).select_related("tenant")
-    tenants = {a.tenant for a in assignments if a.end_date is None or a.end_date >= today}
+    tenants = {a.tenant for a in assignments if not has_ended(a.end_date, today)}
     return all(actor.has_perm(perm, tenant) for tenant in tenants)
 
 

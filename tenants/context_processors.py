@@ -7,7 +7,10 @@ import functools
 from django.conf import settings
 
 from .access import grants_for
-from .models import Tenant
+from .models import Tenant, TenantKind
+
+# What a department administrator's header shows next to the ledenmodule.
+LEDENMODULE_MENU = {"ledenmodule", "department_invoices"}
 
 
 def environment(request) -> dict:
@@ -58,6 +61,12 @@ def environment(request) -> dict:
         "department_invoices": can("billing.view_department_invoices"),
         "api_tokens": can("api.view_apitoken"),
     }
+    only_here = all(Tenant.depth_of(path) >= tenant.depth for path in grants.root_paths)
+    if context["nav"]["ledenmodule"] and tenant.kind == TenantKind.DEPARTMENT and only_here and not user.is_superuser:
+        # A department administrator (no role above the department) works in the ledenmodule:
+        # its own menu holds what they do (members, registering, reports, invoices), so the full
+        # menus are not shown beside it.
+        context["nav"] = {key: key in LEDENMODULE_MENU and allowed for key, allowed in context["nav"].items()}
 
     # The dropdown holds the user's own environments and the ones directly below them; the
     # switcher page lists every environment with a search box. Loaded only when a template asks

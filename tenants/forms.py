@@ -46,11 +46,48 @@ def tenant_choice_label(tenant: Tenant) -> str:
     return f"{'— ' * (tenant.depth - 1)}{tenant.name}"
 
 
+class KindSelect(forms.Select):
+    """A select of model instances whose options carry a kind of environment (`data-kind`):
+    static/js/app.js narrows an environment list to the kind of the chosen function type."""
+
+    def __init__(self, attrs=None, *, kind_of):
+        super().__init__(attrs)
+        self.kind_of = kind_of
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-kind"] = self.kind_of(instance)
+        return option
+
+
+def environment_select(kind_from: str) -> KindSelect:
+    """The environment list of a form with a function type field named `kind_from`."""
+    return KindSelect(
+        {"data-kind-from": f"id_{kind_from}", "data-search-label": _("Search an environment")},
+        kind_of=lambda tenant: tenant.kind,
+    )
+
+
+def function_type_select() -> KindSelect:
+    return KindSelect(kind_of=lambda function_type: function_type.tenant_kind)
+
+
+DATE_DISPLAY_FORMAT = "%d-%m-%Y"
+
+
 class DateInput(forms.DateInput):
-    input_type = "date"
+    """A date typed as dd-mm-jjjj, in every language: the browser's own date input shows the
+    browser's locale (mm/dd/yyyy in an English Chromium) and cannot be typed into the same way
+    everywhere. The server reads the formats of `ledenbeheer/formats` (DATE_INPUT_FORMATS)."""
+
+    input_type = "text"
 
     def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
+        defaults = {"placeholder": _("dd-mm-yyyy"), "inputmode": "numeric", "autocomplete": "off",
+                    "maxlength": "10", "class": "date-input"}
+        super().__init__({**defaults, **(attrs or {})}, format=DATE_DISPLAY_FORMAT)
 
 
 class LoginForm(auth_forms.AuthenticationForm):

@@ -49,3 +49,14 @@ class OnBehalfOfHistory(models.Model):
 
     class Meta:
         abstract = True
+
+
+def history_baseline(instance: models.Model) -> None:
+    """Give a row that has no history yet a first ("+") history row holding its values as they
+    are now, dated when the row was made. Rows written straight into their table (the demo
+    loader's COPY, data from before the history existed) have none, and without it their first
+    change shows as "created" instead of old → new. Call it before changing the row."""
+    history = type(instance).history
+    if history.filter(id=instance.pk).exists():
+        return
+    history.bulk_history_create([instance], default_date=getattr(instance, "created_at", None))

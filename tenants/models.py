@@ -19,6 +19,7 @@ from django_otp.models import Device
 from simple_history.models import HistoricalRecords
 from treebeard.mp_tree import MP_Node
 
+from .periods import is_held_on
 from .querysets import RoleAssignmentQuerySet, TenantManager, UserManager
 
 
@@ -285,7 +286,7 @@ class RoleAssignment(models.Model):
         return self.tenant
 
     def is_active_on(self, day: datetime.date) -> bool:
-        return self.start_date <= day and (self.end_date is None or self.end_date >= day)
+        return is_held_on(self.start_date, self.end_date, day)
 
 
 class AuditEvent(models.Model):

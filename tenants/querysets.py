@@ -11,6 +11,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 from treebeard.mp_tree import MP_NodeManager, MP_NodeQuerySet
 
+from .periods import held_on_q, not_ended_q
+
 if TYPE_CHECKING:
     from .models import Tenant, User
 
@@ -66,7 +68,7 @@ class UserQuerySet(models.QuerySet):
             return self.none()
         today = datetime.date.today()
         role_below = RoleAssignment.objects.filter(
-            Q(end_date__isnull=True) | Q(end_date__gte=today),
+            not_ended_q(today),
             tenant.subtree_filter("tenant"),
             user=OuterRef("pk"),
         )
@@ -96,8 +98,10 @@ class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):
 
 class RoleAssignmentQuerySet(models.QuerySet):
     def active_on(self, day: datetime.date) -> RoleAssignmentQuerySet:
-        return self.filter(Q(end_date__isnull=True) | Q(end_date__gte=day), start_date__lte=day)
+        """Assignments that grant their role on `day` (same definition as functions:
+        `tenants.periods`)."""
+        return self.filter(held_on_q(day))
 
     def not_ended(self, day: datetime.date) -> RoleAssignmentQuerySet:
         """Current and future assignments."""
-        return self.filter(Q(end_date__isnull=True) | Q(end_date__gte=day))
+        return self.filter(not_ended_q(day))

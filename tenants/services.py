@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from .access import forget_grants, is_looking_along
 from .events import audit_record
 from .models import AuditEvent, Role, RoleAssignment, Tenant, TenantKind, User
+from .periods import has_ended, overlapping_q
 from .roles import BUILTIN_ROLES
 
 # --- roles -------------------------------------------------------------------------------------
@@ -349,10 +350,8 @@ def role_assignment_create(
     )
     assignment.full_clean()
     overlapping = RoleAssignment.objects.filter(user=user, tenant=tenant, role=role).filter(
-        Q(end_date__isnull=True) | Q(end_date__gte=start_date)
+        overlapping_q(start_date, end_date)
     )
-    if end_date is not None:
-        overlapping = overlapping.filter(start_date__lte=end_date)
     if overlapping.exists():
         raise ValidationError(
             {"role": _("This user already has this role in this environment for these dates.")}
@@ -373,23 +372,47 @@ def role_assignment_end(
     """Take away exactly this one role.
 
     Without `end_date` it stops granting anything from today: an assignment that already granted
-    something keeps its history with yesterday as end date; one that never started is removed.
-    With `end_date` (e.g. the end of the function that gave it) it grants through that day, and
-    never ends before it starts.
+    something keeps its history with today as end date (the first day it no longer holds,
+    `tenants.periods`); one that never started is removed. With `end_date` (e.g. the end of the
+    function that gave it) it grants until that day, and never ends before it starts.
     """
     if end_date is not None:
         assignment.end_date = max(end_date, assignment.start_date)
         assignment.save(update_fields=["end_date"])
     else:
         today = datetime.date.today()
-        yesterday = today - datetime.timedelta(days=1)
         if assignment.start_date >= today:
             assignment.delete()
-        elif assignment.end_date is None or assignment.end_date > yesterday:
-            assignment.end_date = yesterday
+        elif not has_ended(assignment.end_date, today):
+            assignment.end_date = today
             assignment.save(update_fields=["end_date"])
     audit_record(
         actor=actor, action=AuditEvent.Action.ROLE_ENDED, tenant=assignment.tenant,
+        target_user=assignment.user, detail=assignment.role.label,
+    )
+    forget_grants(assignment.user)
+
+
+@transaction.atomic
+def role_assignment_dates_change(
+    *, actor: User, assignment: RoleAssignment, start_date: datetime.date, end_date: datetime.date | None
+) -> None:
+    """Correct the dates of an assignment (its function's dates were corrected): same checks as
+    giving it, audited as giving the role for the new dates."""
+    assignment.start_date, assignment.end_date = start_date, end_date
+    assignment.full_clean()
+    overlapping = (
+        RoleAssignment.objects.filter(user=assignment.user, tenant=assignment.tenant, role=assignment.role)
+        .filter(overlapping_q(start_date, end_date))
+        .exclude(pk=assignment.pk)
+    )
+    if overlapping.exists():
+        raise ValidationError(
+            {"role": _("This user already has this role in this environment for these dates.")}
+        )
+    assignment.save(update_fields=["start_date", "end_date"])
+    audit_record(
+        actor=actor, action=AuditEvent.Action.ROLE_GIVEN, tenant=assignment.tenant,
         target_user=assignment.user, detail=assignment.role.label,
     )
     forget_grants(assignment.user)

@@ -40,6 +40,7 @@ from relations.filters import (
 )
 from relations.models import MagazineDelivery, Relation
 from tenants.models import Tenant, TenantKind
+from tenants.periods import held_during_q, held_on_q
 
 from .models import FilterMode
 
@@ -213,20 +214,15 @@ def _functions_on(day: datetime.date, ctx: RunContext, *, memberships: bool = Fa
 
 
 def _held_on(*, memberships: bool) -> Callable[[Filter, RunContext], Q]:
-    """Held on a date ("member on date X": start on or before, end on or after it), or at some
-    time within a range."""
+    """Held on a date ("member on date X", `tenants.periods`), or at some time within a range."""
 
     def q(flt: Filter, ctx: RunContext) -> Q:
         if flt.mode == FilterMode.RANGE:
-            term = Q()
-            if flt.high is not None:
-                term &= Q(start_date__lte=flt.high)
-            if flt.low is not None:
-                term &= Q(end_date__isnull=True) | Q(end_date__gte=flt.low)
+            term = held_during_q(flt.low, flt.high)
         else:
             term = Q()
             for day in flt.values or (ctx.day,):
-                term |= Q(start_date__lte=day) & (Q(end_date__isnull=True) | Q(end_date__gte=day))
+                term |= held_on_q(day)
         if not memberships:
             return term
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from memberships.models import FunctionCategory
 from relations.filters import BOOLEAN, CHOICE, DATE, parse_date
+from tenants.forms import DATE_DISPLAY_FORMAT, DateInput
 from tenants.models import Tenant
 
 from .catalogue import CatalogueField, Filter
@@ -22,7 +23,11 @@ from .services import field_filter_clean
 
 
 def _date_input(**attrs) -> forms.DateInput:
-    return forms.DateInput(attrs={"type": "date", **attrs}, format="%Y-%m-%d")
+    return DateInput(attrs)
+
+
+def _date_text(day: datetime.date) -> str:
+    return day.strftime(DATE_DISPLAY_FORMAT)
 
 
 class DateText(forms.CharField):
@@ -55,7 +60,7 @@ class WizardRunForm(forms.Form):
                  catalogue: dict[str, CatalogueField], **kwargs):
         super().__init__(*args, **kwargs)
         self.tenant = tenant
-        self.fields["day"].initial = datetime.date.today().isoformat()
+        self.fields["day"].initial = _date_text(datetime.date.today())
         self.fields["include_inactive"].initial = wizard.include_inactive
         parts = Tenant.objects.subtree(tenant).exclude(pk=tenant.pk).order_by("path")
         self.fields["part"].queryset = parts
@@ -117,7 +122,7 @@ class WizardRunForm(forms.Form):
     def _input(cf: CatalogueField, label: str, initial: Any) -> forms.Field:
         if cf.kind == DATE:
             return forms.CharField(label=label, required=False, widget=_date_input(),
-                                   initial=initial.isoformat() if initial else "")
+                                   initial=_date_text(initial) if initial else "")
         return forms.CharField(label=label, required=False, initial="" if initial is None else cf.display(initial))
 
     def clean(self) -> dict[str, Any]:

@@ -149,10 +149,14 @@ def wizard_update(
     if not any(f["shown"] for f in fields):
         raise ValidationError(_("A wizard needs at least one field shown as a column."))
     rows = []
+    seen: set[str] = set()
     for f in fields:
         cf = catalogue.get(f["field_key"])
         if cf is None:
             raise ValidationError(_("Unknown field “%(key)s”.") % {"key": f["field_key"]})
+        if cf.key in seen:
+            raise ValidationError(_("“%(field)s” is in the wizard twice; remove one.") % {"field": cf.label})
+        seen.add(cf.key)
         value, value_to = field_filter_clean(cf, mode=f["mode"], value=f["value"], value_to=f["value_to"])
         rows.append(WizardField(
             wizard=wizard, field_key=cf.key, order=f["order"], label=f["label"].strip(), mode=f["mode"],
@@ -175,6 +179,8 @@ def wizard_field_add(*, wizard: Wizard, actor: User, catalogue: dict[str, Catalo
         raise PermissionDenied
     if field_key not in catalogue:
         raise ValidationError(_("Choose a field from the list."))
+    if wizard.fields.filter(field_key=field_key).exists():
+        raise ValidationError(_("“%(field)s” is already in the wizard.") % {"field": catalogue[field_key].label})
     last = wizard.fields.aggregate(last=Max("order"))["last"] or 0
     return WizardField.objects.create(wizard=wizard, field_key=field_key, order=last + 10)
 

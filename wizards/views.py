@@ -5,6 +5,7 @@ call; the rules are in services, runs and catalogue."""
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
@@ -135,9 +136,20 @@ def _export_params(request, form: WizardRunForm, wizard: Wizard) -> list[tuple[s
     return params + ([("include_inactive", "on")] if wizard.include_inactive else [])
 
 
+@dataclass(frozen=True)
+class RunLayout:
+    """Where a run's page sits: the main layout, or an interface's own (the ledenmodule runs its
+    wizards inside its slimmer header, with its own member page and its own way back)."""
+
+    base_template: str = "base.html"
+    back_url_name: str = "wizard_list"
+    relation_url_name: str = "relation_detail"
+
+
 @environment_required
-def wizard_run(request, pk: int):
+def wizard_run(request, pk: int, *, layout: RunLayout | None = None):
     wizard = get_wizard_or_404(request, pk)
+    layout = layout or RunLayout()
     catalogue = _catalogue(request.tenant)
     form = _run_form(request, wizard, request.GET if "day" in request.GET else None, catalogue)
     params = _parameters(form, wizard)
@@ -149,6 +161,7 @@ def wizard_run(request, pk: int):
         "can_export": request.user.has_perm("relations.export_relation", request.tenant),
         "export_formats": (("csv", "CSV"), ("xlsx", "Excel")),
         "export_params": _export_params(request, form, wizard),
+        "layout": layout,
     }
     if params is not None:
         run = WizardRun(wizard, user=request.user, tenant=request.tenant, params=params,
@@ -281,8 +294,11 @@ def wizard_edit(request, pk: int):
     catalogue = _catalogue(request.tenant)
     query = request.GET.get("q", "").strip()
     found = catalogue_search(catalogue, query) if query else list(catalogue.values())
+    # A field is in a wizard once: the catalogue says so instead of offering it again.
+    used = set(wizard.fields.values_list("field_key", flat=True))
     if request.htmx and request.method == "GET":
-        return render(request, "wizards/wizard_edit.html#catalogue", {"wizard": wizard, "found": found, "query": query})
+        context = {"wizard": wizard, "found": found, "query": query, "used": used}
+        return render(request, "wizards/wizard_edit.html#catalogue", context)
     fields = list(wizard.fields.all())
     if request.method == "POST":
         form = WizardForm(request.POST, instance=wizard)
@@ -309,7 +325,7 @@ def wizard_edit(request, pk: int):
         row.catalogue_kind = row.catalogue_field.kind if row.catalogue_field else ""
         row.catalogue_choices = row.catalogue_field.choices if row.catalogue_field else ()
     return render(request, "wizards/wizard_edit.html", {
-        "wizard": wizard, "form": form, "formset": formset, "found": found, "query": query,
+        "wizard": wizard, "form": form, "formset": formset, "found": found, "query": query, "used": used,
     })
 
 
@@ -370,7 +386,7 @@ def mutation_list_view(request):
     require_perm(request, "wizards.view_mutation_list")
     if "date_from" not in request.GET:
         today = datetime.date.today()
-        form = MutationListForm(initial={"date_from": today.replace(day=1).isoformat(), "date_to": today.isoformat()})
+        form = MutationListForm(initial={"date_from": today.replace(day=1), "date_to": today})
         result = None
     else:
         form, result = _mutations(request)

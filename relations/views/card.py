@@ -73,11 +73,12 @@ def relation_edit(request, pk: int):
 @require_GET
 def address_lookup(request):
     """Fill in street and city from postcode and house number (htmx). No answer leaves the
-    fields as they are: typing the address by hand always works."""
+    fields as the user typed them: typing the address by hand always works, and when the lookup
+    cannot be reached the page says the address was not checked."""
     require_perm(request, "relations.view_relation")
     country = (request.GET.get("country") or "NL").upper()
     address = None
-    looked_up = False
+    looked_up = unavailable = False
     try:
         postcode = addresses.clean_postcode(request.GET.get("postcode", ""), country)
         house_number = int(request.GET.get("house_number", ""))
@@ -85,10 +86,12 @@ def address_lookup(request):
         postcode, house_number = "", 0
     if country == "NL" and postcode and house_number > 0:
         looked_up = True
-        address = addresses.address_lookup(postcode, house_number)
-    return render(
-        request, "relations/relation_form.html#address_lookup", {"address": address, "looked_up": looked_up}
-    )
+        try:
+            address = addresses.address_lookup(postcode, house_number)
+        except addresses.LookupUnavailable:
+            unavailable = True
+    context = {"address": address, "looked_up": looked_up, "unavailable": unavailable}
+    return render(request, "relations/relation_form.html#address_lookup", context)
 
 
 # --- the Data tab ------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tenants.access import environment_required, require_perm
+from tenants.forms import DATE_DISPLAY_FORMAT
 from tenants.models import Tenant
 
 from ..exports import download_response, with_column_data
@@ -190,15 +191,16 @@ def _extended_search(request, search: RelationFilter) -> HttpResponse:
 
 
 def _inputs(kind: str, values: list[str], *, text: bool = False) -> list[dict[str, str]]:
-    """Inputs of the extended filters: a date as <input type=date> shows it (ISO); a value that is
-    not a date stays as typed, in a text input, so it can be corrected."""
+    """Inputs of the extended filters: a date shows as dd-mm-jjjj, however it came in the query
+    string; a value that is not a date stays as typed, so it can be corrected."""
     inputs = []
     for raw in values:
         if kind == DATE and not text:
             try:
-                inputs.append({"value": parse_date(raw).isoformat() if raw.strip() else "", "type": "date"})
+                value = parse_date(raw).strftime(DATE_DISPLAY_FORMAT) if raw.strip() else ""
             except ValueError:
-                inputs.append({"value": raw, "type": "text"})
+                value = raw
+            inputs.append({"value": value, "type": "text", "date": True})
         else:
             inputs.append({"value": raw, "type": "text"})
     return inputs

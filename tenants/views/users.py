@@ -16,6 +16,7 @@ from .. import services, two_factor
 from ..access import can_manage_user, environment_required, get_user_or_404, require_perm
 from ..forms import RoleAssignmentForm, TemporaryPasswordForm, UserCreateForm
 from ..models import RoleAssignment, Tenant, User
+from ..periods import has_ended
 
 PAGE_SIZE = 50
 
@@ -100,7 +101,7 @@ def user_detail(request, pk: int):
     for assignment in assignments:
         assignment.is_current = assignment.is_active_on(today)
         assignment.can_end = (
-            (assignment.end_date is None or assignment.end_date >= today)
+            not has_ended(assignment.end_date, today)
             and request.user.has_perm("tenants.delete_roleassignment", assignment.tenant)
         )
     context = {

@@ -13,6 +13,7 @@ from demo import relations as demo
 from memberships.models import Function
 from relations import services
 from relations.models import CustomField, Relation
+from relations.views.card import relation_history_events
 
 pytestmark = pytest.mark.django_db
 
@@ -81,6 +82,37 @@ def test_it_gives_consecutive_numbers_and_moves_the_counter_past_them(loaded):
     numbers = sorted(Relation.objects.values_list("number", flat=True))
     assert numbers == list(range(numbers[0], numbers[0] + 200))
     assert services.relation_number_next() == numbers[-1] + 1
+
+
+def test_it_gives_every_loaded_card_and_function_a_first_history_row_with_its_values(loaded):
+    assert Relation.history.filter(history_type="+").count() == 200
+    assert Function.history.filter(history_type="+").count() == Function.objects.count()
+    relation = Relation.objects.order_by("number").first()
+    first = Relation.history.get(id=relation.pk)
+    assert (first.last_name, first.postcode, first.history_date) == (relation.last_name, relation.postcode, relation.created_at)
+
+
+def test_it_shows_old_and_new_values_at_the_first_change_of_a_loaded_card(loaded):
+    relation = Relation.objects.order_by("number").first()
+    old_city = relation.city
+
+    services.relation_update(actor=None, relation=relation, data={"city": "Nieuwegein"})
+
+    events = relation_history_events(relation)
+    changes = [(str(c.field), c.old, c.new) for event in events for c in event.changes]
+    assert any(old == old_city and new == "Nieuwegein" for _field, old, new in changes)
+
+
+def test_it_shows_old_and_new_values_at_the_first_change_of_a_card_without_history(loaded):
+    # Cards written before the loader kept history (the 1,000,000-relation database).
+    relation = Relation.objects.order_by("number").first()
+    Relation.history.filter(id=relation.pk).delete()
+    old_city = relation.city
+
+    services.relation_update(actor=None, relation=relation, data={"city": "Nieuwegein"})
+
+    changes = [(c.old, c.new) for event in relation_history_events(relation) for c in event.changes]
+    assert (old_city, "Nieuwegein") in changes
 
 
 def test_it_tops_up_to_the_total_asked_for(loaded):

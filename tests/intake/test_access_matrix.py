@@ -50,10 +50,11 @@ MATRIX: dict[tuple[str, str, str], tuple[int, ...]] = {
     ("GET", "intake_form_edit", "missing"): (403, 404, 403, 404, 403, 403, 404, 403, 404),
     ("POST", "intake_form_edit", "if_province1"): (403, 404, 403, 302, 403, 403, 404, 403, 302),
     # --- "+Inschrijving": forms of this environment or above, for departments below it --------
-    ("GET", "intake_fill", "if_province1"): (403, 404, 404, 200, 200, 200, 404, 404, 200),
+    # The federation registers someone through a province's form too ("+ Inschrijving").
+    ("GET", "intake_fill", "if_province1"): (403, 200, 200, 200, 200, 200, 404, 404, 200),
     ("GET", "intake_fill", "if_national"): (403, 200, 200, 404, 404, 404, 200, 200, 404),
     ("GET", "intake_fill", "missing"): MISSING,
-    ("POST", "intake_fill", "if_province1"): (403, 404, 404, 302, 302, 302, 404, 404, 302),
+    ("POST", "intake_fill", "if_province1"): (403, 302, 302, 302, 302, 302, 404, 404, 302),
     # --- registrations -------------------------------------------------------------------------
     # Department administrators get the forms to fill in, not the list.
     ("GET", "registration_list", "-"): (403, 200, 200, 200, 200, 200, 200, 200, 200),

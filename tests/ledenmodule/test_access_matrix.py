@@ -30,6 +30,7 @@ from tests.factories import make_relation
 from tests.fuzz import hostile_get_failures
 from tests.tenants.test_access_matrix import ACTORS, MISSING_PK, _as, _client_for, matrix_failures
 from tests.tenants.test_access_matrix import _request as _tenants_request
+from wizards.models import Section, Wizard
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +58,10 @@ MATRIX: dict[tuple[str, str, str], tuple[int, ...]] = {
     ("POST", "ledenmodule_member_create", "valid"): _as(OWN_DEPARTMENT, 302),
     ("GET", "ledenmodule_organisation", "-"): OWN_DEPARTMENT,
     ("GET", "ledenmodule_reports", "-"): OWN_DEPARTMENT,
+    # A shipped ledenmodule wizard, run in the ledenmodule's layout; any other wizard is not there.
+    ("GET", "ledenmodule_report_run", "w_ledenmodule"): OWN_DEPARTMENT,
+    ("GET", "ledenmodule_report_run", "w_other"): NOBODY,
+    ("GET", "ledenmodule_report_run", "missing"): NOBODY,
     ("GET", "ledenmodule_member_export", "csv"): OWN_DEPARTMENT,
     ("GET", "ledenmodule_member_export", "xlsx"): OWN_DEPARTMENT,
     ("GET", "ledenmodule_member_export", "pdf"): NOBODY,
@@ -126,6 +131,8 @@ def objects(federation) -> dict:
         tenant=federation.national, name="Opzegtermijn", received_from_month=11, received_from_day=1,
         received_until_month=1, received_until_day=1, ends_on_month=1, ends_on_day=1,
     )
+    found["w_ledenmodule"] = Wizard.objects.filter(section=Section.LEDENMODULE).order_by("pk").first()
+    found["w_other"] = Wizard.objects.exclude(section=Section.LEDENMODULE).order_by("pk").first()
     found["u_department_la"] = federation.department_la
     found["u_province_la"] = federation.province_la
     return found

@@ -57,17 +57,18 @@ def test_it_keeps_the_ledenmodule_closed_before_the_start_date(federation):
     assert ledenmodule_client(relation).get(reverse("ledenmodule_member_list")).status_code == 403
 
 
-def test_it_keeps_the_ledenmodule_open_on_the_end_date_and_closes_it_after(federation):
+def test_it_keeps_the_ledenmodule_open_before_the_end_date_and_closes_it_on_it(federation):
     relation = administrator(federation, federation.department11)
     function = Function.objects.get(relation=relation, function_type__code=ADMINISTRATION)
-    services.function_end(actor=federation.province_sb, function=function, end_date=TODAY)
+    services.function_end(actor=federation.province_sb, function=function, end_date=TOMORROW)
     client = ledenmodule_client(relation)
 
     assert client.get(reverse("ledenmodule_member_list")).status_code == 200
 
-    # A day later: the function (and the role it granted) ended yesterday.
-    Function.objects.filter(pk=function.pk).update(end_date=YESTERDAY, start_date=YESTERDAY)
-    RoleAssignment.objects.filter(pk=function.role_assignment_id).update(end_date=YESTERDAY, start_date=YESTERDAY)
+    # A day later: the end date is today, the first day the function (and its role) no longer
+    # holds (docs/definitions.md).
+    Function.objects.filter(pk=function.pk).update(end_date=TODAY, start_date=YESTERDAY)
+    RoleAssignment.objects.filter(pk=function.role_assignment_id).update(end_date=TODAY, start_date=YESTERDAY)
     assert client.get(reverse("ledenmodule_member_list")).status_code == 403
 
 

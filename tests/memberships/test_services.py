@@ -491,11 +491,11 @@ def test_it_ends_the_access_of_an_ended_administration_function_at_once(federati
     services.function_end(actor=federation.province_sb, function=function, end_date=TODAY)
 
     # Nothing stays cached on the user object loaded before the change: its next question is
-    # answered from the new end date. That date is inclusive, so the role grants through today
-    # and nothing from tomorrow.
+    # answered from the new end date. The end date is the first day the role no longer holds
+    # (docs/definitions.md), so ended today it grants nothing today.
     assert grants_for(user) is not cached
-    assert user.has_perm("tenants.use_ledenmodule", federation.department11)
-    assert not RoleAssignment.objects.active_on(TOMORROW).filter(user=user).exists()
+    assert not user.has_perm("tenants.use_ledenmodule", federation.department11)
+    assert not RoleAssignment.objects.active_on(TODAY).filter(user=user).exists()
     event = AuditEvent.objects.filter(target_user=user).latest("pk")
     assert (event.action, event.actor, event.tenant) == (
         AuditEvent.Action.ROLE_ENDED, federation.province_sb, federation.department11,

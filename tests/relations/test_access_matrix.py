@@ -113,6 +113,13 @@ MATRIX: dict[tuple[str, str, str], tuple[int, ...]] = {
     ("GET", "function_end", "f_guest_board"): SEES_ALL[:6] + (403, 403, 200),
     ("POST", "function_end", "f_department11"): _as(SEES_D11, 302),
     ("POST", "function_end", "f_department21"): _as(SEES_D21, 302),
+    # Correcting a function's dates: the same power as ending it.
+    ("GET", "function_dates", "f_department11"): SEES_D11,
+    ("GET", "function_dates", "f_department21"): SEES_D21,
+    ("GET", "function_dates", "f_other_relation"): MISSING,
+    ("GET", "function_dates", "f_guest"): (403, 200, 200, 403, 403, 403, 200, 200, 200),
+    ("POST", "function_dates", "f_department11"): _as(SEES_D11, 302),
+    ("POST", "function_dates", "f_department21"): _as(SEES_D21, 302),
     ("GET", "function_delete", "f_department11"): (403, 200, 403, 403, 403, 403, 404, 404, 200),
     ("GET", "function_delete", "f_department21"): (403, 200, 403, 404, 404, 404, 403, 403, 404),
     ("POST", "function_delete", "f_department11"): (403, 302, 403, 403, 403, 403, 404, 404, 302),
@@ -218,7 +225,7 @@ def _url(url_name: str, probe: str, objects: dict) -> str:
         return reverse(url_name) + "?postcode=1234AB&house_number=1"
     if probe in ("-", "a_shared") or url_name == "memberships_bulk_end":
         return reverse(url_name)
-    if url_name in ("function_end", "function_delete", "member_transfer"):
+    if url_name in ("function_end", "function_dates", "function_delete", "member_transfer"):
         if probe == "f_other_relation":
             # r_department21's membership asked for under r_department11's card.
             return reverse(url_name, kwargs={"pk": objects["r_department11"].pk,
@@ -236,6 +243,7 @@ def _post_data(url_name: str, probe: str, objects: dict, federation) -> dict:
         "saved_search_create": {"name": "Test", "query_string": "q=jan"},
         "relation_communication": {"date": today, "subject": "Gebeld", "body": ""},
         "function_end": {"end_date": today, "note": ""},
+        "function_dates": {"start_date": (TODAY - datetime.timedelta(days=400)).isoformat(), "end_date": ""},
         "member_transfer": {"to_department": federation.department12.pk, "date": today},
         "magazine_block": {"address": "1111 AA|1|"},
         "custom_field_create": {"label": "Maat", "code": "maat", "field_type": "text", "order": 1},
@@ -304,7 +312,7 @@ def test_it_keeps_post_rows_for_every_state_changing_view():
     state_changing = {
         "relation_columns", "saved_search_create", "saved_search_delete", "memberships_bulk_end",
         "relation_create", "relation_edit", "relation_communication", "function_add", "function_end",
-        "function_delete", "member_transfer", "magazine_block", "custom_field_create",
+        "function_dates", "function_delete", "member_transfer", "magazine_block", "custom_field_create",
         "custom_field_delete", "communication_type_list", "communication_type_edit",
         "cancellation_reason_list", "cancellation_reason_edit", "relation_anonymise",
     }
@@ -319,7 +327,7 @@ def test_it_never_lets_a_province_administrator_guess_another_provinces_relation
     urls = [reverse(name, kwargs={"pk": relation.pk}) for name in (*CARD, "relation_communication")]
     urls += [
         reverse(name, kwargs={"pk": relation.pk, "function_pk": function.pk})
-        for name in ("function_end", "function_delete", "member_transfer")
+        for name in ("function_end", "function_dates", "function_delete", "member_transfer")
     ]
     for url in urls:
         assert _request(client, "GET", url, {})[0] == 404, url

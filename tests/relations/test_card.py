@@ -260,14 +260,16 @@ def test_it_fills_in_street_and_city_from_postcode_and_house_number(federation, 
     assert 'hx-swap-oob="true"' in content
 
 
-def test_it_leaves_the_address_to_the_user_when_the_lookup_fails(federation, login, pdok):
+def test_it_says_the_address_was_not_checked_when_the_lookup_fails(federation, login, pdok):
     pdok.side_effect = OSError("network unreachable")
     client = login(federation.province_sb)
     response = client.get(reverse("address_lookup"), {"postcode": "6741 AB", "house_number": "12"})
     assert response.status_code == 200
     assert response.context["address"] is None
     content = response.content.decode()
-    assert 'data-testid="address-not-found"' in content
+    assert 'data-testid="address-unchecked"' in content
+    assert 'data-testid="address-not-found"' not in content
+    # What the user typed in street and city is not replaced.
     assert "id_street" not in content
 
 
@@ -276,6 +278,7 @@ def test_it_leaves_the_address_to_the_user_when_the_lookup_knows_nothing(federat
     client = login(federation.province_sb)
     response = client.get(reverse("address_lookup"), {"postcode": "6741 AB", "house_number": "99"})
     assert response.context["address"] is None
+    assert 'data-testid="address-not-found"' in response.content.decode()
 
 
 def test_it_does_not_look_up_an_invalid_postcode(federation, login, pdok):

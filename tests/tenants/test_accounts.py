@@ -460,3 +460,18 @@ def test_it_forbids_a_member_administrator_to_set_a_temporary_password(federatio
     assert response.status_code == 403
     target.refresh_from_db()
     assert not target.must_change_password
+
+
+def test_it_shows_only_the_lock_out_message_on_the_failure_that_locks(federation, client):
+    fail_logins(client, "department_la", 4)
+
+    locking = log_in(client, "department_la", "not-the-password")
+    later = log_in(client, "department_la", PASSWORD)
+
+    for response in (locking, later):
+        assert response.status_code == 429
+        content = response.content.decode()
+        assert 'data-testid="lockout"' in content
+        main = content.split("<main", 1)[1]
+        assert "horen niet bij elkaar" not in content and "do not match" not in content
+        assert "<form" not in main

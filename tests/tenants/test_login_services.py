@@ -133,8 +133,10 @@ def test_it_ends_a_role_on_a_given_date_and_never_before_it_starts(federation):
     later.refresh_from_db()
     assert running.end_date == TODAY
     assert (later.start_date, later.end_date) == (TOMORROW, TOMORROW)
-    # An end date is inclusive: the role still grants today, and nothing tomorrow.
-    assert federation.department_la.has_perm("relations.view_relation", federation.department11)
+    # An end date is the first day the role no longer holds (docs/definitions.md): ended today
+    # it grants nothing today.
+    assert not federation.department_la.has_perm("relations.view_relation", federation.department11)
+    assert grants_for(federation.department_la, TODAY - datetime.timedelta(days=1)).grants
     assert not grants_for(federation.department_la, TOMORROW + datetime.timedelta(days=1)).grants
     assert audit_actions(federation.department_la) == [AuditEvent.Action.ROLE_ENDED]
 

@@ -114,9 +114,9 @@ def test_it_grants_nothing_outside_the_assignment_dates(federation, login, start
     assert client.get(f"/environments/{federation.department11.pk}/").status_code == 403
 
 
-def test_it_still_grants_on_the_last_day_of_an_assignment(federation, login):
+def test_it_still_grants_on_the_day_before_the_end_date(federation, login):
     user = UserFactory(username="laatstedag", tenant=federation.department11)
-    give_role(user, federation.department11, "department_member_administrator", LONG_AGO, TODAY)
+    give_role(user, federation.department11, "department_member_administrator", LONG_AGO, TODAY + datetime.timedelta(days=1))
 
     assert user.has_perm("tenants.view_tenant", federation.department11)
     assert can_enter(user, federation.department11)
@@ -208,7 +208,15 @@ def test_it_allows_the_same_role_again_after_the_last_one_ended(federation):
 # --- taking a role away (service) --------------------------------------------------------------
 
 
-def test_it_ends_a_started_assignment_yesterday_and_keeps_the_other_role(federation):
+def test_it_grants_nothing_on_the_end_date(federation):
+    user = UserFactory(username="einddatum", tenant=federation.department11)
+    give_role(user, federation.department11, "department_member_administrator", LONG_AGO, TODAY)
+
+    assert not user.has_perm("tenants.view_tenant", federation.department11)
+    assert not can_enter(user, federation.department11)
+
+
+def test_it_ends_a_started_assignment_today_and_keeps_the_other_role(federation):
     user = federation.department_la
     other = give(federation, user=user, tenant_key="department12", start=LONG_AGO)
     assignment = RoleAssignment.objects.get(user=user, tenant=federation.department11)
@@ -216,7 +224,7 @@ def test_it_ends_a_started_assignment_yesterday_and_keeps_the_other_role(federat
     services.role_assignment_end(actor=federation.province_sb, assignment=assignment)
 
     assignment.refresh_from_db()
-    assert assignment.end_date == YESTERDAY
+    assert assignment.end_date == TODAY
     other.refresh_from_db()
     assert other.end_date is None
     forget_grants(user)

@@ -445,7 +445,7 @@ def test_it_takes_away_exactly_one_role(federation, login, two_roles):
     assert response.status_code == 302
     first.refresh_from_db()
     second.refresh_from_db()
-    assert first.end_date == YESTERDAY
+    assert first.end_date == TODAY
     assert second.end_date is None
     fresh = User.objects.get(pk=user.pk)
     assert not fresh.has_perm("tenants.view_tenant", federation.department11)

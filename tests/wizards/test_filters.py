@@ -99,7 +99,9 @@ def test_it_finds_members_on_a_date_across_start_and_end_dates(federation):
 
     assert not member_on("2026-02-28")
     assert member_on("2026-03-01")  # the start date counts
-    assert member_on("2026-03-31")  # so does the end date
+    assert member_on("2026-03-30")
+    # The end date is the first day it no longer holds (docs/definitions.md).
+    assert not member_on("2026-03-31")
     assert not member_on("2026-04-01")
 
 
@@ -121,7 +123,8 @@ def test_it_finds_membership_at_some_time_within_a_range(federation):
                              {"field_key": "member_on", "mode": "range", "value": low, "value_to": high})
         return relation.number in _numbers(wizard, user, tenant, include_inactive=True)
 
-    assert held("2026-03-31", "2026-05-01")
+    assert held("2026-03-30", "2026-05-01")
+    assert not held("2026-03-31", "2026-05-01")  # the end date itself is not held
     assert held("2026-01-01", "2026-03-01")
     assert not held("2026-04-01", "2026-05-01")
     assert not held("2026-01-01", "2026-02-28")

@@ -327,3 +327,34 @@ def test_it_exports_xlsx_whatever_the_wizard_is_named(name, federation, members,
     workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
     title = workbook.active.title
     assert title and len(title) <= 31 and not set(title) & set("\\/?*[]:") and not title.startswith("'")
+
+
+def test_it_refuses_a_field_that_is_already_in_the_wizard(federation, login):
+    client = login(federation.province_sb)
+    wizard = make_wizard(federation.province1, {"field_key": "number"}, {"field_key": "phone"})
+
+    response = client.post(reverse("wizard_field_add", args=[wizard.pk]), {"field_key": "phone"}, follow=True)
+
+    assert list(wizard.fields.values_list("field_key", flat=True)) == ["number", "phone"]
+    assert "al in de wizard" in response.content.decode()
+    assert b'data-testid="catalogue-field-used"' in client.get(reverse("wizard_edit", args=[wizard.pk]), {"q": "telef"}).content
+
+
+def test_it_saves_no_editor_form_that_holds_a_field_twice(federation, login):
+    client = login(federation.province_sb)
+    wizard = make_wizard(federation.province1, {"field_key": "number"}, {"field_key": "phone"})
+    before = _state(wizard)
+    data = edit_data(wizard)
+    data["fields-1-field_key"] = "number"
+
+    response = client.post(reverse("wizard_edit", args=[wizard.pk]), data)
+
+    assert response.status_code == 200
+    assert "twee keer in de wizard" in response.content.decode()
+    assert _state(wizard) == before
+
+
+def test_it_ships_no_wizard_with_a_field_twice():
+    for wizard in Wizard.objects.prefetch_related("fields"):
+        keys = [f.field_key for f in wizard.fields.all()]
+        assert len(keys) == len(set(keys)), wizard.name
