@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,16 +19,18 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from simple_history.utils import update_change_reason
 
-from memberships.card import relation_create
+from memberships.card import NewMember, relations_create_bulk
 from memberships.models import Function, FunctionType
 from memberships.services import function_start_check
-from relations.forms import RelationForm
+from relations.forms import RelationRowForm
 from relations.models import CustomField, CustomFieldType, Relation
 from relations.services import (
     RELATION_FIELDS,
+    RowRefused,
     custom_fields_for,
     relation_update,
     relation_validate,
+    relations_update_bulk,
 )
 from tenants.access import can_enter
 from tenants.models import Tenant, TenantKind, User
@@ -161,6 +164,11 @@ class Checker:
         self.labels = {t.key: t.label for t in targets(self.custom_fields)}
         self.departments = list(allowed_departments(self.user, self.tenant))
         self.departments_by_pk = {d.pk: d for d in self.departments}
+        self.departments_by_name: dict[str, Tenant] = {}
+        for department in reversed(self.departments):
+            for name in (department.short_name, department.name):
+                if name:
+                    self.departments_by_name[name.lower()] = department
         self.types = list(membership_types())
         self.types_by_pk = {t.pk: t for t in self.types}
         self.options = batch.options or {}
@@ -245,14 +253,14 @@ class Checker:
         function: dict[str, Any] = {}
         department_name = str(values.get("department") or "").strip()
         if department_name:
-            found = [d for d in self.departments if department_name.lower() in (d.name.lower(), d.short_name.lower())]
-            if not found:
+            found = self.departments_by_name.get(department_name.lower())
+            if found is None:
                 outcome.errors.append((
                     self.column_label("department"),
                     _("%(value)s is not a department in your environment.") % {"value": department_name},
                 ))
             else:
-                function["department"] = found[0].pk
+                function["department"] = found.pk
         elif self.options.get("department"):
             function["department"] = int(self.options["department"])
         elif len(self.departments) == 1:
@@ -382,7 +390,9 @@ class Checker:
                 outcome.errors.append((label, str(message)))
 
     def service_rules(self, outcome: RowOutcome, data: dict[str, Any]) -> None:
-        probe = Relation(tenant=self.tenant, **{k: v for k, v in data.items() if k in RELATION_FIELDS})
+        # The service's rules read only the card's fields: a plain object carries them (a model
+        # instance per row cost more than the rules).
+        probe = SimpleNamespace(**{name: data.get(name) for name in RELATION_FIELDS})
         try:
             relation_validate(probe)
         except ValidationError as error:
@@ -421,19 +431,13 @@ class Checker:
         outcome.extra = form.extra_data
         self.service_rules(outcome, form.relation_data)
 
-    def card_form(self, data: dict[str, Any]) -> RelationForm:
-        """The card's form, bound to one row. One instance serves every row: building the form
-        (a deep copy of its fields) cost more than validating a row, and a bound form keeps
-        nothing of an earlier row once its data and errors are replaced."""
+    def card_form(self, data: dict[str, Any]) -> RelationRowForm:
+        """The card's form (its row variant), bound to one row; one instance serves every row."""
         form = getattr(self, "_card_form", None)
         if form is None:
-            form = self._card_form = RelationForm(data=data, custom_fields=self.custom_fields)
+            form = self._card_form = RelationRowForm(data=data, custom_fields=self.custom_fields)
             return form
-        form.data = data
-        form._errors = None
-        form._bound_fields_cache = {}
-        form.__dict__.pop("cleaned_data", None)
-        return form
+        return form.bind(data)
 
     def validate_update(self, outcome: RowOutcome, relation: Relation) -> None:
         """The card as it would be after the update, checked by the card's form."""
@@ -572,12 +576,16 @@ def import_run(
 
 
 def _apply(batch: ImportBatch, rows: list[dict], choices: dict[str, str], progress) -> tuple[int, int]:
+    """Write the checked rows through the core apps' bulk use cases (memberships.card.
+    relations_create_bulk, relations.services.relations_update_bulk): the same rules as one card
+    at a time, written in chunks. A row refused there is named by its line."""
     actor, reason = batch.user, import_reason(batch)
     departments = {d.pk: d for d in allowed_departments(actor, batch.tenant)}
     types = {t.pk: t for t in membership_types()}
-    changes: list[ImportChange] = []
-    created = updated = 0
-    for index, row in enumerate(rows):
+    may_add: dict[int, bool] = {}
+    new_rows: list[tuple[int, NewMember]] = []
+    updates: list[tuple[int, tuple[int, dict, dict | None]]] = []
+    for row in rows:
         action, line = row["action"], row["line"]
         relation_pk = row["relation"]
         if action == "ambiguous":
@@ -587,38 +595,64 @@ def _apply(batch: ImportBatch, rows: list[dict], choices: dict[str, str], progre
         if row["action"] == "ambiguous":
             # Not compared with the chosen card at the check: only the filled cells count.
             data = {k: v for k, v in data.items() if v not in (None, "")}
-        try:
-            if action == "new":
-                department = departments.get(row["function"].get("department"))
-                function_type = types.get(row["function"].get("function_type"))
-                if department is None or function_type is None or not actor.has_perm("memberships.add_function", department):
-                    raise ValidationError(_("The department or membership is no longer available to you."))
-                relation = relation_create(
-                    actor=actor, tenant=department, data=data, extra=row["extra"], function_type=function_type,
-                    function_tenant=department, start_date=datetime.date.fromisoformat(row["function"]["start_date"]),
-                )
-                update_change_reason(relation, reason)
-                function = Function.objects.filter(relation=relation).order_by("pk").first()
-                changes.append(ImportChange(batch=batch, relation=relation, line=line, action=ImportChange.Action.CREATED,
-                                            after=_snapshot(relation), function_id=function.pk if function else None))
-                created += 1
-            elif action == "update" and (row["changes"] or row["action"] == "ambiguous"):
-                relation = Relation.objects.visible_to(actor, batch.tenant).get(pk=relation_pk)
-                before = _snapshot(relation)
-                extra = {**(relation.extra or {}), **row["extra"]} if row["extra"] else None
-                relation = relation_update(actor=actor, relation=relation, data=data, extra=extra)
-                update_change_reason(relation, reason)
-                changes.append(ImportChange(batch=batch, relation=relation, line=line, action=ImportChange.Action.UPDATED,
-                                            before=before, after=_snapshot(relation)))
-                updated += 1
-        except Relation.DoesNotExist:
-            raise ValidationError(error_text(line, "", _("The matching relation is no longer in your environment."))) from None
-        except ValidationError as error:
-            raise ValidationError([error_text(line, "", message) for message in error.messages]) from None
-        if index % PROGRESS_EVERY == PROGRESS_EVERY - 1:
-            progress(index + 1)
+        if action == "new":
+            department = departments.get(row["function"].get("department"))
+            function_type = types.get(row["function"].get("function_type"))
+            if department is not None and department.pk not in may_add:
+                may_add[department.pk] = actor.has_perm("memberships.add_function", department)
+            if department is None or function_type is None or not may_add[department.pk]:
+                raise ValidationError(error_text(line, "", _("The department or membership is no longer available to you.")))
+            new_rows.append((line, NewMember(
+                tenant=department, data=data, extra=row["extra"], function_type=function_type,
+                function_tenant=department, start_date=datetime.date.fromisoformat(row["function"]["start_date"]),
+            )))
+        elif action == "update" and (row["changes"] or row["action"] == "ambiguous"):
+            updates.append((line, (relation_pk, data, row["extra"] or None)))
+    first_line: dict[int, int] = {}
+    for line, (pk, _data, _extra) in updates:
+        if pk in first_line:
+            raise ValidationError(error_text(line, "", _("Line %(line)s already updates this relation.") % {
+                "line": first_line[pk]}))
+        first_line[pk] = line
+    # Every card to update must still be one the user sees here.
+    wanted = [pk for _line, (pk, _data, _extra) in updates]
+    visible: set[int] = set()
+    for chunk in _chunks(wanted, CHUNK * 10):
+        visible.update(Relation.objects.visible_to(actor, batch.tenant).filter(pk__in=chunk).values_list("pk", flat=True))
+    for line, (pk, _data, _extra) in updates:
+        if pk not in visible:
+            raise ValidationError(error_text(line, "", _("The matching relation is no longer in your environment.")))
+    changes: list[ImportChange] = []
+    try:
+        made = relations_create_bulk(actor=actor, members=[member for _line, member in new_rows], reason=reason)
+    except RowRefused as refusal:
+        raise ValidationError([error_text(new_rows[refusal.index][0], "", m) for m in refusal.messages]) from None
+    for (line, _member), (relation, function) in zip(new_rows, made, strict=True):
+        changes.append(ImportChange(batch=batch, relation=relation, line=line, action=ImportChange.Action.CREATED,
+                                    after=_snapshot(relation), function_id=function.pk))
+    progress(len(new_rows))
+    before: dict[int, dict[str, Any]] = {}
+    extras: dict[int, dict[str, Any]] = {}
+
+    def keep_before(relation: Relation) -> None:
+        before[relation.pk] = _snapshot(relation)
+        extras[relation.pk] = dict(relation.extra or {})
+
+    # Custom fields of an update: the card's other custom values stay (as on the card's form).
+    requested = [(pk, data, extra) for _line, (pk, data, extra) in updates]
+    try:
+        updated = relations_update_bulk(
+            actor=actor, changes=requested, reason=reason, before_change=keep_before,
+            extra_merge=lambda relation, extra: {**(relation.extra or {}), **extra},
+        )
+    except RowRefused as refusal:
+        raise ValidationError([error_text(updates[refusal.index][0], "", m) for m in refusal.messages]) from None
+    for (line, _change), relation in zip(updates, updated, strict=True):
+        changes.append(ImportChange(batch=batch, relation=relation, line=line, action=ImportChange.Action.UPDATED,
+                                    before=before[relation.pk], after=_snapshot(relation)))
+    progress(len(rows))
     ImportChange.objects.bulk_create(changes, batch_size=CHUNK)
-    return created, updated
+    return len(new_rows), len(updates)
 
 
 def _from_json(name: str, value: Any) -> Any:

@@ -141,7 +141,7 @@ def test_it_moves_every_row_of_every_model_to_the_kept_card(two_cards, federatio
     keep.refresh_from_db()
     assert keep.city == "Zeist" and keep.first_name == "Jan"
     other.refresh_from_db()
-    assert other.merged_into.kept == keep
+    assert other.merged_into == keep and other.archived and other.merge_record.kept == keep
     assert AuditEvent.objects.filter(action="relation_merge").exists()
 
 
