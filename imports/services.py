@@ -35,7 +35,7 @@ from relations.services import (
 from tenants.access import can_enter
 from tenants.models import Tenant, TenantKind, User
 
-from . import cleaning
+from . import cleaning, duplicates
 from .columns import CUSTOM_PREFIX, DATE_FIELDS, normalise_header, suggest_mapping, targets
 from .models import ColumnMapping, ImportBatch, ImportChange
 from .querysets import IMPORT_PERM
@@ -293,24 +293,45 @@ class Checker:
         numbers = sorted({o.data["number"] for o in outcomes if o.data.get("number")})
         for chunk in _chunks(numbers):
             by_number.update(visible.filter(number__in=chunk).values_list("number", "pk"))
-        by_email: dict[tuple[str, datetime.date], list[int]] = {}
-        emails = sorted({str(o.data["email"]).lower() for o in outcomes if o.data.get("email") and o.data.get("birth_date")})
+        # The cards that share an e-mail address, a surname and birth date, or an address with a
+        # row: the matches, and the possible duplicates the scan's rules point at.
+        cards: dict[int, SimpleNamespace] = {}
+        fields = ("pk", "first_name", "infix", "last_name", "email", "birth_date", "postcode", "house_number")
+
+        def keep(rows) -> list[SimpleNamespace]:
+            found = []
+            for values in rows:
+                card = cards.setdefault(values[0], SimpleNamespace(**dict(zip(fields, values, strict=True))))
+                card.postcode_key = _postcode_key(card.postcode)
+                found.append(card)
+            return found
+
+        by_email: dict[str, list[SimpleNamespace]] = {}
+        emails = sorted({str(o.data["email"]).lower() for o in outcomes if o.data.get("email")})
         for chunk in _chunks(emails):
-            rows = visible.annotate(email_l=Lower("email")).filter(email_l__in=chunk).values_list("email_l", "birth_date", "pk")
-            for email, birth, pk in rows:
-                by_email.setdefault((email, birth), []).append(pk)
-        by_name: dict[tuple[str, datetime.date, str], list[int]] = {}
-        # Same surname and birth date at another address: possibly the same person who moved.
-        by_person: dict[tuple[str, datetime.date], list[int]] = {}
-        names = sorted({o.data["last_name"].lower() for o in outcomes if o.data.get("birth_date") and o.data.get("last_name")})
-        births = {o.data["birth_date"] for o in outcomes if o.data.get("birth_date") and o.data.get("last_name")}
-        for chunk in _chunks(names):
-            rows = (visible.annotate(last_name_l=Lower("last_name")).filter(last_name_l__in=chunk)
-                    .values_list("last_name_l", "birth_date", "postcode", "pk"))
-            for last_name, birth, postcode, pk in rows:
-                if birth in births:
-                    by_name.setdefault((last_name, birth, _postcode_key(postcode)), []).append(pk)
-                    by_person.setdefault((last_name, birth), []).append(pk)
+            for card in keep(visible.annotate(email_l=Lower("email")).filter(email_l__in=chunk).values_list(*fields)):
+                by_email.setdefault(card.email.lower(), []).append(card)
+        by_person: dict[tuple[str, datetime.date], list[SimpleNamespace]] = {}
+        people = sorted({(o.data["last_name"].lower(), o.data["birth_date"]) for o in outcomes
+                         if o.data.get("birth_date") and o.data.get("last_name")})
+        for chunk in _chunks(people):
+            wanted = set(chunk)
+            rows = (visible.annotate(last_name_l=Lower("last_name"))
+                    .filter(last_name_l__in={n for n, _b in chunk}, birth_date__in={b for _n, b in chunk}).values_list(*fields))
+            for card in keep(rows):
+                key = (card.last_name.lower(), card.birth_date)
+                if key in wanted:
+                    by_person.setdefault(key, []).append(card)
+        by_address: dict[tuple[str, int], list[SimpleNamespace]] = {}
+        addresses = sorted({(_postcode_key(o.data["postcode"]), o.data["house_number"]) for o in outcomes
+                            if o.data.get("postcode") and o.data.get("house_number")})
+        for chunk in _chunks(addresses):
+            wanted = set(chunk)
+            postcodes = {p for p, _h in chunk} | {f"{p[:4]} {p[4:]}" for p, _h in chunk}
+            rows = visible.filter(postcode__in=postcodes, house_number__in={h for _p, h in chunk}).values_list(*fields)
+            for card in keep(rows):
+                if (card.postcode_key, card.house_number) in wanted:
+                    by_address.setdefault((card.postcode_key, card.house_number), []).append(card)
         seen: dict[tuple, int] = {}
         for outcome in outcomes:
             if outcome.errors:
@@ -336,21 +357,36 @@ class Checker:
                     continue
                 outcome.action, outcome.relation = "update", pk
                 continue
+            email = str(data.get("email") or "").lower()
+            birth = data.get("birth_date")
+            last_name = str(data.get("last_name") or "").lower()
+            postcode = _postcode_key(data.get("postcode", ""))
             found: list[int] = []
-            if data.get("email") and data.get("birth_date"):
-                found = by_email.get((str(data["email"]).lower(), data["birth_date"]), [])
-            if not found and data.get("last_name") and data.get("birth_date"):
-                found = by_name.get((data["last_name"].lower(), data["birth_date"], _postcode_key(data.get("postcode", ""))), [])
+            if email and birth:
+                found = [c.pk for c in by_email.get(email, []) if c.birth_date == birth]
+            if not found and last_name and birth:
+                found = [c.pk for c in by_person.get((last_name, birth), []) if c.postcode_key == postcode]
             if len(found) == 1:
                 outcome.action, outcome.relation = "update", found[0]
             elif len(found) > 1:
                 outcome.action, outcome.candidates = "ambiguous", sorted(found)
-            elif data.get("last_name") and data.get("birth_date"):
-                # No match, but a card with the same surname and birth date elsewhere: the user
-                # says whether it is that person or a new one (SPEC R10, duplicates at the door).
-                maybe = by_person.get((data["last_name"].lower(), data["birth_date"]), [])
-                if maybe:
-                    outcome.action, outcome.candidates = "ambiguous", sorted(maybe)
+            else:
+                # No match, but cards the duplicate scan would pair with this person (the same
+                # e-mail address, the same birth date and a similar name, the same address and a
+                # similar name): the user says whether it is one of them or a new card (R10).
+                near = {c.pk: c for c in [*by_email.get(email, []), *by_person.get((last_name, birth), []),
+                                          *by_address.get((postcode, data.get("house_number")), [])]}
+                name = duplicates.name_of(data.get("first_name") or "", data.get("infix") or "", data.get("last_name") or "")
+                scored = []
+                for card in near.values():
+                    pair = duplicates.pair_for(
+                        name=name, email=email, birth_date=birth, postcode=postcode, house_number=data.get("house_number"),
+                        other=SimpleNamespace(**{**vars(card), "postcode": card.postcode_key}),
+                    )
+                    if pair.reasons:
+                        scored.append((-pair.score, card.pk))
+                if scored:
+                    outcome.action, outcome.candidates = "ambiguous", [pk for _score, pk in sorted(scored)]
 
     # -- validation with the card's own forms -------------------------------------------------
 
