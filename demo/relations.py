@@ -209,7 +209,8 @@ class _Table:
     def _defaults(self) -> dict:
         now = timezone.now()
         defaults = {f.attname: f.get_default() for f in self.fields}
-        defaults.update({f.attname: now for f in self.fields if isinstance(f, models.DateTimeField)})
+        # Only the times every row has (created_at …): a nullable time such as anonymised_at stays empty.
+        defaults.update({f.attname: now for f in self.fields if isinstance(f, models.DateTimeField) and not f.null})
         return defaults
 
     def _tuples(self, rows: Iterable[dict]) -> Iterable[tuple]:

@@ -211,6 +211,21 @@ def duplicate_dismiss(*, actor, candidate: DuplicateCandidate) -> DuplicateCandi
     return candidate
 
 
+def pair_for(*, name: str, email: str, birth_date: datetime.date | None, postcode: str, house_number: int | None,
+             other) -> Pair:
+    """The scan's rules for one person described and one card (`other`: anything with the card's
+    fields): its reasons (none: not a candidate) and score."""
+    sim = similarity(name, name_of(other.first_name, other.infix, other.last_name))
+    pair = Pair(0, other.pk)
+    if email and other.email.lower() == email.lower():
+        pair.add("email", 60 + round(30 * sim))
+    if birth_date and other.birth_date == birth_date and sim >= NAME_THRESHOLD:
+        pair.add("birth_name", 50 + round(40 * sim))
+    if postcode and other.postcode == postcode and other.house_number == house_number and sim >= NAME_THRESHOLD:
+        pair.add("address_name", 40 + round(40 * sim))
+    return pair
+
+
 def candidates_for(*, queryset: QuerySet[Relation], first_name: str, infix: str, last_name: str,
                    birth_date: datetime.date | None, email: str, postcode: str, house_number: int | None) -> list[tuple[Relation, int, list[str]]]:
     """Cards in `queryset` that may be the person described: the scan's rules for one new
@@ -225,14 +240,8 @@ def candidates_for(*, queryset: QuerySet[Relation], first_name: str, infix: str,
         condition |= Q(postcode=postcode, house_number=house_number)
     found = []
     for relation in _scope(queryset).filter(condition)[:200]:
-        sim = similarity(name, name_of(relation.first_name, relation.infix, relation.last_name))
-        pair = Pair(0, relation.pk)
-        if email and relation.email.lower() == email.lower():
-            pair.add("email", 60 + round(30 * sim))
-        if birth_date and relation.birth_date == birth_date and sim >= NAME_THRESHOLD:
-            pair.add("birth_name", 50 + round(40 * sim))
-        if postcode and relation.postcode == postcode and relation.house_number == house_number and sim >= NAME_THRESHOLD:
-            pair.add("address_name", 40 + round(40 * sim))
+        pair = pair_for(name=name, email=email, birth_date=birth_date, postcode=postcode, house_number=house_number,
+                        other=relation)
         if pair.reasons:
             found.append((relation, pair.score, pair.reasons))
     return sorted(found, key=lambda f: -f[1])

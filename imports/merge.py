@@ -16,10 +16,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
-from memberships.models import Function
+from memberships.services import functions_merge
 from relations.card import relations_changing
 from relations.models import Relation
-from relations.services import RELATION_FIELDS, relation_update
+from relations.services import RELATION_FIELDS, relation_archive_merged, relation_update
 from tenants.events import audit_record
 from tenants.models import Tenant, TenantKind, User
 
@@ -29,43 +29,25 @@ MERGE_PERM = "imports.merge_relation"
 # Fields of the card a user chooses between; the rest (number, home, login) follow the kept card.
 CHOSEN_FIELDS = tuple(f for f in RELATION_FIELDS if f != "kind")
 
-Move = Callable[[models.ForeignKey, Relation, Relation], None]
+Move = Callable[[models.ForeignKey, Relation, Relation, User], None]
 
 
-def _move_rows(field: models.ForeignKey, keep: Relation, other: Relation) -> None:
+def _move_rows(field: models.ForeignKey, keep: Relation, other: Relation, actor: User) -> None:
     """Point the rows at the kept card (no rule of their own stands in the way)."""
     field.model._default_manager.filter(**{field.name: other}).update(**{field.name: keep})
 
 
-def _move_functions(field: models.ForeignKey, keep: Relation, other: Relation) -> None:
-    """Functions move; two open functions of the same kind in the same environment become one,
-    which starts at the earlier of the two dates. The joined row's history moves along."""
-
-    open_kept = {(f.function_type_id, f.tenant_id): f for f in Function.objects.filter(relation=keep, end_date__isnull=True)}
-    for function in Function.objects.filter(relation=other, end_date__isnull=True):
-        twin = open_kept.get((function.function_type_id, function.tenant_id))
-        if twin is None:
-            continue
-        if function.start_date < twin.start_date:
-            twin.start_date = function.start_date
-            twin.save(update_fields=["start_date"])
-        if function.role_assignment_id and not twin.role_assignment_id:
-            assignment_id = function.role_assignment_id
-            Function.objects.filter(pk=function.pk).update(role_assignment=None)
-            Function.objects.filter(pk=twin.pk).update(role_assignment_id=assignment_id)
-        Function.history.filter(id=function.pk).update(id=twin.pk)
-        function.delete()
-    # Function.save keeps `outside_home`, which depends on the card's home: save row by row.
-    for function in Function.objects.filter(relation=other):
-        function.relation = keep
-        function.save(update_fields=["relation"])
+def _move_functions(field: models.ForeignKey, keep: Relation, other: Relation, actor: User) -> None:
+    """Functions move through memberships (two open ones of the same kind in the same
+    environment become one, their history moves along)."""
+    functions_merge(actor=actor, keep=keep, other=other)
 
 
-def _move_history_rows(field: models.ForeignKey, keep: Relation, other: Relation) -> None:
-    field.model._default_manager.filter(**{f"{field.name}_id": other.pk}).update(**{f"{field.name}_id": keep.pk})
+def _moved_with_functions(field: models.ForeignKey, keep: Relation, other: Relation, actor: User) -> None:
+    """The functions' history rows: moved by `functions_merge` with the functions."""
 
 
-def _move_data_problems(field: models.ForeignKey, keep: Relation, other: Relation) -> None:
+def _move_data_problems(field: models.ForeignKey, keep: Relation, other: Relation, actor: User) -> None:
     """Open problems of both cards would break "one open problem per rule": the other card's
     open ones are closed before they move; the recheck after the merge reopens what still holds."""
     model = field.model
@@ -73,7 +55,7 @@ def _move_data_problems(field: models.ForeignKey, keep: Relation, other: Relatio
     model._default_manager.filter(relation=other).update(relation=keep)
 
 
-def _move_card_views(field: models.ForeignKey, keep: Relation, other: Relation) -> None:
+def _move_card_views(field: models.ForeignKey, keep: Relation, other: Relation, actor: User) -> None:
     """The view log keeps one row per user, card and day: a day both cards were opened by the
     same user stays once."""
     model = field.model
@@ -82,7 +64,7 @@ def _move_card_views(field: models.ForeignKey, keep: Relation, other: Relation) 
     model._default_manager.filter(relation=other).update(relation=keep)
 
 
-def _move_billed_lines(field: models.ForeignKey, keep: Relation, other: Relation) -> None:
+def _move_billed_lines(field: models.ForeignKey, keep: Relation, other: Relation, actor: User) -> None:
     """Invoice lines move, unless both cards were billed for the same membership and season by
     the same environment: the person was invoiced twice, which a credit note must settle before
     the cards can become one (the whole merge is refused, nothing changes)."""
@@ -96,10 +78,10 @@ def _move_billed_lines(field: models.ForeignKey, keep: Relation, other: Relation
             "Both relations were invoiced for the same membership and season. Credit one of those "
             "invoices first, then merge."
         ))
-    _move_rows(field, keep, other)
+    _move_rows(field, keep, other, actor)
 
 
-def _drop_pairs(field: models.ForeignKey, keep: Relation, other: Relation) -> None:
+def _drop_pairs(field: models.ForeignKey, keep: Relation, other: Relation, actor: User) -> None:
     """Candidate pairs of the other card: the pair with the kept card is settled by the merge;
     the others move to the kept card unless it already has that pair."""
     for candidate in DuplicateCandidate.objects.filter(models.Q(relation_a=other) | models.Q(relation_b=other)):
@@ -114,7 +96,7 @@ def _drop_pairs(field: models.ForeignKey, keep: Relation, other: Relation) -> No
             DuplicateCandidate.objects.filter(pk=candidate.pk).update(relation_a_id=a, relation_b_id=b)
 
 
-def _earlier_merges(field: models.ForeignKey, keep: Relation, other: Relation) -> None:
+def _earlier_merges(field: models.ForeignKey, keep: Relation, other: Relation, actor: User) -> None:
     """Cards merged into the other card earlier now point at the kept card; the other card's
     own archive row is made by the merge itself."""
     if field.name == "kept":
@@ -151,7 +133,7 @@ MOVES: dict[tuple[str, str], Move] = {
     ("imports.Merge", "kept"): _earlier_merges,
     ("imports.Merge", "merged"): _earlier_merges,
     # Last: the moves above write history rows of their own.
-    ("memberships.HistoricalFunction", "relation"): _move_history_rows,
+    ("memberships.HistoricalFunction", "relation"): _moved_with_functions,
 }
 
 
@@ -181,11 +163,12 @@ def merge_refusal(*, actor: User, tenant: Tenant, keep: Relation, other: Relatio
     ValidationError when the cards do not allow it; None when they can."""
     if not actor.has_perm(MERGE_PERM, tenant) or tenant.kind == TenantKind.DEPARTMENT:
         return PermissionDenied(_("You may not merge relations here."))
-    if Relation.objects.visible_to(actor, tenant).filter(pk__in=[keep.pk, other.pk]).count() != len({keep.pk, other.pk}):
+    visible = Relation.objects.visible_to(actor, tenant, archived=True)
+    if visible.filter(pk__in=[keep.pk, other.pk]).count() != len({keep.pk, other.pk}):
         return PermissionDenied(_("You may not merge relations here."))
     if keep.pk == other.pk:
         return ValidationError(_("Choose two different relations."))
-    if Merge.objects.filter(merged__in=[keep, other]).exists():
+    if keep.archived or other.archived or Merge.objects.filter(merged__in=[keep, other]).exists():
         return ValidationError(_("One of these relations has already been merged."))
     if keep.user_id and other.user_id:
         return ValidationError(_("Both relations have a login. End the roles of one of them first."))
@@ -215,12 +198,9 @@ def relation_merge(
     # The functions move from one card to the other: watched as one change of both.
     with relations_changing([keep.pk, other.pk]):
         for fk, move in moves_for():
-            move(fk, keep, other)
-        if other.user_id:
-            user_id = other.user_id
-            Relation.objects.filter(pk=other.pk).update(user=None)
-            Relation.objects.filter(pk=keep.pk).update(user_id=user_id)
-            keep.user_id = user_id
+            move(fk, keep, other, actor)
+        # The other card is archived, pointing at the kept one; its login moves along (relations).
+        keep = relation_archive_merged(actor=actor, keep=keep, other=other)
         merge = Merge.objects.create(
             kept=keep, merged=other, merged_number=other.number, merged_by=actor,
             chosen={"values": values, "extra": extra},

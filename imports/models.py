@@ -158,7 +158,7 @@ class Merge(models.Model):
     """Two cards merged into one: `merged` is archived and points at `kept` (SPEC R10)."""
 
     kept = models.ForeignKey(Relation, on_delete=models.PROTECT, related_name="merges_kept")
-    merged = models.OneToOneField(Relation, on_delete=models.PROTECT, related_name="merged_into")
+    merged = models.OneToOneField(Relation, on_delete=models.PROTECT, related_name="merge_record")
     merged_number = models.PositiveBigIntegerField()
     chosen = models.JSONField(default=dict)
     merged_at = models.DateTimeField(default=timezone.now)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,22 +19,24 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from simple_history.utils import update_change_reason
 
-from memberships.card import relation_create
+from memberships.card import NewMember, relations_create_bulk
 from memberships.models import Function, FunctionType
 from memberships.services import function_start_check
 from relations.card import relations_changing
-from relations.forms import RelationForm
+from relations.forms import RelationRowForm
 from relations.models import CustomField, CustomFieldType, Relation
 from relations.services import (
     RELATION_FIELDS,
+    RowRefused,
     custom_fields_for,
     relation_update,
     relation_validate,
+    relations_update_bulk,
 )
 from tenants.access import can_enter
 from tenants.models import Tenant, TenantKind, User
 
-from . import cleaning
+from . import cleaning, duplicates
 from .columns import CUSTOM_PREFIX, DATE_FIELDS, normalise_header, suggest_mapping, targets
 from .models import ColumnMapping, ImportBatch, ImportChange
 from .querysets import IMPORT_PERM
@@ -162,6 +165,11 @@ class Checker:
         self.labels = {t.key: t.label for t in targets(self.custom_fields)}
         self.departments = list(allowed_departments(self.user, self.tenant))
         self.departments_by_pk = {d.pk: d for d in self.departments}
+        self.departments_by_name: dict[str, Tenant] = {}
+        for department in reversed(self.departments):
+            for name in (department.short_name, department.name):
+                if name:
+                    self.departments_by_name[name.lower()] = department
         self.types = list(membership_types())
         self.types_by_pk = {t.pk: t for t in self.types}
         self.options = batch.options or {}
@@ -246,14 +254,14 @@ class Checker:
         function: dict[str, Any] = {}
         department_name = str(values.get("department") or "").strip()
         if department_name:
-            found = [d for d in self.departments if department_name.lower() in (d.name.lower(), d.short_name.lower())]
-            if not found:
+            found = self.departments_by_name.get(department_name.lower())
+            if found is None:
                 outcome.errors.append((
                     self.column_label("department"),
                     _("%(value)s is not a department in your environment.") % {"value": department_name},
                 ))
             else:
-                function["department"] = found[0].pk
+                function["department"] = found.pk
         elif self.options.get("department"):
             function["department"] = int(self.options["department"])
         elif len(self.departments) == 1:
@@ -286,24 +294,45 @@ class Checker:
         numbers = sorted({o.data["number"] for o in outcomes if o.data.get("number")})
         for chunk in _chunks(numbers):
             by_number.update(visible.filter(number__in=chunk).values_list("number", "pk"))
-        by_email: dict[tuple[str, datetime.date], list[int]] = {}
-        emails = sorted({str(o.data["email"]).lower() for o in outcomes if o.data.get("email") and o.data.get("birth_date")})
+        # The cards that share an e-mail address, a surname and birth date, or an address with a
+        # row: the matches, and the possible duplicates the scan's rules point at.
+        cards: dict[int, SimpleNamespace] = {}
+        fields = ("pk", "first_name", "infix", "last_name", "email", "birth_date", "postcode", "house_number")
+
+        def keep(rows) -> list[SimpleNamespace]:
+            found = []
+            for values in rows:
+                card = cards.setdefault(values[0], SimpleNamespace(**dict(zip(fields, values, strict=True))))
+                card.postcode_key = _postcode_key(card.postcode)
+                found.append(card)
+            return found
+
+        by_email: dict[str, list[SimpleNamespace]] = {}
+        emails = sorted({str(o.data["email"]).lower() for o in outcomes if o.data.get("email")})
         for chunk in _chunks(emails):
-            rows = visible.annotate(email_l=Lower("email")).filter(email_l__in=chunk).values_list("email_l", "birth_date", "pk")
-            for email, birth, pk in rows:
-                by_email.setdefault((email, birth), []).append(pk)
-        by_name: dict[tuple[str, datetime.date, str], list[int]] = {}
-        # Same surname and birth date at another address: possibly the same person who moved.
-        by_person: dict[tuple[str, datetime.date], list[int]] = {}
-        names = sorted({o.data["last_name"].lower() for o in outcomes if o.data.get("birth_date") and o.data.get("last_name")})
-        births = {o.data["birth_date"] for o in outcomes if o.data.get("birth_date") and o.data.get("last_name")}
-        for chunk in _chunks(names):
-            rows = (visible.annotate(last_name_l=Lower("last_name")).filter(last_name_l__in=chunk)
-                    .values_list("last_name_l", "birth_date", "postcode", "pk"))
-            for last_name, birth, postcode, pk in rows:
-                if birth in births:
-                    by_name.setdefault((last_name, birth, _postcode_key(postcode)), []).append(pk)
-                    by_person.setdefault((last_name, birth), []).append(pk)
+            for card in keep(visible.annotate(email_l=Lower("email")).filter(email_l__in=chunk).values_list(*fields)):
+                by_email.setdefault(card.email.lower(), []).append(card)
+        by_person: dict[tuple[str, datetime.date], list[SimpleNamespace]] = {}
+        people = sorted({(o.data["last_name"].lower(), o.data["birth_date"]) for o in outcomes
+                         if o.data.get("birth_date") and o.data.get("last_name")})
+        for chunk in _chunks(people):
+            wanted = set(chunk)
+            rows = (visible.annotate(last_name_l=Lower("last_name"))
+                    .filter(last_name_l__in={n for n, _b in chunk}, birth_date__in={b for _n, b in chunk}).values_list(*fields))
+            for card in keep(rows):
+                key = (card.last_name.lower(), card.birth_date)
+                if key in wanted:
+                    by_person.setdefault(key, []).append(card)
+        by_address: dict[tuple[str, int], list[SimpleNamespace]] = {}
+        addresses = sorted({(_postcode_key(o.data["postcode"]), o.data["house_number"]) for o in outcomes
+                            if o.data.get("postcode") and o.data.get("house_number")})
+        for chunk in _chunks(addresses):
+            wanted = set(chunk)
+            postcodes = {p for p, _h in chunk} | {f"{p[:4]} {p[4:]}" for p, _h in chunk}
+            rows = visible.filter(postcode__in=postcodes, house_number__in={h for _p, h in chunk}).values_list(*fields)
+            for card in keep(rows):
+                if (card.postcode_key, card.house_number) in wanted:
+                    by_address.setdefault((card.postcode_key, card.house_number), []).append(card)
         seen: dict[tuple, int] = {}
         for outcome in outcomes:
             if outcome.errors:
@@ -329,21 +358,36 @@ class Checker:
                     continue
                 outcome.action, outcome.relation = "update", pk
                 continue
+            email = str(data.get("email") or "").lower()
+            birth = data.get("birth_date")
+            last_name = str(data.get("last_name") or "").lower()
+            postcode = _postcode_key(data.get("postcode", ""))
             found: list[int] = []
-            if data.get("email") and data.get("birth_date"):
-                found = by_email.get((str(data["email"]).lower(), data["birth_date"]), [])
-            if not found and data.get("last_name") and data.get("birth_date"):
-                found = by_name.get((data["last_name"].lower(), data["birth_date"], _postcode_key(data.get("postcode", ""))), [])
+            if email and birth:
+                found = [c.pk for c in by_email.get(email, []) if c.birth_date == birth]
+            if not found and last_name and birth:
+                found = [c.pk for c in by_person.get((last_name, birth), []) if c.postcode_key == postcode]
             if len(found) == 1:
                 outcome.action, outcome.relation = "update", found[0]
             elif len(found) > 1:
                 outcome.action, outcome.candidates = "ambiguous", sorted(found)
-            elif data.get("last_name") and data.get("birth_date"):
-                # No match, but a card with the same surname and birth date elsewhere: the user
-                # says whether it is that person or a new one (SPEC R10, duplicates at the door).
-                maybe = by_person.get((data["last_name"].lower(), data["birth_date"]), [])
-                if maybe:
-                    outcome.action, outcome.candidates = "ambiguous", sorted(maybe)
+            else:
+                # No match, but cards the duplicate scan would pair with this person (the same
+                # e-mail address, the same birth date and a similar name, the same address and a
+                # similar name): the user says whether it is one of them or a new card (R10).
+                near = {c.pk: c for c in [*by_email.get(email, []), *by_person.get((last_name, birth), []),
+                                          *by_address.get((postcode, data.get("house_number")), [])]}
+                name = duplicates.name_of(data.get("first_name") or "", data.get("infix") or "", data.get("last_name") or "")
+                scored = []
+                for card in near.values():
+                    pair = duplicates.pair_for(
+                        name=name, email=email, birth_date=birth, postcode=postcode, house_number=data.get("house_number"),
+                        other=SimpleNamespace(**{**vars(card), "postcode": card.postcode_key}),
+                    )
+                    if pair.reasons:
+                        scored.append((-pair.score, card.pk))
+                if scored:
+                    outcome.action, outcome.candidates = "ambiguous", [pk for _score, pk in sorted(scored)]
 
     # -- validation with the card's own forms -------------------------------------------------
 
@@ -383,7 +427,9 @@ class Checker:
                 outcome.errors.append((label, str(message)))
 
     def service_rules(self, outcome: RowOutcome, data: dict[str, Any]) -> None:
-        probe = Relation(tenant=self.tenant, **{k: v for k, v in data.items() if k in RELATION_FIELDS})
+        # The service's rules read only the card's fields: a plain object carries them (a model
+        # instance per row cost more than the rules).
+        probe = SimpleNamespace(**{name: data.get(name) for name in RELATION_FIELDS})
         try:
             relation_validate(probe)
         except ValidationError as error:
@@ -422,19 +468,13 @@ class Checker:
         outcome.extra = form.extra_data
         self.service_rules(outcome, form.relation_data)
 
-    def card_form(self, data: dict[str, Any]) -> RelationForm:
-        """The card's form, bound to one row. One instance serves every row: building the form
-        (a deep copy of its fields) cost more than validating a row, and a bound form keeps
-        nothing of an earlier row once its data and errors are replaced."""
+    def card_form(self, data: dict[str, Any]) -> RelationRowForm:
+        """The card's form (its row variant), bound to one row; one instance serves every row."""
         form = getattr(self, "_card_form", None)
         if form is None:
-            form = self._card_form = RelationForm(data=data, custom_fields=self.custom_fields)
+            form = self._card_form = RelationRowForm(data=data, custom_fields=self.custom_fields)
             return form
-        form.data = data
-        form._errors = None
-        form._bound_fields_cache = {}
-        form.__dict__.pop("cleaned_data", None)
-        return form
+        return form.bind(data)
 
     def validate_update(self, outcome: RowOutcome, relation: Relation) -> None:
         """The card as it would be after the update, checked by the card's form."""
@@ -573,12 +613,16 @@ def import_run(
 
 
 def _apply(batch: ImportBatch, rows: list[dict], choices: dict[str, str], progress) -> tuple[int, int]:
+    """Write the checked rows through the core apps' bulk use cases (memberships.card.
+    relations_create_bulk, relations.services.relations_update_bulk): the same rules as one card
+    at a time, written in chunks. A row refused there is named by its line."""
     actor, reason = batch.user, import_reason(batch)
     departments = {d.pk: d for d in allowed_departments(actor, batch.tenant)}
     types = {t.pk: t for t in membership_types()}
-    changes: list[ImportChange] = []
-    created = updated = 0
-    for index, row in enumerate(rows):
+    may_add: dict[int, bool] = {}
+    new_rows: list[tuple[int, NewMember]] = []
+    updates: list[tuple[int, tuple[int, dict, dict | None]]] = []
+    for row in rows:
         action, line = row["action"], row["line"]
         relation_pk = row["relation"]
         if action == "ambiguous":
@@ -588,38 +632,64 @@ def _apply(batch: ImportBatch, rows: list[dict], choices: dict[str, str], progre
         if row["action"] == "ambiguous":
             # Not compared with the chosen card at the check: only the filled cells count.
             data = {k: v for k, v in data.items() if v not in (None, "")}
-        try:
-            if action == "new":
-                department = departments.get(row["function"].get("department"))
-                function_type = types.get(row["function"].get("function_type"))
-                if department is None or function_type is None or not actor.has_perm("memberships.add_function", department):
-                    raise ValidationError(_("The department or membership is no longer available to you."))
-                relation = relation_create(
-                    actor=actor, tenant=department, data=data, extra=row["extra"], function_type=function_type,
-                    function_tenant=department, start_date=datetime.date.fromisoformat(row["function"]["start_date"]),
-                )
-                update_change_reason(relation, reason)
-                function = Function.objects.filter(relation=relation).order_by("pk").first()
-                changes.append(ImportChange(batch=batch, relation=relation, line=line, action=ImportChange.Action.CREATED,
-                                            after=_snapshot(relation), function_id=function.pk if function else None))
-                created += 1
-            elif action == "update" and (row["changes"] or row["action"] == "ambiguous"):
-                relation = Relation.objects.visible_to(actor, batch.tenant).get(pk=relation_pk)
-                before = _snapshot(relation)
-                extra = {**(relation.extra or {}), **row["extra"]} if row["extra"] else None
-                relation = relation_update(actor=actor, relation=relation, data=data, extra=extra)
-                update_change_reason(relation, reason)
-                changes.append(ImportChange(batch=batch, relation=relation, line=line, action=ImportChange.Action.UPDATED,
-                                            before=before, after=_snapshot(relation)))
-                updated += 1
-        except Relation.DoesNotExist:
-            raise ValidationError(error_text(line, "", _("The matching relation is no longer in your environment."))) from None
-        except ValidationError as error:
-            raise ValidationError([error_text(line, "", message) for message in error.messages]) from None
-        if index % PROGRESS_EVERY == PROGRESS_EVERY - 1:
-            progress(index + 1)
+        if action == "new":
+            department = departments.get(row["function"].get("department"))
+            function_type = types.get(row["function"].get("function_type"))
+            if department is not None and department.pk not in may_add:
+                may_add[department.pk] = actor.has_perm("memberships.add_function", department)
+            if department is None or function_type is None or not may_add[department.pk]:
+                raise ValidationError(error_text(line, "", _("The department or membership is no longer available to you.")))
+            new_rows.append((line, NewMember(
+                tenant=department, data=data, extra=row["extra"], function_type=function_type,
+                function_tenant=department, start_date=datetime.date.fromisoformat(row["function"]["start_date"]),
+            )))
+        elif action == "update" and (row["changes"] or row["action"] == "ambiguous"):
+            updates.append((line, (relation_pk, data, row["extra"] or None)))
+    first_line: dict[int, int] = {}
+    for line, (pk, _data, _extra) in updates:
+        if pk in first_line:
+            raise ValidationError(error_text(line, "", _("Line %(line)s already updates this relation.") % {
+                "line": first_line[pk]}))
+        first_line[pk] = line
+    # Every card to update must still be one the user sees here.
+    wanted = [pk for _line, (pk, _data, _extra) in updates]
+    visible: set[int] = set()
+    for chunk in _chunks(wanted, CHUNK * 10):
+        visible.update(Relation.objects.visible_to(actor, batch.tenant).filter(pk__in=chunk).values_list("pk", flat=True))
+    for line, (pk, _data, _extra) in updates:
+        if pk not in visible:
+            raise ValidationError(error_text(line, "", _("The matching relation is no longer in your environment.")))
+    changes: list[ImportChange] = []
+    try:
+        made = relations_create_bulk(actor=actor, members=[member for _line, member in new_rows], reason=reason)
+    except RowRefused as refusal:
+        raise ValidationError([error_text(new_rows[refusal.index][0], "", m) for m in refusal.messages]) from None
+    for (line, _member), (relation, function) in zip(new_rows, made, strict=True):
+        changes.append(ImportChange(batch=batch, relation=relation, line=line, action=ImportChange.Action.CREATED,
+                                    after=_snapshot(relation), function_id=function.pk))
+    progress(len(new_rows))
+    before: dict[int, dict[str, Any]] = {}
+    extras: dict[int, dict[str, Any]] = {}
+
+    def keep_before(relation: Relation) -> None:
+        before[relation.pk] = _snapshot(relation)
+        extras[relation.pk] = dict(relation.extra or {})
+
+    # Custom fields of an update: the card's other custom values stay (as on the card's form).
+    requested = [(pk, data, extra) for _line, (pk, data, extra) in updates]
+    try:
+        updated = relations_update_bulk(
+            actor=actor, changes=requested, reason=reason, before_change=keep_before,
+            extra_merge=lambda relation, extra: {**(relation.extra or {}), **extra},
+        )
+    except RowRefused as refusal:
+        raise ValidationError([error_text(updates[refusal.index][0], "", m) for m in refusal.messages]) from None
+    for (line, _change), relation in zip(updates, updated, strict=True):
+        changes.append(ImportChange(batch=batch, relation=relation, line=line, action=ImportChange.Action.UPDATED,
+                                    before=before[relation.pk], after=_snapshot(relation)))
+    progress(len(rows))
     ImportChange.objects.bulk_create(changes, batch_size=CHUNK)
-    return created, updated
+    return len(new_rows), len(updates)
 
 
 def _from_json(name: str, value: Any) -> Any:

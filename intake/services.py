@@ -4,6 +4,7 @@ membership in one step), linking or rejecting — with the status actions' mails
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 import secrets
@@ -18,9 +19,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from billing.services import billing_environment_covering, mandate_create
+from imports.duplicates import REASONS as DUPLICATE_REASONS
+from imports.duplicates import candidates_for
 from ledenbeheer.addresses import clean_postcode
 from memberships.card import relation_create
 from memberships.models import Function
@@ -282,54 +284,21 @@ def _on_new(registration: Registration, *, actor: User | None) -> None:
 
 # --- duplicates --------------------------------------------------------------------------------
 
-DUPLICATE_REASONS = {
-    "name_birth_date": gettext_lazy("same name and birth date"),
-    "email": gettext_lazy("same e-mail address"),
-    "address": gettext_lazy("same postcode, house number and first name"),
-}
-
-
 def registration_duplicates(registration: Registration, relations: QuerySet[Relation], limit: int = 20):
-    """Relations among `relations` that may be the applicant: [(relation, [reasons])]."""
+    """Relations among `relations` that may be the applicant: [(relation, [reasons])], best
+    first. The duplicate scan's own rules (imports.duplicates.candidates_for: the same e-mail
+    address, the same birth date and a similar name, the same address and a similar name)."""
     applicant = registration_applicant(registration)
-    tests: dict[str, Q] = {}
-    if applicant.last_name and applicant.first_name and applicant.birth_date:
-        tests["name_birth_date"] = Q(
-            last_name__iexact=applicant.last_name, first_name__iexact=applicant.first_name,
-            birth_date=applicant.birth_date,
-        )
-    if applicant.email:
-        tests["email"] = Q(email__iexact=applicant.email)
-    if applicant.postcode and applicant.house_number and applicant.first_name:
-
-        try:
+    postcode = applicant.postcode
+    if postcode:
+        with contextlib.suppress(ValidationError):
             postcode = clean_postcode(applicant.postcode, applicant.country)
-        except ValidationError:
-            postcode = applicant.postcode
-        tests["address"] = Q(postcode=postcode, house_number=applicant.house_number,
-                             first_name__iexact=applicant.first_name)
-    if not tests:
-        return []
-    combined = Q()
-    for test in tests.values():
-        combined |= test
-    found = list(relations.filter(combined).select_related("tenant").order_by("last_name", "number")[:limit])
-    result = []
-    for relation in found:
-        reasons = [str(DUPLICATE_REASONS[key]) for key, test in tests.items() if _matches(relation, key, applicant)]
-        result.append((relation, reasons))
-    return result
-
-
-def _matches(relation: Relation, key: str, applicant: Relation) -> bool:
-    same = lambda a, b: (a or "").strip().lower() == (b or "").strip().lower()  # noqa: E731
-    if key == "name_birth_date":
-        return same(relation.last_name, applicant.last_name) and same(relation.first_name, applicant.first_name) \
-            and relation.birth_date == applicant.birth_date
-    if key == "email":
-        return same(relation.email, applicant.email)
-    return relation.house_number == applicant.house_number and same(relation.first_name, applicant.first_name) \
-        and relation.postcode.replace(" ", "") == applicant.postcode.replace(" ", "").upper()
+    found = candidates_for(
+        queryset=relations.select_related("tenant"), first_name=applicant.first_name, infix=applicant.infix,
+        last_name=applicant.last_name, birth_date=applicant.birth_date, email=applicant.email, postcode=postcode,
+        house_number=applicant.house_number,
+    )
+    return [(relation, [str(DUPLICATE_REASONS[key]) for key in reasons]) for relation, _score, reasons in found[:limit]]
 
 
 # --- decisions ---------------------------------------------------------------------------------

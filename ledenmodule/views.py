@@ -136,6 +136,9 @@ def member_list(request):
     context = {
         "page": page, "former": former, "query": search.query,
         "can_register": lm.may("relations.add_relation") and lm.may("memberships.add_function"),
+        # The import works in the current environment, which the ledenmodule keeps on the
+        # department: its rows can only become members of this department (imports.services).
+        "can_import": lm.may("imports.add_importbatch") and lm.may("memberships.add_function"),
     }
     return render(request, "ledenmodule/member_list.html", context)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -26,7 +27,7 @@ from relations.models import Relation
 from tenants.models import Tenant, User
 
 from .models import Function, FunctionType
-from .services import function_start
+from .services import FunctionStart, function_start, functions_start_bulk
 
 # --- a new card ---------------------------------------------------------------------------------
 
@@ -52,6 +53,38 @@ def relation_create(
             start_date=start_date,
         ),
     )
+
+
+@dataclass(frozen=True)
+class NewMember:
+    """One card of `relations_create_bulk` with its first function."""
+
+    tenant: Tenant
+    data: dict[str, Any]
+    extra: dict[str, Any] | None
+    function_type: FunctionType
+    function_tenant: Tenant
+    start_date: datetime.date
+
+
+@transaction.atomic
+def relations_create_bulk(*, actor: User, members: list[NewMember], reason: str | None = None) -> list[tuple[Relation, Function]]:
+    """`relation_create` for many cards (the bulk import): each with its first function, all in
+    one transaction, with the same rules (relations_create_bulk, functions_start_bulk); a
+    RowRefused names the first row refused. Returns (card, function) in the order given."""
+    made: list[Function] = []
+
+    def complete(relations: list[Relation]) -> None:
+        made.extend(functions_start_bulk(actor=actor, reason=reason, starts=[
+            FunctionStart(relation, member.function_type, member.function_tenant, member.start_date)
+            for relation, member in zip(relations, members, strict=True)
+        ]))
+
+    relations = relation_services.relations_create_bulk(
+        actor=actor, reason=reason, complete=complete,
+        cards=[relation_services.NewCard(member.tenant, member.data, member.extra) for member in members],
+    )
+    return list(zip(relations, made, strict=True))
 
 
 # --- the Functions tab and the History tab ------------------------------------------------------

@@ -4,16 +4,18 @@ bulk end, and transferring a member to another department (SPEC R3–R6)."""
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from relations.card import relations_changing
 from relations.models import CommunicationEntry, Relation
-from relations.services import communication_entry_add
+from relations.services import RowRefused, communication_entry_add
 from tenants.history import history_baseline
 from tenants.models import RoleAssignment, Tenant, TenantKind, User
 from tenants.periods import has_ended, overlapping_q
@@ -123,6 +125,105 @@ def _function_start(*, actor: User, relation: Relation, function_type: FunctionT
             {"function_type": _("This relation already has this open function in this environment.")}
         ) from None
     return function
+
+
+@dataclass(frozen=True)
+class FunctionStart:
+    relation: Relation
+    function_type: FunctionType
+    tenant: Tenant
+    start_date: datetime.date
+
+
+BULK_CHUNK = 2000
+
+
+@transaction.atomic
+def functions_start_bulk(*, actor: User, starts: list[FunctionStart], reason: str | None = None) -> list[Function]:
+    """`function_start` for many relations at once (the bulk import): the same rules — the
+    function's own (`function_start_check`, once per kind, environment and date) and no
+    overlap with a function the relation already holds (one query per chunk) — then the rows
+    and their history rows written in chunks. A function that grants a role goes through
+    `function_start` one by one (it makes a login). Returns the functions in the order given;
+    RowRefused names the first row refused."""
+    checked: set[tuple[int, int, datetime.date]] = set()
+    functions: list[Function | None] = []
+    plain: list[Function] = []
+    for start in range(0, len(starts), BULK_CHUNK):
+        chunk = starts[start : start + BULK_CHUNK]
+        held: dict[tuple[int, int, int], list[tuple[datetime.date, datetime.date | None]]] = {}
+        rows = Function.objects.filter(relation_id__in=[s.relation.pk for s in chunk]).values_list(
+            "relation_id", "function_type_id", "tenant_id", "start_date", "end_date"
+        )
+        for relation_id, type_id, tenant_id, begin, end in rows:
+            held.setdefault((relation_id, type_id, tenant_id), []).append((begin, end))
+        for offset, item in enumerate(chunk):
+            try:
+                key = (item.function_type.pk, item.tenant.pk, item.start_date)
+                if key not in checked:
+                    function_start_check(function_type=item.function_type, tenant=item.tenant, start_date=item.start_date)
+                    checked.add(key)
+                if item.function_type.grants_role_id:
+                    functions.append(function_start(
+                        actor=actor, relation=item.relation, function_type=item.function_type, tenant=item.tenant,
+                        start_date=item.start_date,
+                    ))
+                    continue
+                periods = held.get((item.relation.pk, item.function_type.pk, item.tenant.pk), [])
+                if any(end is None or end >= item.start_date for _begin, end in periods):
+                    raise ValidationError({"function_type": _(
+                        "%(relation)s already has the function “%(function)s” in %(tenant)s for these dates."
+                    ) % {"relation": item.relation.display_name, "function": item.function_type.name,
+                         "tenant": item.tenant.name}})
+                function = Function(
+                    relation=item.relation, function_type=item.function_type, tenant=item.tenant,
+                    start_date=item.start_date, created_by=actor,
+                    outside_home=Function.is_outside_home(item.relation.tenant, item.tenant),
+                )
+                function.full_clean(
+                    exclude=["relation", "function_type", "tenant", "created_by", "cancellation_reason", "role_assignment"],
+                    validate_unique=False, validate_constraints=False,
+                )
+                held.setdefault((item.relation.pk, item.function_type.pk, item.tenant.pk), []).append((item.start_date, None))
+            except ValidationError as error:
+                raise RowRefused(start + offset, error) from None
+            functions.append(function)
+            plain.append(function)
+    for start in range(0, len(plain), BULK_CHUNK):
+        bulk_create_with_history(
+            plain[start : start + BULK_CHUNK], Function, batch_size=BULK_CHUNK,
+            default_user=actor, default_change_reason=reason,
+        )
+    return functions
+
+
+@transaction.atomic
+def functions_merge(*, actor: User, keep: Relation, other: Relation) -> None:
+    """Two cards become one (imports.merge): `other`'s functions move to `keep`. Two open
+    functions of the same kind in the same environment become one, starting at the earlier of
+    the two dates (a role assignment goes along); the history of both moves to `keep`."""
+    open_kept = {(f.function_type_id, f.tenant_id): f for f in Function.objects.filter(relation=keep, end_date__isnull=True)}
+    for function in Function.objects.filter(relation=other, end_date__isnull=True):
+        twin = open_kept.get((function.function_type_id, function.tenant_id))
+        if twin is None:
+            continue
+        if function.start_date < twin.start_date:
+            twin.start_date = function.start_date
+            twin._history_user = actor
+            twin.save(update_fields=["start_date"])
+        if function.role_assignment_id and not twin.role_assignment_id:
+            assignment_id = function.role_assignment_id
+            Function.objects.filter(pk=function.pk).update(role_assignment=None)
+            Function.objects.filter(pk=twin.pk).update(role_assignment_id=assignment_id)
+        Function.history.filter(id=function.pk).update(id=twin.pk)
+        function._history_user = actor
+        function.delete()
+    # Function.save keeps `outside_home`, which depends on the card's home: saved row by row.
+    for function in Function.objects.filter(relation=other).select_related("tenant"):
+        function.relation = keep
+        function._history_user = actor
+        function.save(update_fields=["relation"])
+    Function.history.filter(relation_id=other.pk).update(relation_id=keep.pk)
 
 
 def _grant_role(*, actor: User, relation: Relation, function: Function) -> RoleAssignment:

@@ -29,4 +29,8 @@ class QualityConfig(AppConfig):
             "quality_problems", "quality/_card_problems.html",
             lambda request, relation: {"problems": services.relation_problems(relation.pk)},
         ))
-        card.after_save_register("quality_recheck", lambda relation: services.relation_recheck(relation_id=relation.pk))
+        card.after_save_register(
+            "quality_recheck",
+            lambda relation: services.relation_recheck(relation_id=relation.pk),
+            many=lambda relations: services.relations_recheck(relation_ids=[r.pk for r in relations]),
+        )

@@ -25,7 +25,29 @@ def relation_opens(user: User, tenant: Tenant | None, relation: Relation) -> boo
 
 def get_relation_or_404(request, pk: int) -> Relation:
     """The relation, if the current environment shows it to this user; otherwise 404, so an
-    outsider cannot learn that the number exists."""
+    outsider cannot learn that the number exists. An anonymised card still opens (lists leave it
+    out); a card merged into another one does not: nothing is done on it any more
+    (`merged_card_target` sends its address on)."""
     return get_object_or_404(
-        Relation.objects.visible_to(request.user, request.tenant).select_related("tenant"), pk=pk
+        Relation.objects.visible_to(request.user, request.tenant, archived=True).select_related("tenant"),
+        pk=pk, merged_into__isnull=True,
     )
+
+
+def merged_card_target(request, pk: int) -> int | None:
+    """The card that the card `pk` was merged into (following later merges), when the current
+    environment shows it to this user; else None."""
+    target = (
+        Relation.objects.visible_to(request.user, request.tenant, archived=True)
+        .filter(pk=pk, merged_into__isnull=False).values_list("merged_into_id", flat=True).first()
+    )
+    seen = {pk}
+    while target is not None and target not in seen:
+        seen.add(target)
+        found = Relation.objects.filter(pk=target).values_list("merged_into_id", flat=True).first()
+        if found is None:
+            break
+        target = found
+    if target is None or not Relation.objects.visible_to(request.user, request.tenant).filter(pk=target).exists():
+        return None
+    return target

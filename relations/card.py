@@ -167,17 +167,36 @@ def history_who(record) -> str:
 # --- after a card is saved ---------------------------------------------------------------------
 
 _after_save: dict[str, Callable[[Relation], None]] = {}
+_after_save_many: dict[str, Callable[[list[Relation]], None]] = {}
 
 
-def after_save_register(key: str, check: Callable[[Relation], None]) -> None:
+def after_save_register(
+    key: str, check: Callable[[Relation], None], many: Callable[[list[Relation]], None] | None = None
+) -> None:
     """`check(relation)` runs after every save of a card by relations.services, in the same
-    transaction (quality opens and closes the card's data problems at once, SPEC N2)."""
+    transaction (quality opens and closes the card's data problems at once, SPEC N2).
+    `many(relations)`, when given, does the same for many cards saved together (the bulk
+    import); without it `check` runs once per card."""
     _after_save[key] = check
+    if many is not None:
+        _after_save_many[key] = many
+    else:
+        _after_save_many.pop(key, None)
 
 
 def after_save_run(relation: Relation) -> None:
     for check in _after_save.values():
         check(relation)
+
+
+def after_save_run_many(relations: list[Relation]) -> None:
+    for key, check in _after_save.items():
+        many = _after_save_many.get(key)
+        if many is not None:
+            many(relations)
+        else:
+            for relation in relations:
+                check(relation)
 
 
 # --- around a change of cards or their functions ---------------------------------------------

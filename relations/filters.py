@@ -703,7 +703,12 @@ class RelationFilter(django_filters.FilterSet):
 
     def filter_words(self, queryset, name: str, value: str):
         for word in value.lower().split():
-            queryset = queryset.filter(search_text__contains=word)
+            if word.isdigit() and len(word) <= 18:
+                # A number may be that of a card merged into this one: it still finds it.
+                merged = Relation.objects.filter(number=int(word), merged_into__isnull=False).values("merged_into")
+                queryset = queryset.filter(Q(search_text__contains=word) | Q(pk__in=merged))
+            else:
+                queryset = queryset.filter(search_text__contains=word)
         return queryset
 
     def filter_current_member(self, queryset, name: str, value: bool):

@@ -146,6 +146,31 @@ class RelationForm(forms.ModelForm):
         return {f.code: self.cleaned_data.get(f"extra_{f.code}") for f in self.custom_fields}
 
 
+class RelationRowForm(RelationForm):
+    """The card's form for rows of values a program already holds (the bulk import): the same
+    fields, the same clean_<field> hooks and clean(), so the same rules; only the bound field
+    that a page needs for every field is not built for every row (most of the time a row took).
+    One instance may serve row after row: `bind(data)`."""
+
+    def _clean_fields(self):
+        for name, field in self.fields.items():
+            try:
+                self.cleaned_data[name] = field.clean(field.widget.value_from_datadict(self.data, self.files, name))
+                hook = getattr(self, f"clean_{name}", None)
+                if hook is not None:
+                    self.cleaned_data[name] = hook()
+            except ValidationError as error:
+                self.add_error(name, error)
+
+    def bind(self, data: dict[str, Any]) -> RelationRowForm:
+        """Validate another row with this instance (building the form costs more than a row)."""
+        self.data = data
+        self._errors = None
+        self._bound_fields_cache = {}
+        self.__dict__.pop("cleaned_data", None)
+        return self
+
+
 # --- communication log -------------------------------------------------------------------------
 
 

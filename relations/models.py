@@ -7,6 +7,7 @@ import datetime
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -86,8 +87,16 @@ class Relation(models.Model):
     # Set when the person's data was erased on request (relations/privacy.py): the card keeps its
     # number, home and functions for the statistics, nothing that names the person.
     anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True, editable=False)
+    # Archived: merged into another card (`merged_into`) or anonymised. An archived card is never
+    # listed or found again (`Relation.objects.visible_to` leaves it out); a merged card's
+    # address opens the card it was merged into.
+    archived = models.BooleanField(_("archived"), default=False, editable=False)
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("merged into"), on_delete=models.PROTECT, null=True, blank=True, editable=False,
+        related_name="+",
+    )
 
-    history = HistoricalRecords(excluded_fields=["search_text"], bases=[OnBehalfOfHistory])
+    history = HistoricalRecords(excluded_fields=["search_text", "merged_into"], bases=[OnBehalfOfHistory])
     objects = RelationQuerySet.as_manager()
 
     class Meta:
@@ -105,10 +114,14 @@ class Relation(models.Model):
             # The list's name order. It carries what a search filters on, so for a search with
             # many matches PostgreSQL finds the first page walking the index alone, without
             # visiting the table row by row (docs/benchmarks.md, run 8).
+            # Only cards that are listed (not archived): the lists and the search ask for those.
             models.Index(
                 fields=["last_name", "first_name", "number"], include=["search_text", "id", "tenant"],
-                name="relation_name_order",
+                name="relation_name_order", condition=models.Q(archived=False),
             ),
+            # The bulk import's matching: e-mail address, and surname with birth date.
+            models.Index(Lower("email"), name="relation_email_lower"),
+            models.Index(Lower("last_name"), "birth_date", name="relation_surname_birth"),
         ]
 
     def __str__(self) -> str:

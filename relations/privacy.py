@@ -267,7 +267,9 @@ def relation_anonymise(*, actor: User | None, tenant: Tenant | None, relation: R
         # Written without a history row of its own: the old values must not reappear in one, and
         # the card's search text is emptied, so no search finds the person again.
         with card.relations_changing([relation.pk]):
-            Relation.objects.filter(pk=relation.pk).update(**blank, search_text="", anonymised_at=timezone.now())
+            Relation.objects.filter(pk=relation.pk).update(
+                **blank, search_text="", anonymised_at=timezone.now(), archived=True
+            )
         audit_record(
             actor=actor, action=AuditEvent.Action.RELATION_ANONYMISED, tenant=tenant,
             target_user=relation.user, detail=f"{relation.number}",

@@ -156,15 +156,24 @@ class RelationQuerySet(models.QuerySet):
         shows everything without reading): pass it to `members_on` to reuse the read."""
         return self._environment_scope
 
-    def visible_to(self, user: User, tenant: Tenant | None) -> RelationQuerySet:
+    def listed(self) -> RelationQuerySet:
+        """Cards that are not archived (merged into another card, or anonymised)."""
+        return self.filter(archived=False)
+
+    def visible_to(self, user: User, tenant: Tenant | None, *, archived: bool = False) -> RelationQuerySet:
         """The relations environment `tenant` shows to `user`: those whose home is in its subtree,
         and its guests — relations with a current function there (ARCHITECTURE "Tenancy and
         access", and the definition above). Past functions keep their rows where they were held
-        but do not open the card."""
+        but do not open the card.
+
+        Archived cards (merged or anonymised) are left out of every list, search and match; only
+        the card itself asks for them (`archived=True`), to show an anonymised card or to send a
+        merged card's address on to the card it was merged into."""
         if not may_list_relations(user, tenant):
             return self.none()
+        relations = self if archived else self.listed()
         if tenant.is_root():
-            return self.all()
+            return relations.all()
         today = datetime.date.today()
         scope = EnvironmentScope.read(tenant, today)
         # Both as literal lists: PostgreSQL then estimates the rows well and combines the tenant
@@ -172,11 +181,11 @@ class RelationQuerySet(models.QuerySet):
         if len(scope.guest_ids) > GUEST_LIST_LIMIT:
             # Very many guests: a subquery (per source) instead of a long list.
             guests = _guests(today, Q(tenant_id__in=scope.tenant_ids), "relation_id")
-            visible = self.filter(Q(tenant_id__in=scope.tenant_ids) | _any_pk(guests))
+            visible = relations.filter(Q(tenant_id__in=scope.tenant_ids) | _any_pk(guests))
         elif scope.guest_ids:
-            visible = self.filter(Q(tenant_id__in=scope.tenant_ids) | Q(pk__in=scope.guest_ids))
+            visible = relations.filter(Q(tenant_id__in=scope.tenant_ids) | Q(pk__in=scope.guest_ids))
         else:
-            visible = self.filter(tenant_id__in=scope.tenant_ids)
+            visible = relations.filter(tenant_id__in=scope.tenant_ids)
         visible._environment_scope = scope
         return visible
 

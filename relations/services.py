@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import decimal
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -14,6 +15,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from ledenbeheer.addresses import clean_postcode
 from tenants.history import history_baseline
@@ -47,6 +49,19 @@ def relation_number_next() -> int:
         if not updated:
             RelationNumberCounter.objects.create(pk=1, value=100001)
         return RelationNumberCounter.objects.get(pk=1).value
+
+
+def relation_numbers_reserve(count: int) -> list[int]:
+    """`count` consecutive relation numbers at once, under the counter's row lock (a bulk
+    import takes one block instead of one UPDATE per card)."""
+    if count <= 0:
+        return []
+    with transaction.atomic():
+        updated = RelationNumberCounter.objects.filter(pk=1).update(value=F("value") + count)
+        if not updated:
+            RelationNumberCounter.objects.create(pk=1, value=100000 + count)
+        last = RelationNumberCounter.objects.get(pk=1).value
+    return list(range(last - count + 1, last + 1))
 
 
 def search_text_for(relation: Relation) -> str:
@@ -183,6 +198,154 @@ def relation_update(
         relation.save()
     card.after_save_run(relation)
     return relation
+
+
+# --- many cards at once (the bulk import) -------------------------------------------------------
+#
+# The same rules as relation_create / relation_update (relation_validate, the custom fields, the
+# model's own field validation), applied row by row in Python; the writes go in chunks
+# (bulk_create / bulk_update with their history rows) and the after-save checks run once for
+# all cards (`card.after_save_run_many`). Foreign keys are not looked up again per row: the
+# tenants passed in are rows read from the database.
+
+BULK_CHUNK = 2000
+# Checked per row by the model (lengths, choices, e-mail); the foreign keys come from the caller
+# and the number from the counter, so neither needs a query per card.
+_BULK_EXCLUDE = ["tenant", "user", "number"]
+
+
+class RowRefused(ValidationError):
+    """Row `index` of a bulk call breaks a card's rules; the messages say which."""
+
+    def __init__(self, index: int, error: ValidationError):
+        super().__init__(error.error_dict if hasattr(error, "error_dict") else error.messages)
+        self.index = index
+
+
+@dataclass
+class NewCard:
+    tenant: Tenant
+    data: dict[str, Any]
+    extra: dict[str, Any] | None = None
+
+
+def _bulk_custom_fields(cache: dict[int, list[CustomField]], tenant: Tenant) -> list[CustomField]:
+    if tenant.pk not in cache:
+        cache[tenant.pk] = custom_fields_for(tenant)
+    return cache[tenant.pk]
+
+
+@transaction.atomic
+def relations_create_bulk(
+    *,
+    actor: User | None,
+    cards: list[NewCard],
+    reason: str | None = None,
+    complete: Callable[[list[Relation]], object] | None = None,
+) -> list[Relation]:
+    """`relation_create` for many cards: validated one by one with its rules (RowRefused names
+    the first row that breaks one; nothing is written then), numbered from one block, written in
+    chunks with their history rows (carrying `reason`). `complete(relations)` gives them their
+    first functions before the after-save checks run once for all of them."""
+    fields_cache: dict[int, list[CustomField]] = {}
+    relations = []
+    for index, new in enumerate(cards):
+        relation = Relation(tenant=new.tenant, **{k: v for k, v in new.data.items() if k in RELATION_FIELDS})
+        try:
+            relation_validate(relation)
+            relation.extra = custom_values_clean(_bulk_custom_fields(fields_cache, new.tenant), new.extra or {})
+            relation.full_clean(exclude=_BULK_EXCLUDE, validate_unique=False, validate_constraints=False)
+        except ValidationError as error:
+            raise RowRefused(index, error) from None
+        relations.append(relation)
+    for relation, number in zip(relations, relation_numbers_reserve(len(relations)), strict=True):
+        relation.number = number
+        relation.search_text = search_text_for(relation)
+    for start in range(0, len(relations), BULK_CHUNK):
+        bulk_create_with_history(
+            relations[start : start + BULK_CHUNK], Relation, batch_size=BULK_CHUNK,
+            default_user=actor, default_change_reason=reason,
+        )
+    if complete is not None:
+        complete(relations)
+    card.after_save_run_many(relations)
+    return relations
+
+
+@transaction.atomic
+def relations_update_bulk(
+    *,
+    actor: User,
+    changes: list[tuple[int, dict[str, Any], dict[str, Any] | None]],
+    reason: str | None = None,
+    before_change: Callable[[Relation], object] | None = None,
+    extra_merge: Callable[[Relation, dict[str, Any]], dict[str, Any]] | None = None,
+) -> list[Relation]:
+    """`relation_update` for many cards: `changes` holds (pk, data, extra or None) per card. The
+    cards are locked and read in chunks, checked with relation_update's rules (RowRefused names
+    the row), written with one history row each (carrying `reason`), then rechecked together.
+    `before_change(card)` sees each card as it was; `extra_merge(card, extra)` makes the custom
+    values to store from the card's and the given ones (default: the given ones)."""
+    fields_cache: dict[int, list[CustomField]] = {}
+    updated: list[Relation] = []
+    names = set()
+    for start in range(0, len(changes), BULK_CHUNK):
+        chunk = changes[start : start + BULK_CHUNK]
+        locked = Relation.objects.select_for_update(of=("self",)).select_related("tenant").in_bulk([pk for pk, _d, _e in chunk])
+        for offset, (pk, data, extra) in enumerate(chunk):
+            relation = locked.get(pk)
+            try:
+                if relation is None:
+                    raise ValidationError(_("This relation no longer exists."))
+                if before_change is not None:
+                    before_change(relation)
+                if extra is not None and extra_merge is not None:
+                    extra = extra_merge(relation, extra)
+                for name, value in data.items():
+                    if name in RELATION_FIELDS:
+                        setattr(relation, name, value)
+                        names.add(name)
+                relation_validate(relation)
+                if extra is not None:
+                    relation.extra = custom_values_clean(_bulk_custom_fields(fields_cache, relation.tenant), extra)
+                    names.add("extra")
+                relation.search_text = search_text_for(relation)
+                relation.full_clean(exclude=_BULK_EXCLUDE, validate_unique=False, validate_constraints=False)
+                if relation.user_id and relation.email:
+                    _sync_login_email(relation)
+            except ValidationError as error:
+                raise RowRefused(start + offset, error) from None
+            updated.append(relation)
+    # relation_validate may tidy these on every card.
+    fields = sorted(names | {"search_text", "postcode", "initials", "email"})
+    for start in range(0, len(updated), BULK_CHUNK):
+        bulk_update_with_history(
+            updated[start : start + BULK_CHUNK], Relation, fields, batch_size=BULK_CHUNK,
+            default_user=actor, default_change_reason=reason,
+        )
+    card.after_save_run_many(updated)
+    return updated
+
+
+@transaction.atomic
+def relation_archive_merged(*, actor: User, keep: Relation, other: Relation) -> Relation:
+    """The end of a merge (imports.merge): `other` is archived, pointing at `keep` (so its
+    address opens `keep`, and no list or search shows it again); cards merged into `other`
+    earlier now point at `keep`; `other`'s login moves to `keep` (refused when both have one).
+    Returns `keep` as saved."""
+    keep = Relation.objects.select_for_update().get(pk=keep.pk)
+    other = Relation.objects.select_for_update().get(pk=other.pk)
+    if other.user_id:
+        if keep.user_id:
+            raise ValidationError(_("Both relations have a login. End the roles of one of them first."))
+        keep.user_id, other.user_id = other.user_id, None
+    other.archived, other.merged_into = True, keep
+    other._history_user = actor
+    other.save(update_fields=["user", "archived", "merged_into"])
+    Relation.objects.filter(merged_into=other).update(merged_into=keep)
+    keep._history_user = actor
+    keep.save(update_fields=["user"])
+    return keep
 
 
 def _sync_login_email(relation: Relation) -> None:

@@ -20,7 +20,7 @@ from ledenbeheer import addresses
 from tenants.access import environment_required, require_perm
 
 from .. import card, privacy, services
-from ..access import get_relation_or_404
+from ..access import get_relation_or_404, merged_card_target
 from ..card import HistoryChange, HistoryEvent, history_field_changes, history_who
 from ..forms import (
     CommunicationEntryForm,
@@ -112,6 +112,11 @@ def _custom_value_display(custom_field, value):
 
 @environment_required
 def relation_detail(request, pk: int):
+    kept = merged_card_target(request, pk)
+    if kept is not None:
+        # A merged card's address (and number) keeps opening the card it was merged into.
+        messages.info(request, _("This relation was merged into this card."))
+        return redirect("relation_detail", pk=kept)
     relation = get_relation_or_404(request, pk)
     privacy.card_view_record(user=request.user, relation=relation)
     extra = relation.extra or {}

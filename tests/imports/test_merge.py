@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 from django.utils import translation
 
 from billing.models import Invoice
@@ -152,7 +153,7 @@ def test_it_moves_every_row_of_every_model_to_the_kept_card(two_cards, federatio
     keep.refresh_from_db()
     assert keep.city == "Zeist" and keep.first_name == "Jan"
     other.refresh_from_db()
-    assert other.merged_into.kept == keep
+    assert other.merged_into == keep and other.archived and other.merge_record.kept == keep
     assert AuditEvent.objects.filter(action="relation_merge").exists()
 
 
@@ -199,3 +200,40 @@ def test_it_refuses_to_merge_two_cards_invoiced_for_the_same_membership_and_seas
                                values={}, extra={})
     assert Invoice.objects.filter(relation=other).exists()
     assert not Merge.objects.filter(merged=other).exists()
+
+
+def test_the_merged_card_is_archived_left_out_of_lists_and_its_address_and_number_open_the_kept_card(
+    two_cards, federation, login
+):
+    keep, other, _twin = two_cards
+    merging.relation_merge(actor=federation.national_sb, tenant=federation.national, keep=keep, other=other, values={}, extra={})
+    other.refresh_from_db()
+    assert other.archived and other.merged_into == keep and Relation.objects.filter(pk=other.pk).exists()
+    assert other not in Relation.objects.visible_to(federation.national_sb, federation.national)
+
+    client = login(federation.province_la)
+    found = client.get(reverse("relation_list"), {"q": "vries"})
+    shown = {relation.pk for relation in found.context["page"].object_list}
+    assert keep.pk in shown and other.pk not in shown
+    by_number = client.get(reverse("relation_list"), {"q": str(other.number)})
+    assert [relation.pk for relation in by_number.context["page"].object_list] == [keep.pk]
+    opened = client.get(reverse("relation_detail", args=[other.pk]))
+    assert opened.status_code == 302 and opened["Location"] == reverse("relation_detail", args=[keep.pk])
+    assert client.get(reverse("relation_edit", args=[other.pk])).status_code == 404
+
+
+def test_an_anonymised_card_is_archived_by_the_same_field_and_found_by_no_search(federation, login):
+    from relations.privacy import relation_anonymise
+
+    gone = make_relation(federation.department11, last_name="Weg", first_name="Wim")
+    long_ago = TODAY - datetime.timedelta(days=800)
+    Function.objects.filter(relation=gone).update(start_date=long_ago, end_date=long_ago)
+    relation_anonymise(actor=federation.national_sb, tenant=federation.national, relation=gone)
+    gone.refresh_from_db()
+    assert gone.archived and gone.merged_into is None
+    client = login(federation.province_la)
+    for query in ("geanonimiseerd", str(gone.number), ""):
+        listed = client.get(reverse("relation_list"), {"q": query} if query else {})
+        assert gone.pk not in {relation.pk for relation in listed.context["page"].object_list}
+    # The card itself still opens (its number, home and functions stay for the statistics).
+    assert client.get(reverse("relation_detail", args=[gone.pk])).status_code == 200

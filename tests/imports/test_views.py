@@ -161,3 +161,28 @@ def test_it_forgets_a_pair_marked_not_a_duplicate(federation, login):
     client.post(reverse("duplicate_scan"))
 
     assert "Geen mogelijke dubbelen gevonden." in client.get(reverse("duplicate_list")).content.decode()
+
+
+def test_a_department_administrator_imports_from_the_ledenmodule_into_their_own_department_only(federation, login):
+    client = login(federation.department_la)
+    members = client.get(reverse("ledenmodule_member_list"))
+    assert f'href="{reverse("import_list")}"' in members.content.decode()
+    _upload(client, "Voornaam;Achternaam;Geboortedatum;Afdeling\r\nAnn;Smit;01-01-1990;\r\nBob;Bos;02-02-1990;Afdeling 1.2\r\n")
+    batch = ImportBatch.objects.get(user=federation.department_la)
+    assert batch.tenant == federation.department11
+    _check(client, batch)
+    batch.refresh_from_db()
+    first, second = batch.result["rows"]
+    assert (first["action"], first["function"]["department"]) == ("new", federation.department11.pk)
+    assert second["action"] == "error"
+    assert any("Afdeling 1.2" in message for _column, message in second["errors"])
+    assert not Relation.objects.filter(last_name__in=["Smit", "Bos"]).exists()
+
+
+def test_the_ledenmodule_offers_no_import_to_whoever_may_not_add_members(federation, login):
+    from tenants.models import Role
+
+    role = Role.objects.get(code="department_member_administrator")
+    role.permissions.remove(*role.permissions.filter(codename="add_importbatch"))
+    members = login(federation.department_la).get(reverse("ledenmodule_member_list"))
+    assert members.status_code == 200 and b'data-testid="ledenmodule-import"' not in members.content

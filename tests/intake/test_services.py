@@ -229,14 +229,16 @@ def test_it_edits_a_form_on_the_settings_page(login, federation, intake_form):
 def test_it_finds_duplicate_candidates_by_each_rule(federation, intake_form):
     same_name = make_relation(federation.department11, first_name="Femke", last_name="Dijk", birth_date=datetime.date(2005, 4, 3))
     same_email = make_relation(federation.department12, first_name="F.", last_name="Anders", email="FEMKE@example.org")
-    same_address = make_relation(federation.department11, first_name="femke", last_name="Zus", postcode="7001 AB", house_number=12)
+    same_address = make_relation(federation.department11, first_name="femke", last_name="Dijk", postcode="7001 AB", house_number=12)
+    make_relation(federation.department11, first_name="Piet", last_name="Zus", postcode="7001 AB", house_number=12)
     make_relation(federation.department11, first_name="Femke", last_name="Dijk", birth_date=datetime.date(2001, 1, 1))
     registration = _registration(intake_form, federation.department11)
     found = dict(intake.registration_duplicates(registration, Relation.objects.all()))
     assert set(found) == {same_name, same_email, same_address}
-    assert found[same_name] == ["zelfde naam en geboortedatum"]
+    # The duplicate scan's rules (imports.duplicates): a housemate with another name is no candidate.
+    assert found[same_name] == ["zelfde geboortedatum, gelijkende naam"]
     assert found[same_email] == ["zelfde e-mailadres"]
-    assert found[same_address] == ["zelfde postcode, huisnummer en voornaam"]
+    assert found[same_address] == ["zelfde adres, gelijkende naam"]
 
 
 def test_it_shows_only_duplicates_the_environment_may_see(login, federation, intake_form):
