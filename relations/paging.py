@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db import connections
-from django.db.models import F, QuerySet
+from django.db.models import BooleanField, Case, F, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
 CAP = 5000
@@ -65,16 +65,32 @@ def _unchanged(rows):
     return rows
 
 
-def search_page(matches: QuerySet, *, ordering: list[str], page_number, per_page: int, prepare) -> SearchPage:
+def search_page(
+    matches: QuerySet, *, ordering: list[str], page_number, per_page: int, prepare, first: Q | None = None
+) -> SearchPage:
     """The page `page_number` of `matches` sorted by `ordering`; `prepare` adds the joins and
-    prefetches the page needs to an ordered queryset."""
-    ids = list(matches.order_by().values_list("pk", flat=True)[: CAP + 1])
+    prefetches the page needs to an ordered queryset. Matches that meet `first` (an exact relation
+    number or e-mail address) come before the others, read in the same query as the ids; with
+    more than CAP matches, where the ids are not all read, the order is `ordering` alone."""
+    if first is None:
+        ids = list(matches.order_by().values_list("pk", flat=True)[: CAP + 1])
+        firsts = []
+    else:
+        flagged = matches.order_by().annotate(
+            _first=Case(When(first, then=Value(True)), default=Value(False), output_field=BooleanField())
+        )
+        rows = list(flagged.values_list("pk", "_first")[: CAP + 1])
+        ids = [pk for pk, _is_first in rows]
+        firsts = [pk for pk, is_first in rows if is_first]
     capped = len(ids) > CAP
     if capped:
         rows = _WalkedPage(matches.order_by(*ordering), _unindexed(ordering, matches.db), prepare)
         prepare = _unchanged
     else:
-        rows = matches.model.objects.filter(pk__in=ids).order_by(*_unindexed(ordering, matches.db))
+        sort = _unindexed(ordering, matches.db)
+        if firsts:
+            sort = [Case(When(pk__in=firsts, then=Value(0)), default=Value(1)), *sort]
+        rows = matches.model.objects.filter(pk__in=ids).order_by(*sort)
     paginator = Paginator(prepare(rows), per_page)
     # Known already: the paginator must not count again.
     paginator.count = min(len(ids), CAP + 1)

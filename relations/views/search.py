@@ -79,7 +79,7 @@ def relation_list(request):
     matches = search.filter_queryset(Relation.objects.visible_to(request.user, request.tenant))
     result = search_page(
         matches, ordering=search.ordering(), page_number=request.GET.get("page"), per_page=PAGE_SIZE,
-        prepare=lambda rows: with_column_data(rows, columns, request.tenant),
+        prepare=lambda rows: with_column_data(rows, columns, request.tenant), first=search.exact,
     )
     page = result.page
     page.object_list = list(page.object_list)
