@@ -165,8 +165,14 @@ class Column:
 
 
 def _choice(field_name: str, choices) -> Callable[[Relation], str]:
-    labels = dict(choices)
-    return lambda r: str(labels.get(getattr(r, field_name), getattr(r, field_name)))
+    # Translated once, when the columns are made (in the request's language), not per cell.
+    labels = {code: str(label) for code, label in choices}
+
+    def value(relation: Relation) -> str:
+        code = getattr(relation, field_name)
+        return labels.get(code, code)
+
+    return value
 
 
 def _custom_value(search_field: SearchField) -> Callable[[Relation], Any]:

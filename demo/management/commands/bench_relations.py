@@ -102,8 +102,8 @@ class Command(BaseCommand):
         parser.add_argument("--explain", action="store_true",
                             help="Print EXPLAIN ANALYZE of the slowest SQL query of each page (PostgreSQL).")
         parser.add_argument("--markdown", action="store_true", help="Also print the results as a Markdown table.")
-        parser.add_argument("--terms", default=",".join(SEARCH_TERMS),
-                            help="Comma-separated search terms to time against hand-written SQL.")
+        parser.add_argument("--terms", default="|".join(SEARCH_TERMS),
+                            help="Search terms separated by | to time against hand-written SQL.")
         parser.add_argument("--only-terms", action="store_true",
                             help="Time only the search terms, not the other pages.")
 
@@ -144,7 +144,7 @@ class Command(BaseCommand):
                 client = self._client(user)
                 tenant = default_tenant(user)
                 self._check_ready(client, user)
-                for term in [t.strip() for t in terms.split(",") if t.strip()]:
+                for term in [t.strip() for t in terms.split("|") if t.strip()]:
                     term_results.append(self._measure_term(client, user, tenant, term, requests, warm_up))
                 if only_terms:
                     continue
