@@ -120,6 +120,9 @@ class Command(BaseCommand):
         with override_settings(SECRET_KEY=secret_key):
             cookies = [self._session_cookie(accounts[i % len(accounts)]) for i in range(users)]
         self.stdout.write(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT now()")
+            self._served_at = cursor.fetchone()[0]
         server = self._serve(port, workers, secret_key)
         try:
             self._wait_ready(port)
@@ -181,8 +184,13 @@ class Command(BaseCommand):
     # --- measuring ---
 
     def _db_backends(self) -> list[int]:
+        """The backends of this database opened since the server started: gunicorn's, not those
+        of anything else using the same database."""
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND backend_start >= %s", [self._served_at],
+            )
             return [row[0] for row in cursor.fetchall()]
 
     def _run_phase(self, name: str, port: int, master: int, cookies: list[str], seconds: float, seed: int) -> Phase:
