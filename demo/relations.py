@@ -165,6 +165,8 @@ def populate(
         before, done = done, done + size
         if done // PROGRESS_EVERY > before // PROGRESS_EVERY or done == missing:
             say(f"  {done:>9,} / {missing:,} relations, {functions_made:,} functions")
+    say("  VACUUM ANALYZE of the loaded tables")
+    vacuum_analyze([Relation, Function])
     return missing
 
 
@@ -194,6 +196,18 @@ def _history_first_rows(model: type[models.Model], where: str, params: list) -> 
             f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} FROM {source} WHERE {where}",  # noqa: S608
             params,
         )
+
+
+def vacuum_analyze(models_: list[type[models.Model]]) -> None:
+    """VACUUM ANALYZE the tables of `models_` (PostgreSQL; ANALYZE elsewhere). Without it a server
+    that runs without autovacuum plans with stale statistics and, without a visibility map, reads
+    the table row by row where an index alone would do (docs/benchmarks.md, issue 16)."""
+    # VACUUM cannot run inside a transaction (a test's, say): ANALYZE alone there.
+    vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
+    with connection.cursor() as cursor:
+        for model in models_:
+            table = connection.ops.quote_name(model._meta.db_table)
+            cursor.execute(f"VACUUM ANALYZE {table}" if vacuum else f"ANALYZE {table}")
 
 
 class _Table:

@@ -141,6 +141,8 @@ def current_memberships_prefetch(tenant: Tenant, day: datetime.date | None = Non
         .active_on(day or datetime.date.today())
         .in_subtree(tenant)
         .select_related("tenant")
+        # Only what the column shows: a page or an export chunk reads thousands of them.
+        .only("relation_id", "tenant__name")
         .order_by("tenant__name", "pk")
     )
     return Prefetch("functions", queryset=memberships, to_attr="current_memberships")

@@ -16,7 +16,7 @@ from tenants.history import OnBehalfOfHistory
 from tenants.models import Role, RoleAssignment, Tenant, TenantKind
 from tenants.periods import is_held_on
 
-from .querysets import FunctionQuerySet, FunctionTypeQuerySet
+from .querysets import OPEN_END, FunctionQuerySet, FunctionTypeQuerySet
 
 
 class FunctionCategory(models.TextChoices):
@@ -129,11 +129,12 @@ class Function(models.Model):
                 name="function_held_on",
             ),
             models.Index(fields=["relation", "end_date"]),
-            # The few rows that open a card to another branch, looked up on every relation list.
+            # The few rows that open a card to another branch, looked up on every relation list
+            # and card: per tenant by the day they end (`guests_on`), so only current ones are
+            # read, from the index alone.
             models.Index(
-                fields=["tenant", "start_date", "end_date", "relation"],
-                condition=Q(outside_home=True),
-                name="function_outside_home",
+                F("tenant"), OPEN_END, include=["start_date", "end_date", "relation"],
+                condition=Q(outside_home=True), name="function_outside_home_until",
             ),
         ]
 

@@ -9,8 +9,13 @@ from __future__ import annotations
 import datetime
 
 from django.db import models
+from django.db.models import DateField, Value
+from django.db.models.functions import Coalesce
 
 from tenants.periods import ended_q, held_on_q, not_ended_q
+
+# The end of a function that has none, for an index ordered by the day functions end.
+OPEN_END = Coalesce("end_date", Value(datetime.date.max, output_field=DateField()))
 
 
 class FunctionQuerySet(models.QuerySet):
@@ -42,8 +47,12 @@ class FunctionQuerySet(models.QuerySet):
 
     def guests_on(self, day: datetime.date) -> FunctionQuerySet:
         """Functions running on `day` held outside the relation's home and the tenants above it:
-        the ones that show a card where its home does not (a guest). Few, in a partial index."""
-        return self.active_on(day).filter(outside_home=True)
+        the ones that show a card where its home does not (a guest). Few, in a partial index
+        (`function_outside_home_until`) ordered by the day each ends, so that only the ones not
+        ended yet are read, not every one that ever ran in the environment."""
+        # Held on `day` by the one definition (tenants.periods): the end date is the first day
+        # it no longer holds.
+        return self.alias(until=OPEN_END).filter(outside_home=True, start_date__lte=day, until__gt=day)
 
     def in_subtree(self, tenant) -> FunctionQuerySet:
         return self.filter(tenant.subtree_filter("tenant"))

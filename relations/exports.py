@@ -39,12 +39,16 @@ from .services import export_log_record
 logger = logging.getLogger("ledenbeheer.exports")
 
 CHUNK_SIZE = 2000
+STREAM_ROWS = 500
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_FIRST = frozenset(FORMULA_STARTS)
 BOM = "\ufeff"
 
 
 def csv_cell(value: Any) -> str:
     """A value as a CSV cell for Excel: dd-mm-jjjj dates, and formula-like text made harmless."""
+    if type(value) is str:  # most cells: the quick way
+        return "'" + value if value[:1] in FORMULA_FIRST else value
     text = as_text(value)
     # A number (a negative amount, say) is no formula: only text is made harmless.
     if text.startswith(FORMULA_STARTS) and not isinstance(value, int | float | decimal.Decimal):
@@ -114,9 +118,17 @@ def csv_stream(
     log = _log(actor=actor, tenant=tenant, fmt="csv", rows=0, what=what)
     try:
         yield (BOM + writer.writerow([csv_cell(c.label) for c in columns])).encode("utf-8")
+        # Sent in blocks of STREAM_ROWS rows: one write to the socket per row costs more than
+        # the row itself.
+        block: list[str] = []
         for row in _rows(queryset, columns):
-            yield writer.writerow([csv_cell(v) for v in row]).encode("utf-8")
+            block.append(writer.writerow([csv_cell(v) for v in row]))
             count += 1
+            if len(block) >= STREAM_ROWS:
+                yield "".join(block).encode("utf-8")
+                block = []
+        if block:
+            yield "".join(block).encode("utf-8")
     finally:
         ExportLog.objects.filter(pk=log.pk).update(rows=count)
 

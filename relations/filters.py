@@ -5,7 +5,9 @@ filtered queryset.
 The query string is the whole search, so a search can be bookmarked, saved and rerun:
 
 - ``q``: the one search box; every word must occur in a relation's `search_text` (part of a name,
-  the relation number, e-mail, postcode or city). On PostgreSQL this uses the trigram index.
+  the relation number, e-mail, postcode or city), folded the same way (relations/text.py: case,
+  accents, commas and a postcode's space do not matter). An exact relation number or e-mail
+  address comes first (`exact`). On PostgreSQL this uses the trigram index.
 - ``col_<column>=value``: the filter row above a result column.
 - ``<field>__contains|equals|from|to=value``: extended filters on any field, custom fields included
   (``extra_<code>__…``). Repeating a key, or using several operators on one field, means OR within
@@ -41,6 +43,7 @@ from django_filters.constants import EMPTY_VALUES
 from tenants.models import Language, Tenant
 
 from .models import CustomField, CustomFieldType, Gender, MagazineDelivery, Relation, RelationKind
+from .text import exact_lookup, search_words
 
 TEXT, NUMBER, DATE, CHOICE, BOOLEAN = "text", "number", "date", "choice", "boolean"
 OPERATORS_BY_KIND = {
@@ -162,8 +165,14 @@ class Column:
 
 
 def _choice(field_name: str, choices) -> Callable[[Relation], str]:
-    labels = dict(choices)
-    return lambda r: str(labels.get(getattr(r, field_name), getattr(r, field_name)))
+    # Translated once, when the columns are made (in the request's language), not per cell.
+    labels = {code: str(label) for code, label in choices}
+
+    def value(relation: Relation) -> str:
+        code = getattr(relation, field_name)
+        return labels.get(code, code)
+
+    return value
 
 
 def _custom_value(search_field: SearchField) -> Callable[[Relation], Any]:
@@ -702,7 +711,7 @@ class RelationFilter(django_filters.FilterSet):
         return super().filter_queryset(queryset)
 
     def filter_words(self, queryset, name: str, value: str):
-        for word in value.lower().split():
+        for word in search_words(value):
             if word.isdigit() and len(word) <= 18:
                 # A number may be that of a card merged into this one: it still finds it.
                 merged = Relation.objects.filter(number=int(word), merged_into__isnull=False).values("merged_into")
@@ -710,6 +719,13 @@ class RelationFilter(django_filters.FilterSet):
             else:
                 queryset = queryset.filter(search_text__contains=word)
         return queryset
+
+    @property
+    def exact(self) -> Q | None:
+        """The relation the search box names exactly (its relation number or e-mail address),
+        which the result shows first; None for any other search."""
+        lookup = exact_lookup(self.form.cleaned_data.get("q", "")) if self.form.is_valid() else None
+        return Q(**lookup) if lookup else None
 
     def filter_current_member(self, queryset, name: str, value: bool):
         if not value:

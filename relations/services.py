@@ -37,6 +37,7 @@ from .models import (
     RelationKind,
     RelationNumberCounter,
 )
+from .text import search_text
 
 # --- relation numbers and search text -----------------------------------------------------------
 
@@ -65,12 +66,9 @@ def relation_numbers_reserve(count: int) -> list[int]:
 
 
 def search_text_for(relation: Relation) -> str:
-    parts = [
-        relation.first_name, relation.initials, relation.infix, relation.last_name,
-        relation.organisation_name, str(relation.number or ""), relation.email,
-        relation.postcode, relation.postcode.replace(" ", ""), relation.city,
-    ]
-    return " ".join(p.lower() for p in parts if p)
+    """The search text the one search box looks in (relations/text.py): folded name, number,
+    e-mail, postcode and city. Kept up to date by every save of a card."""
+    return search_text(relation)
 
 
 # --- custom fields -----------------------------------------------------------------------------

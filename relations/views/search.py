@@ -80,7 +80,7 @@ def relation_list(request):
     matches = search.filter_queryset(Relation.objects.visible_to(request.user, request.tenant))
     result = search_page(
         matches, ordering=search.ordering(), page_number=request.GET.get("page"), per_page=PAGE_SIZE,
-        prepare=lambda rows: with_column_data(rows, columns, request.tenant),
+        prepare=lambda rows: with_column_data(rows, columns, request.tenant), first=search.exact,
     )
     page = result.page
     page.object_list = list(page.object_list)
@@ -220,7 +220,7 @@ def relation_export(request, fmt: str):
         return redirect(list_url(search.query_string(without=("page", "panel"))))
     relations = search.active_only(search.filter_queryset(Relation.objects.visible_to(request.user, request.tenant)))
     columns = export_columns(search.columns)
-    relations = with_column_data(relations.order_by(*search.ordering()), columns, request.tenant)
+    relations = with_column_data(relations.order_by(*search.ordering()).defer("search_text"), columns, request.tenant)
     return download_response(
         relations, columns, fmt=fmt, actor=request.user, tenant=request.tenant, title=_("Relations"),
         filename=f"relaties-{slugify(request.tenant.name)}-{datetime.date.today():%Y%m%d}",

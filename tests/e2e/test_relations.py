@@ -38,6 +38,28 @@ def test_it_finds_a_member_by_part_of_the_name_as_you_type(page: Page, federatio
     expect(page.get_by_test_id("relation-name")).to_have_text("Hansje Brinker")
 
 
+def test_it_finds_what_people_type(page: Page, federation):
+    """The list writes "Aarts, Teun": typed back like that, or with the tussenvoegsel anywhere,
+    a postcode with or without its space, or without the accents, the search finds the person."""
+    make_relation(federation.department11, first_name="Teun", last_name="Aarts", postcode="2665 RA")
+    make_relation(federation.department11, first_name="Jan", infix="van", last_name="Dijk", postcode="2665 XY")
+    make_relation(federation.department11, first_name="Zoë", last_name="Ĳzerman")
+    make_relation(federation.department11, first_name="Maria", last_name="Smit", postcode="2665 XY")
+
+    log_in(page, "province_sb")
+    page.goto("/relations/")
+    box = page.get_by_test_id("relation-search-box")
+    rows = page.get_by_test_id("relation-row")
+    for typed, name in [
+        ("Aarts, Teun", "Aarts"), ("Dijk, van", "Dijk"), ("Dijk van", "Dijk"), ("van Dijk", "Dijk"),
+        ("2665ra", "Aarts"), ("2665 RA", "Aarts"), ("Zoe IJzerman", "zerman"),
+    ]:
+        box.fill("")
+        box.press_sequentially(typed, delay=20)
+        expect(rows).to_have_count(1)
+        expect(rows.first).to_contain_text(name)
+
+
 def test_it_adds_a_relation_with_a_membership(page: Page, federation):
     log_in(page, "province_sb")
     page.goto("/relations/new/")

@@ -196,6 +196,83 @@ def test_it_treats_wildcards_as_plain_text(federation, world, login):
     assert found(response) == set()
 
 
+@pytest.fixture
+def typed(federation):
+    """Cards whose names are written the way people do not type them."""
+    d = federation.department11
+    return {
+        "aarts": make_relation(d, first_name="Teun", last_name="Aarts", postcode="2665 RA", city="Bleiswijk"),
+        "dijk": make_relation(d, first_name="Jan", infix="van", last_name="Dijk", postcode="2665 XY", city="Rotterdam"),
+        # Holds "2665" and "ra" in other places than its postcode: not the postcode 2665 RA.
+        "maria": make_relation(d, first_name="Maria", last_name="Smit", postcode="2665 XY", city="Delft"),
+        "zoe": make_relation(d, first_name="Zoë", last_name="Ĳzerman", city="Sneek"),
+        "ijzer": make_relation(d, first_name="Eva", last_name="IJzerman", city="Emmen"),
+    }
+
+
+@pytest.mark.parametrize("q", ["Aarts, Teun", "Teun Aarts", "aarts teun", "AARTS,TEUN", "Aarts,  Teun"])
+def test_it_finds_a_name_in_either_order_with_or_without_a_comma(federation, typed, login, q):
+    response = login(federation.national_sb).get(LIST, {"q": q})
+    assert found(response) == {typed["aarts"].pk}
+
+
+@pytest.mark.parametrize("q", ["van Dijk", "Dijk, van", "Dijk van", "Jan van Dijk", "Dijk, Jan van"])
+def test_it_finds_a_surname_with_its_infix_in_either_place(federation, typed, login, q):
+    response = login(federation.national_sb).get(LIST, {"q": q})
+    assert found(response) == {typed["dijk"].pk}
+
+
+@pytest.mark.parametrize("q", ["2665RA", "2665 RA", "2665ra", "2665 ra", " 2665  Ra "])
+def test_it_finds_a_postcode_with_or_without_its_space_in_any_case(federation, typed, login, q):
+    response = login(federation.national_sb).get(LIST, {"q": q})
+    assert found(response) == {typed["aarts"].pk}
+
+
+@pytest.mark.parametrize(("q", "expected"), [
+    ("Zoe", {"zoe"}), ("zoë", {"zoe"}), ("ZOË ĲZERMAN", {"zoe"}),
+    ("IJzerman", {"zoe", "ijzer"}), ("Ĳzerman", {"zoe", "ijzer"}), ("ijzer", {"zoe", "ijzer"}),
+])
+def test_it_ignores_accents_and_ligatures(federation, typed, login, q, expected):
+    response = login(federation.national_sb).get(LIST, {"q": q})
+    assert found(response) == {typed[k].pk for k in expected}
+
+
+def test_it_shows_an_exact_relation_number_first(federation, login):
+    wanted = make_relation(federation.department11, first_name="Zeger", last_name="Zwart")
+    # Sorts before it by name and holds its number in the e-mail address.
+    other = make_relation(
+        federation.department11, first_name="Anna", last_name="Aalders", email=f"{wanted.number}@example.org"
+    )
+    response = login(federation.national_sb).get(LIST, {"q": str(wanted.number)})
+    assert [r.pk for r in response.context["page"].object_list] == [wanted.pk, other.pk]
+    # Any other search keeps the name order.
+    response = login(federation.national_sb).get(LIST, {"q": f"{wanted.number}@"})
+    assert [r.pk for r in response.context["page"].object_list] == [other.pk]
+
+
+def test_it_shows_an_exact_e_mail_address_first(federation, login):
+    wanted = make_relation(federation.department11, first_name="Jan", last_name="Zwart", email="jan@example.org")
+    other = make_relation(federation.department11, first_name="Marijan", last_name="Aalders", email="marijan@example.org")
+    client = login(federation.national_sb)
+    response = client.get(LIST, {"q": "JAN@example.org"})
+    assert [r.pk for r in response.context["page"].object_list] == [wanted.pk, other.pk]
+    response = client.get(LIST, {"q": "jan@example"})
+    assert [r.pk for r in response.context["page"].object_list] == [other.pk, wanted.pk]
+
+
+def test_the_migration_folds_the_stored_search_text(federation, typed):
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+
+    Relation.objects.filter(pk=typed["zoe"].pk).update(search_text="zoë ĳzerman")
+    migration = importlib.import_module("relations.migrations.0010_h_search_folded_search_text")
+    migration.fold_search_text(apps, connection.schema_editor())
+    assert Relation.objects.get(pk=typed["zoe"].pk).search_text == search_text_for(typed["zoe"])
+    assert "zoe" in search_text_for(typed["zoe"]) and "ijzerman" in search_text_for(typed["zoe"])
+
+
 # --- column filters and extended filters --------------------------------------------------------
 
 
