@@ -165,7 +165,6 @@ def populate(
         before, done = done, done + size
         if done // PROGRESS_EVERY > before // PROGRESS_EVERY or done == missing:
             say(f"  {done:>9,} / {missing:,} relations, {functions_made:,} functions")
-    say("  VACUUM ANALYZE of the loaded tables")
     vacuum_analyze([Relation, Function])
     return missing
 
