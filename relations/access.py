@@ -23,15 +23,13 @@ def relation_opens(user: User, tenant: Tenant | None, relation: Relation) -> boo
     return may_list_relations(user, tenant) and any(place.is_within(tenant) for place in relation.access_tenants)
 
 
-def get_relation_or_404(request, pk: int) -> Relation:
+def get_relation_or_404(request, pk: int, *, merged: bool = False) -> Relation:
     """The relation, if the current environment shows it to this user; otherwise 404, so an
     outsider cannot learn that the number exists. An anonymised card still opens (lists leave it
     out); a card merged into another one does not: nothing is done on it any more
     (`merged_card_target` sends its address on)."""
-    return get_object_or_404(
-        Relation.objects.visible_to(request.user, request.tenant, archived=True).select_related("tenant"),
-        pk=pk, merged_into__isnull=True,
-    )
+    relations = Relation.objects.visible_to(request.user, request.tenant, archived=True).select_related("tenant")
+    return get_object_or_404(relations if merged else relations.filter(merged_into__isnull=True), pk=pk)
 
 
 def merged_card_target(request, pk: int) -> int | None:

@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -112,12 +113,14 @@ def _custom_value_display(custom_field, value):
 
 @environment_required
 def relation_detail(request, pk: int):
-    kept = merged_card_target(request, pk)
-    if kept is not None:
+    relation = get_relation_or_404(request, pk, merged=True)
+    if relation.merged_into_id is not None:
         # A merged card's address (and number) keeps opening the card it was merged into.
+        kept = merged_card_target(request, pk)
+        if kept is None:
+            raise Http404
         messages.info(request, _("This relation was merged into this card."))
         return redirect("relation_detail", pk=kept)
-    relation = get_relation_or_404(request, pk)
     privacy.card_view_record(user=request.user, relation=relation)
     extra = relation.extra or {}
     custom_values = [
