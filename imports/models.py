@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +15,10 @@ from relations.models import Relation
 from tenants.models import Tenant
 
 from .querysets import DuplicateCandidateQuerySet, ImportBatchQuerySet
+
+
+def progress_key(batch_id) -> str:
+    return f"imports:progress:{batch_id}"
 
 
 def import_upload_to(batch: ImportBatch, filename: str) -> str:
@@ -82,7 +87,10 @@ class ImportBatch(models.Model):
             return 100
         if not self.rows_total:
             return 0
-        return min(99, self.rows_done * 100 // self.rows_total)
+        # While an import runs, its transaction holds this row: the worker reports its progress in
+        # the shared cache (imports.services.progress_writer).
+        done = cache.get(progress_key(self.pk), self.rows_done) if self.is_busy else self.rows_done
+        return min(99, done * 100 // self.rows_total)
 
     @property
     def is_busy(self) -> bool:

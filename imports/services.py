@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import connection, connections, transaction
+from django.db import OperationalError, connection, connections, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -38,7 +39,7 @@ from tenants.models import Tenant, TenantKind, User
 
 from . import cleaning, duplicates
 from .columns import CUSTOM_PREFIX, DATE_FIELDS, normalise_header, suggest_mapping, targets
-from .models import ColumnMapping, ImportBatch, ImportChange
+from .models import ColumnMapping, ImportBatch, ImportChange, progress_key
 from .querysets import IMPORT_PERM
 from .reading import FileRefused, Table, file_type_of, read_table
 
@@ -773,17 +774,25 @@ def import_undo(*, actor: User, batch_id: Any) -> ImportBatch:
 
 
 def progress_writer(batch_id: Any) -> Callable[[int], None]:
-    """Report progress where the page can see it while the work runs inside its transaction:
-    on PostgreSQL through a second connection; elsewhere only when the step ends."""
+    """Report progress where the page can see it while the work runs inside its transaction: in
+    the shared cache (`ImportBatch.percent` reads it), and on PostgreSQL also in the row through a
+    second connection — unless the step's own transaction holds that row (an import locks its
+    batch), which it then skips instead of waiting for a lock its own transaction holds."""
+    key = progress_key(batch_id)
     if connection.vendor != "postgresql":
-        return lambda done: None
+        return lambda done: cache.set(key, done, 3600)
     extra = connections.create_connection("default")
 
     def write(done: int) -> None:
-        with extra.cursor() as cursor:
-            # The table name is the model's own, never input.
-            cursor.execute(f"UPDATE {ImportBatch._meta.db_table} SET rows_done = %s WHERE id = %s",  # noqa: S608
-                           [done, str(batch_id)])
+        cache.set(key, done, 3600)
+        try:
+            with extra.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '50ms'")
+                # The table name is the model's own, never input.
+                cursor.execute(f"UPDATE {ImportBatch._meta.db_table} SET rows_done = %s WHERE id = %s",  # noqa: S608
+                               [done, str(batch_id)])
+        except OperationalError:
+            pass  # the row is locked by the step itself: the cache has the figure
 
     write.connection = extra  # closed by the task
     return write
