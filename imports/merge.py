@@ -103,7 +103,7 @@ def _earlier_merges(field: models.ForeignKey, keep: Relation, other: Relation, a
         Merge.objects.filter(kept=other).update(kept=keep)
 
 
-def _move_refusals(field: models.ForeignKey, keep: Relation, other: Relation) -> None:
+def _move_refusals(field: models.ForeignKey, keep: Relation, other: Relation, actor: User) -> None:
     """The other card's "no" to a communication type joins the kept card's (once per type): the
     person said no, whichever card they said it on."""
     kept_types = set(field.model._default_manager.filter(relation=keep).values_list("communication_type_id", flat=True))
