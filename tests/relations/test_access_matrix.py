@@ -272,7 +272,7 @@ def _for_actor(data: dict, url_name: str, actor: str, objects: dict) -> dict:
 def _state() -> tuple:
     return (
         list(Relation.objects.order_by("pk").values_list("pk", "last_name", "tenant_id", "magazine_delivery")),
-        list(Function.objects.order_by("pk").values_list("pk", "end_date")),
+        list(Function.objects.order_by("pk").values_list("pk", "start_date", "end_date")),
         SavedSearch.objects.count(),
         list(ColumnPreference.objects.values_list("user_id", "columns")),
         list(CustomField.objects.order_by("pk").values_list("pk", "label")),
