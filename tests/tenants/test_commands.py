@@ -45,8 +45,10 @@ def test_it_seeds_a_federation_of_twelve_provinces_with_departments(db):
         assert departments.count() >= 5, province.name
         assert {d.kind for d in departments} == {TenantKind.DEPARTMENT}
     assert not Tenant.objects.filter(depth__gt=3).exists()
-    assert User.objects.count() == 5
-    for user in User.objects.all():
+    # Five administrators, one per role, and one member with a portal login (no role).
+    assert User.objects.count() == 6
+    assert User.objects.filter(role_assignments__isnull=True).count() == 1
+    for user in User.objects.filter(role_assignments__isnull=False):
         # One current role each, in the environment the user is homed in.
         assignment = RoleAssignment.objects.get(user=user)
         assert assignment.tenant == user.tenant
@@ -72,15 +74,20 @@ def test_it_lets_the_demo_users_log_in_with_the_printed_password(db):
     password = match.group(1)
 
     users = list(User.objects.all())
-    assert len(users) == 5
+    assert len(users) == 6  # five administrators and the member with a portal login
     for user in users:
-        assert user.username in output
+        # Administrators are printed by login name, the portal member by e-mail address.
+        name = user.username if user.username in output else user.email
+        assert name in output
         client = Client()
-        response = client.post("/accounts/login/", {"username": user.username, "password": password})
+        response = client.post("/accounts/login/", {"username": name, "password": password})
         assert response.status_code == 302, user.username
         home = client.get("/")
         assert home.wsgi_request.user == user
-        assert home.wsgi_request.tenant == user.tenant, user.username
+        if user.role_assignments.exists():
+            assert home.wsgi_request.tenant == user.tenant, user.username
+        else:
+            assert home.url == "/portal/"  # a member's login goes to the portal
 
 
 def test_it_seeds_with_a_chosen_password(db):
