@@ -28,3 +28,9 @@ class BillingConfig(AppConfig):
 
         for key, description, example in INVOICE_TOKENS:
             token_register(Token(key, _("Invoice"), description, supplied(key), example))
+        # Invoices, payments and mandates in the person's GDPR export and erasure.
+        from relations.privacy import personal_data_register
+
+        from .privacy import BILLING
+
+        personal_data_register(BILLING)

@@ -10,10 +10,12 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from billing import services
-from billing.models import Invoice, InvoiceCounter, InvoiceStatus
+from billing.models import Invoice, InvoiceCounter, InvoiceStatus, Mandate
 from tests.factories import give_function
 
-from .world import SEASON, YEAR, billing_environment, member, rate, run
+from .world import MEMBER_IBANS, SEASON, YEAR, billing_environment, member, rate, run
+
+TODAY = datetime.date.today()
 
 pytestmark = pytest.mark.django_db
 
@@ -160,3 +162,34 @@ def test_it_bills_departments_by_their_count_of_memberships(world):
     totals = {i.debtor_tenant_id: i.total for i in done.invoices.all()}
     # Department 1.1: 4 adults × 50.00; department 1.2: one adult and one youth.
     assert totals == {world.department11.pk: Decimal("200.00"), world.department12.pk: Decimal("75.00")}
+
+
+# --- the person's rights (GDPR, issue 12): invoices and mandates in the export and the erasure ----
+
+
+def test_it_puts_invoices_payments_and_mandates_in_the_export_and_refuses_erasure_while_open(world):
+    from billing.privacy import BILLING
+    from relations.privacy import erasure_refusals
+
+    relation = member(world.department11, "Privacy")
+    services.mandate_create(tenant=world.province1, relation=relation, reference="M-PRIV", signed_on=TODAY,
+                            iban=MEMBER_IBANS[0], account_holder="", actor=None)
+    services.invoice_run_finalise(run_id=run(world.province1, world.province_sb).pk, actor=None)
+    invoice = Invoice.objects.get(relation=relation)
+    rows = BILLING.rows(relation)
+    assert [row["kind"] for row in rows] == ["invoice", "mandate"]
+    assert rows[0]["number"] == invoice.number and rows[0]["payment_reference"] == invoice.payment_reference
+    assert rows[1]["iban"] == MEMBER_IBANS[0] and rows[1]["reference"] == "M-PRIV"
+    # Still being collected: an open invoice, then an active mandate, stop an erasure, with the reason.
+    assert "factuur" in " ".join(erasure_refusals(relation))
+    services.payment_register(invoice=invoice, amount=invoice.total, date=TODAY, actor=None)
+    assert "incassomachtiging" in " ".join(erasure_refusals(relation))
+    # Settled and ended: the erasure keeps the invoice's number and amount, not the name.
+    services.mandate_end(mandate=Mandate.objects.get(relation=relation))
+    assert not [r for r in erasure_refusals(relation) if "factuur" in r.lower() or "machtiging" in r.lower()]
+    BILLING.anonymise(relation)
+    invoice.refresh_from_db()
+    assert (invoice.number, invoice.total, invoice.debtor_name, invoice.debtor_email) == (
+        invoice.number, invoice.total, "Geanonimiseerd", ""
+    )
+    assert Mandate.objects.get(relation=relation).iban == ""
