@@ -18,6 +18,9 @@ pytestmark = pytest.mark.browser
 
 
 def password_step(page: Page, username: str) -> None:
+    # The start page loads its widgets after it has shown (htmx): let them finish first, or one of
+    # them may set a new CSRF cookie after the login page below has been read.
+    page.wait_for_load_state("networkidle")
     page.context.clear_cookies()
     page.goto("/accounts/login/")
     page.locator("input[name=username]").fill(username)
