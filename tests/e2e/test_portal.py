@@ -106,6 +106,12 @@ def test_a_member_uses_the_portal_on_a_phone(page: Page, federation, mailoutbox)
 
     # Logging out, from the phone's menu.
     page.goto("/portal/")
+    page.wait_for_load_state("networkidle")
     page.locator("button.navbar-toggler").click()
-    page.get_by_test_id("logout").click()
+    logout = page.get_by_test_id("logout")
+    expect(logout).to_be_visible()
+    # The menu slides open (Bootstrap's collapse): click once it has come to rest.
+    page.locator(".navbar-collapse.show:not(.collapsing)").wait_for()
+    with page.expect_navigation():
+        logout.click()
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
