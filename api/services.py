@@ -166,6 +166,22 @@ def token_use_record(
     )
 
 
+def token_uses_prune(day: datetime.date) -> dict:
+    """The nightly job `api_token_uses`: forget the audit rows of token uses older than
+    `API_TOKEN_USE_DAYS` days before `day` (the audit trail is kept that long, not for ever).
+    Deletes in batches, so a first run on a large table holds no long lock."""
+    cutoff = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min)) - datetime.timedelta(
+        days=settings.API_TOKEN_USE_DAYS
+    )
+    deleted = 0
+    while True:
+        batch = list(ApiTokenUse.objects.filter(at__lt=cutoff).values_list("pk", flat=True)[:10_000])
+        if not batch:
+            break
+        deleted += ApiTokenUse.objects.filter(pk__in=batch).delete()[0]
+    return {"deleted": deleted, "before": cutoff.date().isoformat()}
+
+
 def token_may(token: ApiToken, perm: str, obj) -> bool:
     """Whether the token's login holds `perm` on `obj` (a write needs the write scope)."""
     return token.user.has_perm(perm, obj)

@@ -358,6 +358,7 @@ API_RATE_LIMIT = envint("API_RATE_LIMIT", 600)
 API_RATE_WINDOW = envint("API_RATE_WINDOW", 60)
 API_PAGE_SIZE_MAX = envint("API_PAGE_SIZE_MAX", 100)
 API_TOKEN_MAX_DAYS = envint("API_TOKEN_MAX_DAYS", 730)
+API_TOKEN_USE_DAYS = envint("API_TOKEN_USE_DAYS", 365)
 
 # Completing an address from postcode + house number; "ledenbeheer.addresses.NoLookup" turns it off.
 ADDRESS_LOOKUP = env("ADDRESS_LOOKUP", "ledenbeheer.addresses.PdokLookup")
@@ -446,6 +447,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "membership-counts": {
         "task": "quality.tasks.run_job", "args": ("membership_counts",),
         "schedule": crontab(minute=15, hour=0),
+    },
+    # The API's audit of token uses, kept API_TOKEN_USE_DAYS days (api/services.py).
+    "api-token-uses": {
+        "task": "quality.tasks.run_job", "args": ("api_token_uses",),
+        "schedule": crontab(minute=45, hour=3),
     },
     "catch-up": {
         "task": "quality.tasks.catch_up",

@@ -99,6 +99,23 @@ def test_it_logs_every_use_refused_ones_too(tokens, api_client):
     assert (uses["expired"].status, uses["expired"].outcome) == (401, "expired")
 
 
+def test_the_nightly_job_forgets_uses_older_than_the_kept_period(tokens, api_client, settings):
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    settings.API_TOKEN_USE_DAYS = 30
+    api_client("p1_read").get(RELATIONS)
+    api_client("d11_read").get(RELATIONS)
+    old, recent = ApiTokenUse.objects.order_by("pk")
+    now = timezone.now()
+    ApiTokenUse.objects.filter(pk=old.pk).update(at=now - datetime.timedelta(days=31))
+    ApiTokenUse.objects.filter(pk=recent.pk).update(at=now - datetime.timedelta(days=29))
+
+    call_command("run_job", "api_token_uses", "--date", timezone.localdate().isoformat())
+
+    assert list(ApiTokenUse.objects.values_list("pk", flat=True)) == [recent.pk]
+
+
 def test_it_limits_the_requests_of_a_token(settings, api_client):
     settings.API_RATE_LIMIT = 3
     for _ in range(3):

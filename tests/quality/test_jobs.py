@@ -250,6 +250,8 @@ def test_it_schedules_the_jobs_at_their_times_in_amsterdam():
         ("tenants.reap_expired_leases", ()): 60.0,
         # The dashboard's counts, rebuilt and checked (issue 17), through the same run records.
         (run_job, ("membership_counts",)): crontab(minute=15, hour=0),
+        # The API's audit of token uses is pruned (API_TOKEN_USE_DAYS).
+        (run_job, ("api_token_uses",)): crontab(minute=45, hour=3),
     }
     assert set(jobs.scheduled_jobs()) == set(jobs.all_jobs())
     app.loader.import_default_modules()
@@ -270,9 +272,10 @@ def test_it_knows_when_each_job_was_last_due():
 def test_it_catches_up_a_missed_night_in_order_and_only_once(world):
     ran = jobs.catch_up(_at(2026, 11, 23, 9, 15))
     assert ran == [
-        "membership_counts 2026-11-23", "retention 2026-11-23", "quality_checks 2026-11-23", "error_digest 2026-11-23",
+        "membership_counts 2026-11-23", "api_token_uses 2026-11-23", "retention 2026-11-23",
+        "quality_checks 2026-11-23", "error_digest 2026-11-23",
     ]
-    assert JobRun.objects.filter(status=JobRun.Status.FINISHED).count() == 4
+    assert JobRun.objects.filter(status=JobRun.Status.FINISHED).count() == 5
     assert len(mail.outbox) == 1
     assert jobs.catch_up(_at(2026, 11, 23, 10, 30)) == []
 
