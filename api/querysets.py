@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.db import models
 
-from tenants.access import can_enter
+from tenants.access import may_list
 
 if TYPE_CHECKING:
     from tenants.models import Tenant, User
@@ -15,6 +15,6 @@ if TYPE_CHECKING:
 class ApiTokenQuerySet(models.QuerySet):
     def visible_to(self, user: User, tenant: Tenant | None) -> ApiTokenQuerySet:
         """The tokens of environment `tenant` and below, for a user who may manage them there."""
-        if tenant is None or not can_enter(user, tenant) or not user.has_perm("api.view_apitoken", tenant):
+        if not may_list(user, tenant, "api.view_apitoken"):
             return self.none()
         return self.filter(tenant.subtree_filter("tenant"))

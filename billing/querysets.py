@@ -8,15 +8,14 @@ from typing import TYPE_CHECKING
 
 from django.db import models
 
-from tenants.access import can_enter
+from tenants.access import may_list
 
 if TYPE_CHECKING:
     from tenants.models import Tenant, User
 
 
 def _scoped(queryset: models.QuerySet, user: User, tenant: Tenant | None, perm: str) -> models.QuerySet:
-
-    if tenant is None or not can_enter(user, tenant) or not user.has_perm(perm, tenant):
+    if not may_list(user, tenant, perm):
         return queryset.none()
     if tenant.is_root():
         return queryset.all()
@@ -27,8 +26,7 @@ class RateQuerySet(models.QuerySet):
     def visible_to(self, user: User, tenant: Tenant | None) -> RateQuerySet:
         """The rates that apply in `tenant`: its own, those of the environments above it (they are
         inherited down) and those set below it."""
-
-        if tenant is None or not can_enter(user, tenant) or not user.has_perm("billing.view_rate", tenant):
+        if not may_list(user, tenant, "billing.view_rate"):
             return self.none()
         return self.filter(
             models.Q(tenant__path__in=tenant.ancestor_paths()) | tenant.subtree_filter("tenant")
@@ -50,9 +48,7 @@ class InvoiceQuerySet(models.QuerySet):
     def of_department(self, user: User, department: Tenant | None) -> InvoiceQuerySet:
         """The invoices a department received (SPEC B4), for its administrators' ledenmodule."""
 
-        if department is None or not can_enter(user, department):
-            return self.none()
-        if not user.has_perm("billing.view_department_invoices", department):
+        if not may_list(user, department, "billing.view_department_invoices"):
             return self.none()
         return self.filter(debtor_tenant=department)
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from django.db import models
 
 from relations.models import Relation
-from tenants.access import can_enter
+from tenants.access import may_list
 
 if TYPE_CHECKING:
     from tenants.models import Tenant, User
@@ -19,8 +19,7 @@ DUPLICATES_PERM = "imports.view_duplicatecandidate"
 class ImportBatchQuerySet(models.QuerySet):
     def visible_to(self, user: User, tenant: Tenant | None) -> ImportBatchQuerySet:
         """The imports made in `tenant` or below, for a user who may import there."""
-
-        if tenant is None or not can_enter(user, tenant) or not user.has_perm(IMPORT_PERM, tenant):
+        if not may_list(user, tenant, IMPORT_PERM):
             return self.none()
         return self.filter(tenant.subtree_filter("tenant"))
 
@@ -28,8 +27,7 @@ class ImportBatchQuerySet(models.QuerySet):
 class DuplicateCandidateQuerySet(models.QuerySet):
     def visible_to(self, user: User, tenant: Tenant | None) -> DuplicateCandidateQuerySet:
         """Pairs whose both cards `tenant` shows to `user`."""
-
-        if tenant is None or not user.has_perm(DUPLICATES_PERM, tenant):
+        if not may_list(user, tenant, DUPLICATES_PERM):
             return self.none()
         visible = Relation.objects.visible_to(user, tenant).values("pk")
         return self.filter(relation_a__in=visible, relation_b__in=visible)

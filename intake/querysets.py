@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from tenants.access import can_enter
+from tenants.access import may_list
 
 
 class RegistrationQuerySet(models.QuerySet):
@@ -12,7 +12,7 @@ class RegistrationQuerySet(models.QuerySet):
         """The registrations ("Inschrijvingen") environment `tenant` shows to `user`: those of its
         own forms and the forms below it, and those choosing a department below it (a national
         form per province lands in the federation's list and in the province's)."""
-        if tenant is None or not can_enter(user, tenant) or not user.has_perm("intake.view_registration", tenant):
+        if not may_list(user, tenant, "intake.view_registration"):
             return self.none()
         if tenant.is_root():
             return self.all()

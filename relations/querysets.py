@@ -19,7 +19,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from tenants.access import can_enter
+from tenants.access import may_list
 from tenants.models import Tenant
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def _guests(day: datetime.date, where: Q, field: str) -> list[QuerySet]:
 
 def may_list_relations(user: User, tenant: Tenant | None) -> bool:
     """Whether `user` may see the relations of environment `tenant` at all."""
-    return tenant is not None and can_enter(user, tenant) and user.has_perm("relations.view_relation", tenant)
+    return may_list(user, tenant, "relations.view_relation")
 
 
 def access_tenants(relation: Relation, day: datetime.date) -> list[Tenant]:

@@ -145,6 +145,14 @@ def can_enter(user: User, tenant: Tenant) -> bool:
     return user.is_superuser or grants_for(user).covers(tenant)
 
 
+def may_list(user: User, tenant: Tenant | None, perm: str | None = None) -> bool:
+    """The first test of every `visible_to`: an environment is chosen, `user` may enter it and,
+    when `perm` is given, holds that permission there. Without it a list is empty."""
+    if tenant is None or not can_enter(user, tenant):
+        return False
+    return perm is None or user.has_perm(perm, tenant)
+
+
 def is_looking_along(user: User, tenant: Tenant | None) -> bool:
     """True when the user works in an environment below the ones they hold a role in."""
     if tenant is None or user.is_superuser:

@@ -45,9 +45,9 @@ class TenantQuerySet(MP_NodeQuerySet):
 
     def visible_to(self, user: User, tenant: Tenant | None) -> TenantQuerySet:
         """The tenants shown in environment `tenant`: its subtree, if the user may enter it."""
-        from .access import can_enter
+        from .access import may_list
 
-        if tenant is None or not can_enter(user, tenant):
+        if not may_list(user, tenant):
             return self.none()
         return self.subtree(tenant)
 
@@ -61,10 +61,10 @@ class UserQuerySet(models.QuerySet):
     def visible_to(self, user: User, tenant: Tenant | None) -> UserQuerySet:
         """Users of environment `tenant` and below: managed there, or holding a role there
         that has not ended."""
-        from .access import can_enter
+        from .access import may_list
         from .models import RoleAssignment
 
-        if tenant is None or not can_enter(user, tenant):
+        if not may_list(user, tenant):
             return self.none()
         today = datetime.date.today()
         role_below = RoleAssignment.objects.filter(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from django.db import models
 from django.db.models import Q
 
-from tenants.access import can_enter
+from tenants.access import may_list
 
 if TYPE_CHECKING:
     from tenants.models import Tenant, User
@@ -24,7 +24,7 @@ class WizardQuerySet(models.QuerySet):
 
         from .models import Section
 
-        if tenant is None or not can_enter(user, tenant):
+        if not may_list(user, tenant):
             return self.none()
         if user.has_perm("wizards.view_wizard", tenant):
             return self.applying_to(tenant)
