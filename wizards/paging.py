@@ -69,7 +69,9 @@ def _page_number(raw) -> int:
 
 
 def _name_batch(after: tuple | None, size: int, db: str) -> list[tuple]:
-    names = Relation.objects.using(db).order_by(*NAME_ORDER)
+    # Only cards that are not archived: no selection matches an archived one, and the name index
+    # (`relation_name_order`) holds exactly those; without the condition PostgreSQL sorts every card.
+    names = Relation.objects.using(db).listed().order_by(*NAME_ORDER)
     if after is not None:
         quote = connections[db].ops.quote_name
         table = quote(Relation._meta.db_table)

@@ -40,3 +40,13 @@ def test_it_pages_like_a_full_sort(first, most, limit, relations, monkeypatch):
         assert page.count in (None, total)
     last = paging.grid_page(relations, page_number="x", per_page=100, prepare=lambda qs: qs)
     assert last.number == 1 and last.count == total and not last.has_next
+
+
+def test_the_walk_reads_only_cards_that_are_not_archived(relations):
+    # Archived cards match no selection, and the name index (`relation_name_order`) holds only the
+    # others: a walk over every card would make PostgreSQL sort the whole table.
+    archived = relations.order_by(*NAME_ORDER).first()
+    Relation.objects.filter(pk=archived.pk).update(archived=True)
+    batch = paging._name_batch(None, 100, "default")
+    assert archived.pk not in [row[0] for row in batch]
+    assert len(batch) == Relation.objects.filter(archived=False).count()
