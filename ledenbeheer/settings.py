@@ -177,13 +177,12 @@ if DATABASE_REPLICA_URL:
     )
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     DATABASE_ROUTERS = ["ledenbeheer.dbrouter.ReplicaRouter"]
+# No JIT compilation on PostgreSQL: the app's queries are short, and for the long ones (exports,
+# imports, checks) PostgreSQL spent seconds compiling what runs in less (a 100,000-row export:
+# 6.5 s of JIT in a 13.8 s query; docs/benchmarks.md). DATABASE_JIT=1 leaves the server's setting.
 for _database in DATABASES.values():
-    if _database["ENGINE"] == "django.db.backends.postgresql":
-        # No JIT compilation: the app's queries are short, and for the long ones (exports, imports,
-        # checks) PostgreSQL spent seconds compiling what runs in less (a 100,000-row export: 6.5 s
-        # of JIT in a 13.8 s query; docs/benchmarks.md). DATABASE_JIT=1 leaves the server's setting.
-        if not envbool("DATABASE_JIT", False):
-            _database.setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    if _database["ENGINE"] == "django.db.backends.postgresql" and not envbool("DATABASE_JIT", False):
+        _database.setdefault("OPTIONS", {})["options"] = "-c jit=off"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the demo server read while a seed or a task writes.
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL;"
