@@ -9,8 +9,9 @@ import datetime
 import re
 import tempfile
 import uuid
+from array import array
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from types import SimpleNamespace
@@ -763,7 +764,7 @@ def _cents(amount: Decimal) -> int:
     return int((amount * 100).to_integral_value())
 
 
-def collectable_invoices(tenant: Tenant) -> list[tuple]:
+def _collectable_rows(tenant: Tenant) -> Iterator[tuple]:
     """Open invoices of relations with an active, unflagged mandate that are not waiting on a
     collection already (collected as often as reversed: a reversal makes one collectable again,
     until its mandate is flagged), as (pk, number, total, credited, paid, relation_id) by pk.
@@ -786,16 +787,25 @@ def collectable_invoices(tenant: Tenant) -> list[tuple]:
                                relation__isnull=False)
         .order_by("pk").values_list("pk", "number", "total", "credited", "paid", "relation_id")
     )
-    return [
-        row for row in rows.iterator(chunk_size=10000)
-        if row[5] in with_mandate and collected.get(row[0], 0) <= reversed_.get(row[0], 0)
-    ]
+    for row in rows.iterator(chunk_size=10000):
+        if row[5] in with_mandate and collected.get(row[0], 0) <= reversed_.get(row[0], 0):
+            yield row
+
+
+def collectable_invoices(tenant: Tenant) -> list[tuple]:
+    """`_collectable_rows` as a list."""
+    return list(_collectable_rows(tenant))
 
 
 def collection_batch_create(*, tenant: Tenant, collection_date: datetime.date, actor: User,
                             schema: str = "pain.008.001.02", today: datetime.date | None = None) -> CollectionBatch:
     """A pain.008 file collecting every collectable invoice on `collection_date`, built with
-    sepaxml (in chunks, `billing.sepa`): FRST for a mandate's first collection, RCUR afterwards."""
+    sepaxml (in chunks, `billing.sepa`): FRST for a mandate's first collection, RCUR afterwards.
+
+    Memory stays flat whatever the number of invoices: a first pass keeps only each collected
+    invoice's id, open amount in cents and relation id (three integer arrays, for the file's count
+    and control sum, which its header needs first); the second pass reads the invoice numbers and
+    the mandates one chunk at a time."""
     environment = billing_environment_require(tenant)
     today = today or datetime.date.today()
     if schema not in SEPA_SCHEMAS:
@@ -811,14 +821,15 @@ def collection_batch_create(*, tenant: Tenant, collection_date: datetime.date, a
         raise ValidationError(_("Fill in the BIC of the environment's account in the billing details first."))
     with transaction.atomic():
         Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
-        invoices = collectable_invoices(tenant)
-        if not invoices:
+        invoice_ids, open_cents, relation_ids = array("q"), array("q"), array("q")
+        for invoice_id, _number, total, credited, paid, relation_id in _collectable_rows(tenant):
+            cents = _cents(total - credited - paid)
+            if cents > 0:
+                invoice_ids.append(invoice_id)
+                open_cents.append(cents)
+                relation_ids.append(relation_id)
+        if not invoice_ids:
             raise ValidationError(_("There are no open invoices with a mandate to collect."))
-        mandates = {
-            row[0]: row for row in Mandate.objects.active().filter(tenant=tenant, flagged=False).values_list(
-                "relation_id", "pk", "account_holder", "iban", "bic", "reference", "signed_on", "first_collected_on"
-            )
-        }
         message_id = f"LB{tenant.pk}-{timezone.now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}"[:35]
         config = {
             "name": environment.creditor_name, "IBAN": environment.iban, "batch": True,
@@ -826,29 +837,38 @@ def collection_batch_create(*, tenant: Tenant, collection_date: datetime.date, a
         }
         if environment.bic:
             config["BIC"] = environment.bic
-        selected = []
-        for invoice_id, number, total, credited, paid, relation_id in invoices:
-            amount = total - credited - paid
-            if amount > 0:
-                selected.append((invoice_id, number, amount, mandates[relation_id]))
-        if not selected:
-            raise ValidationError(_("There are no open invoices with a mandate to collect."))
-        control_sum = sum((amount for _id, _number, amount, _mandate in selected), ZERO)
+        control_sum_cents = sum(open_cents)
         batch = CollectionBatch.objects.create(
             tenant=tenant, collection_date=collection_date, message_id=message_id, schema=schema, created_by=actor,
-            transactions=len(selected), control_sum=control_sum,
+            transactions=len(invoice_ids), control_sum=Decimal(control_sum_cents).scaleb(-2),
         )
         first_ids = []
         with tempfile.TemporaryFile() as handle:
             writer = Pain008Writer(handle, config=config, schema=schema, message_id=message_id,
-                                   count=len(selected), control_sum_cents=_cents(control_sum))
-            for offset in range(0, len(selected), SEPA_CHUNK_SIZE):
+                                   count=len(invoice_ids), control_sum_cents=control_sum_cents)
+            for offset in range(0, len(invoice_ids), SEPA_CHUNK_SIZE):
+                chunk = range(offset, min(offset + SEPA_CHUNK_SIZE, len(invoice_ids)))
+                numbers = dict(
+                    Invoice.objects.filter(_among(Invoice, "pk", invoice_ids[offset:chunk.stop]))
+                    .values_list("pk", "number")
+                )
+                mandates = {
+                    row[0]: row for row in Mandate.objects.active().filter(
+                        _among(Mandate, "relation_id", relation_ids[offset:chunk.stop]), tenant=tenant, flagged=False,
+                    ).values_list(
+                        "relation_id", "pk", "account_holder", "iban", "bic", "reference", "signed_on",
+                        "first_collected_on",
+                    )
+                }
                 payments, items = [], []
-                for invoice_id, number, amount, mandate in selected[offset:offset + SEPA_CHUNK_SIZE]:
-                    _relation, mandate_id, holder, iban, bic, reference, signed_on, first_collected_on = mandate
+                for index in chunk:
+                    invoice_id, cents, number = invoice_ids[index], open_cents[index], numbers[invoice_ids[index]]
+                    _relation, mandate_id, holder, iban, bic, reference, signed_on, first_collected_on = (
+                        mandates[relation_ids[index]]
+                    )
                     sequence = "RCUR" if first_collected_on else "FRST"
                     payment = {
-                        "name": holder, "IBAN": iban, "amount": _cents(amount), "type": sequence,
+                        "name": holder, "IBAN": iban, "amount": cents, "type": sequence,
                         "collection_date": collection_date, "mandate_id": reference, "mandate_date": signed_on,
                         "description": (_("Invoice %(number)s") % {"number": number})[:140], "endtoend_id": number,
                     }
@@ -856,7 +876,8 @@ def collection_batch_create(*, tenant: Tenant, collection_date: datetime.date, a
                         payment["BIC"] = bic
                     payments.append(payment)
                     items.append(CollectionItem(batch=batch, invoice_id=invoice_id, mandate_id=mandate_id,
-                                                amount=amount, sequence_type=sequence, end_to_end_id=number))
+                                                amount=Decimal(cents).scaleb(-2), sequence_type=sequence,
+                                                end_to_end_id=number))
                     if sequence == "FRST":
                         first_ids.append(mandate_id)
                 writer.add(payments)
