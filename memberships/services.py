@@ -15,7 +15,7 @@ from simple_history.utils import bulk_create_with_history
 
 from relations.card import relations_changing
 from relations.models import CommunicationEntry, Relation
-from relations.services import RowRefused, communication_entry_add
+from relations.services import RowRefused, communication_entry_add, relation_login_link
 from tenants.history import history_baseline
 from tenants.models import RoleAssignment, Tenant, TenantKind, User
 from tenants.periods import has_ended, overlapping_q
@@ -247,8 +247,7 @@ def _grant_role(*, actor: User, relation: Relation, function: Function) -> RoleA
                 send_link=False,
             )
             created = True
-        relation.user = user
-        relation.save(update_fields=["user"])
+        relation_login_link(relation=relation, user=user)
     assignment = role_assignment_create(
         actor=actor, user=user, tenant=function.tenant, role=function.function_type.grants_role,
         start_date=function.start_date, end_date=function.end_date,
