@@ -322,7 +322,7 @@ def user_password_changed(*, user: User) -> None:
 @transaction.atomic
 def role_assignment_create(
     *,
-    actor: User,
+    actor: User | None,
     user: User,
     tenant: Tenant,
     role: Role,

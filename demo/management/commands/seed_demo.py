@@ -17,8 +17,9 @@ from memberships.card import relation_create
 from memberships.models import Function, FunctionType
 from portal.services import member_login_ensure
 from relations.models import Relation
+from relations.services import relation_login_link
 from tenants.models import Role, RoleAssignment, Tenant, TenantKind, TwoFactorPolicy, User
-from tenants.services import tenant_create
+from tenants.services import role_assignment_create, tenant_create
 from tenants.two_factor import two_factor_policy_set
 
 # A member with a login for the member portal (issue 18): no role, only their own card.
@@ -118,8 +119,8 @@ class Command(BaseCommand):
             user.save()
             role = Role.objects.get(code=role_code)
             if not RoleAssignment.objects.active_on(today).filter(user=user, tenant=tenant, role=role).exists():
-                RoleAssignment.objects.create(
-                    user=user, tenant=tenant, role=role, start_date=today - datetime.timedelta(days=365)
+                role_assignment_create(
+                    actor=None, user=user, tenant=tenant, role=role, start_date=today - datetime.timedelta(days=365)
                 )
             if role_code == "department_member_administrator":
                 self._administrator_card(user, tenant, role)
@@ -159,8 +160,7 @@ class Command(BaseCommand):
             relation=relation, tenant=department, start_date=assignment.start_date, role_assignment=assignment,
             function_type=FunctionType.objects.get(code="department_member_administration"),
         )
-        relation.user = user
-        relation.save(update_fields=["user"])
+        relation_login_link(relation=relation, user=user)
 
     def _print_users(self, tenants: dict, password: str) -> None:
         """The demo logins, last, so they are what the terminal shows when the seed is done."""
