@@ -28,12 +28,20 @@ from schwifty import exceptions as iban_errors
 from stdnum.eu import at_02
 
 from memberships.models import Function, FunctionCategory, FunctionType
-from notifications.services import mail_send
+from notifications.services import MailAttachment, mail_send
 from relations.models import Relation, RelationKind
+from relations.services import export_log_record
 from tenants.models import Tenant, TenantKind, User
 
 from .camt import CamtError, parse_camt053
-from .documents import invoice_email_text, invoice_mail, invoice_pdf, reminder_email_text
+from .documents import (
+    invoice_email_text,
+    invoice_mail,
+    invoice_member_files,
+    invoice_member_list,
+    invoice_pdf,
+    reminder_email_text,
+)
 from .models import (
     ZERO,
     BankEntry,
@@ -44,6 +52,7 @@ from .models import (
     Invoice,
     InvoiceCounter,
     InvoiceLine,
+    InvoiceMember,
     InvoiceRun,
     InvoiceStatus,
     Mandate,
@@ -588,6 +597,13 @@ def invoice_run_finalise(*, run_id: int, actor: User) -> InvoiceRun:
             {**line, "invoice_id": invoice_id}
             for invoice_id, built in zip(invoice_ids, line_rows, strict=True) for line in built
         ])
+        if run.kind == RunKind.DEPARTMENTS:
+            # The member list of each department invoice: exactly the memberships it counted.
+            _insert(InvoiceMember, [
+                {"invoice_id": invoice_id, "relation_id": line.relation_id,
+                 "function_type_id": line.function_type_id, "amount": line.amount}
+                for invoice_id, lines in zip(invoice_ids, groups.values(), strict=True) for line in lines
+            ])
         counter.value = value
         counter.save(update_fields=["value"])
         run.status = InvoiceRun.Status.FINALISED
@@ -1048,10 +1064,30 @@ def invoice_document_make(*, invoice_id: int, send: bool) -> bool:
                 actor=None, tenant=invoice.tenant, to_email=invoice.debtor_email,
                 rendered=rendered, relation=invoice.relation, template=environment.invoice_template if environment
                 else None, pdf=pdf, pdf_name=f"{invoice.number}.pdf", reference=f"invoice:{invoice.pk}",
+                attachments=_member_list_attachments(invoice),
             )
             invoice.emailed_at = timezone.now()
             invoice.save(update_fields=["emailed_at"])
     return True
+
+
+def _member_list_attachments(invoice: Invoice) -> list[MailAttachment]:
+    """A department invoice's member list as the mail's further attachments (CSV and XLSX),
+    each written in the export log in the name of whoever finalised the run (SPEC X3)."""
+    if invoice.debtor_tenant_id is None or invoice.kind != Invoice.Kind.INVOICE:
+        return []
+    members = invoice_member_list(invoice)
+    files = invoice_member_files(invoice, members)
+    run = invoice.run
+    user = (run.finalised_by or run.created_by) if run is not None else None
+    if user is not None:
+        what = _("Member list of invoice %(number)s, e-mailed to %(email)s") % {
+            "number": invoice.number, "email": invoice.debtor_email}
+        for name, _content, _type in files:
+            export_log_record(user=user, tenant=invoice.tenant, what=what, fmt=name.rsplit(".", 1)[-1],
+                              rows=len(members))
+    return [MailAttachment(name=name, content=content, content_type=content_type)
+            for name, content, content_type in files]
 
 
 def run_documents_make(*, run_id: int, limit: int = 200) -> bool:
