@@ -835,9 +835,11 @@ def mandates_create_bulk(*, tenant: Tenant, actor: User | None, rows: list[Manda
             raise RowRefused(index, ValidationError({"reference": [_("This mandate reference is already in use.")]}))
         seen.add(reference)
     relation_ids = [row.relation_id for row in rows]
-    if len(set(relation_ids)) != len(relation_ids):
-        doubled = next(i for i, pk in enumerate(relation_ids) if relation_ids.index(pk) != i)
-        raise RowRefused(doubled, ValidationError(_("This relation already gets a mandate from another row.")))
+    given: set[int] = set()
+    for index, pk in enumerate(relation_ids):
+        if pk in given:
+            raise RowRefused(index, ValidationError(_("This relation already gets a mandate from another row.")))
+        given.add(pk)
     today = datetime.date.today()
     replaced = dict(
         Mandate.objects.active().filter(tenant=tenant, relation_id__in=relation_ids).values_list("relation_id", "pk")

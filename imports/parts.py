@@ -74,8 +74,15 @@ def check(checker, outcomes: list) -> None:
             continue
         part.check(checker.user, checker.tenant, [row for _outcome, row in rows])
         for outcome, row in rows:
+            # A cell that could not be read (a date that does not exist) has its error already;
+            # the part, which saw no value there, does not name that column again.
+            unread = {label for label, _message in outcome.errors}
             outcome.errors.extend(
-                (checker.column_label(key), message) for key, message in row.errors
+                (label, message)
+                for label, message in (
+                    (checker.column_label(key), message) for key, message in row.errors
+                )
+                if label not in unread
             )
             outcome.parts[part.key] = _json_values(row.clean) if not row.errors else {}
 

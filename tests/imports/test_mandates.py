@@ -172,6 +172,7 @@ def test_it_names_wrong_mandate_cells_in_dutch_by_line_and_writes_nothing(upload
             row(6, MEMBER_IBANS[1], reference="DUBBEL", bic="XX", sequence="soms"),
             row(7, reference="ZONDER-IBAN"),
             row(8, MEMBER_IBANS[0], signed=""),
+            row(9, MEMBER_IBANS[0], signed="31-02-2024"),
         )
     )
     errors = [services.error_text(*e) for e in services.row_errors(batch)]
@@ -184,6 +185,7 @@ def test_it_names_wrong_mandate_cells_in_dutch_by_line_and_writes_nothing(upload
         "regel 7, Incassotype: soms is geen FRST (eerste incasso) of RCUR (herhaalde incasso).",
         "regel 8, IBAN: Vul het IBAN van de machtiging in.",
         "regel 9, Datum ondertekening: Vul de datum in waarop de machtiging is ondertekend.",
+        "regel 10, Datum ondertekening: 31-02-2024 bestaat niet.",
     ], errors
     with pytest.raises(services.ImportRefused):
         services.import_run(actor=billing.province_la, batch_id=batch.pk)
