@@ -34,3 +34,7 @@ class BillingConfig(AppConfig):
         from .privacy import BILLING
 
         personal_data_register(BILLING)
+        # Mandates as columns of the bulk import (the import does not know billing).
+        from .importing import MANDATE_PART
+
+        card.row_part_register(MANDATE_PART)

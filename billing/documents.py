@@ -3,18 +3,23 @@ own-files-only fetcher) and the texts of the e-mails that carry it and remind of
 
 from __future__ import annotations
 
+import io
+
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
 
+from memberships.models import Function
 from notifications.models import MailTemplate
 from notifications.rendering import DOCUMENT_BASE_URL, RenderedMail, html_to_pdf, mail_render
 from notifications.services import token_context_for
 from notifications.tokens import TokenContext, tokens_used
+from relations.exports import XLSX_CONTENT_TYPE, csv_write, xlsx_write
+from relations.filters import Column
 
-from .models import BillingEnvironment, Invoice
+from .models import BillingEnvironment, Invoice, InvoiceMember
 
 # (key, description, example): the invoice's details as tokens of the invoice and reminder mail
 # templates, registered in BillingConfig.ready(); their values come from `invoice_token_values`.
@@ -101,7 +106,7 @@ def invoice_email_text(invoice: Invoice) -> tuple[str, str, str]:
             "sender": invoice.tenant.name,
         }
         if invoice.debtor_tenant_id:
-            text += "\n\n" + _("The list of members this invoice counts is on the invoice's page in Ledenbeheer.")
+            text += "\n\n" + _("The list of members this invoice counts is attached (CSV and Excel).")
         return _mail(subject, text)
 
 
@@ -116,3 +121,48 @@ def reminder_email_text(invoice: Invoice) -> tuple[str, str, str]:
             "due": invoice.due_date.strftime("%d-%m-%Y"), "reference": invoice.payment_reference,
         }
         return _mail(subject, text)
+
+
+# --- the member list of a department invoice (SPEC B4) ------------------------------------------
+
+MEMBER_LIST_COLUMNS = [
+    Column("number", gettext_lazy("Relation number"), lambda m: m.relation.number),
+    Column("name", gettext_lazy("Name"), lambda m: m.relation.sort_name),
+    Column("birth_date", gettext_lazy("Birth date"), lambda m: m.relation.birth_date),
+    Column("function_type", gettext_lazy("Membership"), lambda m: str(m.function_type)),
+    Column("amount", gettext_lazy("Amount"), lambda m: m.amount),
+]
+
+
+def invoice_member_list(invoice: Invoice) -> list[InvoiceMember]:
+    """The memberships a department invoice counted, one row each, by name: the rows kept when
+    the run was finalised. An invoice finalised before they were kept gets the memberships held
+    on the run's reference date as they are recorded now (without amounts)."""
+    counted = list(
+        invoice.counted_members.select_related("relation", "function_type")
+        .order_by("relation__last_name", "relation__first_name", "relation__number", "pk")
+    )
+    if counted or invoice.run_id is None or invoice.debtor_tenant_id is None:
+        return counted
+    run = invoice.run
+    functions = (
+        Function.objects.memberships().active_on(run.reference_date)
+        .filter(invoice.debtor_tenant.subtree_filter("tenant"), function_type__in=run.function_types.all())
+        .select_related("relation", "function_type")
+        .order_by("relation__last_name", "relation__first_name", "relation__number", "pk")
+    )
+    return [InvoiceMember(invoice=invoice, relation=f.relation, function_type=f.function_type, amount=None)
+            for f in functions]
+
+
+def invoice_member_files(invoice: Invoice, members: list[InvoiceMember]) -> list[tuple[str, bytes, str]]:
+    """The member list as (file name, content, content type): CSV for Excel, and XLSX."""
+    text = io.StringIO(newline="")
+    csv_write(text, members, MEMBER_LIST_COLUMNS)
+    workbook = io.BytesIO()
+    xlsx_write(workbook, members, MEMBER_LIST_COLUMNS, title=invoice.number)
+    name = f"leden-{invoice.number}"
+    return [
+        (f"{name}.csv", text.getvalue().encode("utf-8"), "text/csv"),
+        (f"{name}.xlsx", workbook.getvalue(), XLSX_CONTENT_TYPE),
+    ]

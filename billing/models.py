@@ -383,6 +383,13 @@ class Mandate(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The mandate this one replaced (ended when this one was recorded), and the import that
+    # recorded it ("import:<id>"; empty when entered by hand): undoing the import deletes it and
+    # makes the replaced one active again.
+    replaces = models.ForeignKey(
+        "self", verbose_name=_("replaces"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(_("source"), max_length=60, blank=True, db_index=True)
 
     objects = MandateQuerySet.as_manager()
 
@@ -407,6 +414,22 @@ class Mandate(models.Model):
     @property
     def sequence_type(self) -> str:
         return "RCUR" if self.first_collected_on else "FRST"
+
+
+class InvoiceMember(models.Model):
+    """A membership a department invoice counted (SPEC B4): the invoice's member list, kept as
+    it was on the run's reference date so the list always adds up to the invoice."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="counted_members")
+    relation = models.ForeignKey(Relation, on_delete=models.CASCADE, related_name="+")
+    function_type = models.ForeignKey(FunctionType, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id}: {self.relation_id}"
 
 
 class CollectionBatch(models.Model):

@@ -24,17 +24,25 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from schwifty import IBAN
+from schwifty import BIC, IBAN
 from schwifty import exceptions as iban_errors
 from stdnum.eu import at_02
 
 from memberships.models import Function, FunctionCategory, FunctionType
-from notifications.services import mail_send
+from notifications.services import MailAttachment, mail_send
 from relations.models import Relation, RelationKind
+from relations.services import RowRefused, export_log_record
 from tenants.models import Tenant, TenantKind, User
 
 from .camt import CamtError, parse_camt053
-from .documents import invoice_email_text, invoice_mail, invoice_pdf, reminder_email_text
+from .documents import (
+    invoice_email_text,
+    invoice_mail,
+    invoice_member_files,
+    invoice_member_list,
+    invoice_pdf,
+    reminder_email_text,
+)
 from .models import (
     ZERO,
     BankEntry,
@@ -45,6 +53,7 @@ from .models import (
     Invoice,
     InvoiceCounter,
     InvoiceLine,
+    InvoiceMember,
     InvoiceRun,
     InvoiceStatus,
     Mandate,
@@ -589,6 +598,13 @@ def invoice_run_finalise(*, run_id: int, actor: User) -> InvoiceRun:
             {**line, "invoice_id": invoice_id}
             for invoice_id, built in zip(invoice_ids, line_rows, strict=True) for line in built
         ])
+        if run.kind == RunKind.DEPARTMENTS:
+            # The member list of each department invoice: exactly the memberships it counted.
+            _insert(InvoiceMember, [
+                {"invoice_id": invoice_id, "relation_id": line.relation_id,
+                 "function_type_id": line.function_type_id, "amount": line.amount}
+                for invoice_id, lines in zip(invoice_ids, groups.values(), strict=True) for line in lines
+            ])
         counter.value = value
         counter.save(update_fields=["value"])
         run.status = InvoiceRun.Status.FINALISED
@@ -712,39 +728,166 @@ def invoice_write_off(*, invoice: Invoice, actor: User, reason: str) -> Invoice:
 # --- mandates (B3) -----------------------------------------------------------------------------
 
 
-@transaction.atomic
-def mandate_create(*, tenant: Tenant, relation: Relation, reference: str, signed_on: datetime.date, iban: str,
-                   account_holder: str, actor: User | None, first_collected_on: datetime.date | None = None) -> Mandate:
-    """Record a signed mandate. A newer mandate replaces the relation's active one."""
-    billing_environment_require(tenant)
+MANDATE_REFERENCE_RE = re.compile(r"[A-Za-z0-9+?/:().,' -]{1,35}")
+
+
+@dataclass
+class MandateFields:
+    """A mandate's details as checked by `mandate_fields_check`: the IBAN compact, the BIC given
+    or derived from the IBAN, the reference stripped (empty: one is made when it is recorded)."""
+
+    iban: str
+    bic: str
+    reference: str
+    signed_on: datetime.date | None
+
+
+def mandate_fields_check(*, iban: str, signed_on: datetime.date | None, reference: str = "",
+                         bic: str = "") -> tuple[MandateFields, dict[str, list[str]]]:
+    """The rules of a mandate's own details, the same on the card, in the import and on the
+    intake form: a valid IBAN, a BIC that exists (else the one the IBAN's bank has), signed and
+    not in the future, a reference SEPA accepts. Returns the clean details and the errors by
+    field; reads nothing from the database."""
     errors: dict[str, list[str]] = {}
     try:
-        iban, bic = iban_clean(iban)
+        iban, derived = iban_clean(iban)
     except ValidationError as error:
         errors.update(error.message_dict)
-        bic = ""
+        derived = ""
+    bic = re.sub(r"\s", "", bic or "").upper()
+    if bic:
+        try:
+            bic = BIC(bic).compact
+        except iban_errors.SchwiftyException:
+            errors["bic"] = [_("%(value)s is not a valid BIC.") % {"value": bic}]
+    else:
+        bic = derived
     if signed_on is None:
         errors["signed_on"] = [_("Enter the date the mandate was signed.")]
     elif signed_on > datetime.date.today():
         errors["signed_on"] = [_("A mandate cannot be signed in the future.")]
     reference = (reference or "").strip()
-    if not reference:
-        reference = f"LB{relation.number}-{uuid.uuid4().hex[:6].upper()}"
-    if not re.fullmatch(r"[A-Za-z0-9+?/:().,' -]{1,35}", reference):
+    if reference and not MANDATE_REFERENCE_RE.fullmatch(reference):
         errors["reference"] = [_("A mandate reference has at most 35 letters, digits or simple signs.")]
-    elif Mandate.objects.filter(tenant=tenant, reference=reference).exists():
+    return MandateFields(iban=iban, bic=bic, reference=reference, signed_on=signed_on), errors
+
+
+def _mandate_reference_new(relation_number: int) -> str:
+    return f"LB{relation_number}-{uuid.uuid4().hex[:6].upper()}"
+
+
+@transaction.atomic
+def mandate_create(*, tenant: Tenant, relation: Relation, reference: str, signed_on: datetime.date, iban: str,
+                   account_holder: str, actor: User | None, first_collected_on: datetime.date | None = None,
+                   bic: str = "") -> Mandate:
+    """Record a signed mandate. A newer mandate replaces the relation's active one."""
+    billing_environment_require(tenant)
+    fields, errors = mandate_fields_check(iban=iban, signed_on=signed_on, reference=reference, bic=bic)
+    reference = fields.reference or _mandate_reference_new(relation.number)
+    if "reference" not in errors and Mandate.objects.filter(tenant=tenant, reference=reference).exists():
         errors["reference"] = [_("This mandate reference is already in use.")]
     if errors:
         raise ValidationError(errors)
-    Mandate.objects.active().filter(tenant=tenant, relation=relation).update(ended_on=datetime.date.today())
+    replaced = Mandate.objects.active().filter(tenant=tenant, relation=relation).first()
+    if replaced is not None:
+        Mandate.objects.filter(pk=replaced.pk).update(ended_on=datetime.date.today())
     mandate = Mandate(
-        tenant=tenant, relation=relation, reference=reference, signed_on=signed_on, iban=iban, bic=bic,
+        tenant=tenant, relation=relation, reference=reference, signed_on=signed_on, iban=fields.iban, bic=fields.bic,
         account_holder=(account_holder or relation.display_name)[:70], created_by=actor,
-        first_collected_on=first_collected_on,
+        first_collected_on=first_collected_on, replaces=replaced,
     )
     mandate.full_clean()
     mandate.save()
     return mandate
+
+
+@dataclass
+class MandateRow:
+    """One mandate of a bulk call: for relation `relation_id`, with details already checked by
+    `mandate_fields_check` (`reference` empty: one is made)."""
+
+    relation_id: int
+    fields: MandateFields
+    account_holder: str = ""
+    recurring: bool = False
+
+
+def mandates_create_bulk(*, tenant: Tenant, actor: User | None, rows: list[MandateRow], source: str) -> list[Mandate]:
+    """Record many signed mandates at once under `source` (e.g. "import:<id>"), with the same
+    rules as `mandate_create`: each replaces its relation's active mandate here; a reference
+    already in use (here or twice among `rows`) is refused as RowRefused(index). Runs in the
+    caller's transaction. `recurring`: collected before, so the next collection is RCUR."""
+    billing_environment_require(tenant)
+    for index, row in enumerate(rows):
+        _fields, errors = mandate_fields_check(iban=row.fields.iban, signed_on=row.fields.signed_on,
+                                               reference=row.fields.reference, bic=row.fields.bic)
+        if errors:
+            raise RowRefused(index, ValidationError(errors))
+    relations = dict(
+        Relation.objects.filter(pk__in={row.relation_id for row in rows}).values_list("pk", "number")
+    )
+    names = {r.pk: r.display_name for r in Relation.objects.filter(pk__in=[row.relation_id for row in rows
+                                                                            if not row.account_holder])}
+    references = [row.fields.reference or _mandate_reference_new(relations[row.relation_id]) for row in rows]
+    in_use = set(Mandate.objects.filter(tenant=tenant, reference__in=references).values_list("reference", flat=True))
+    seen: set[str] = set()
+    for index, reference in enumerate(references):
+        if reference in in_use or reference in seen:
+            raise RowRefused(index, ValidationError({"reference": [_("This mandate reference is already in use.")]}))
+        seen.add(reference)
+    relation_ids = [row.relation_id for row in rows]
+    given: set[int] = set()
+    for index, pk in enumerate(relation_ids):
+        if pk in given:
+            raise RowRefused(index, ValidationError(_("This relation already gets a mandate from another row.")))
+        given.add(pk)
+    today = datetime.date.today()
+    replaced = dict(
+        Mandate.objects.active().filter(tenant=tenant, relation_id__in=relation_ids).values_list("relation_id", "pk")
+    )
+    Mandate.objects.filter(pk__in=replaced.values()).update(ended_on=today)
+    mandates = [
+        Mandate(
+            tenant=tenant, relation_id=row.relation_id, reference=reference, signed_on=row.fields.signed_on,
+            iban=row.fields.iban, bic=row.fields.bic, created_by=actor, source=source[:60],
+            account_holder=(row.account_holder or names.get(row.relation_id, ""))[:70],
+            first_collected_on=row.fields.signed_on if row.recurring else None,
+            replaces_id=replaced.get(row.relation_id),
+        )
+        for row, reference in zip(rows, references, strict=True)
+    ]
+    return Mandate.objects.bulk_create(mandates, batch_size=2000)
+
+
+def mandates_undo_refusal(*, source: str) -> str | None:
+    """Why the mandates recorded under `source` can no longer be taken back, or None: one has
+    been collected (a collection batch holds it) or reversed since."""
+    used = list(
+        Mandate.objects.filter(source=source).filter(Q(collections__isnull=False) | Q(reversals__gt=0))
+        .values_list("reference", flat=True).distinct()[:21]
+    )
+    if not used:
+        return None
+    return _("These mandates have been collected since, so they can no longer be taken back: %(references)s.") % {
+        "references": ", ".join(used[:20]) + (" …" if len(used) > 20 else "")}
+
+
+def mandates_undo(*, source: str) -> int:
+    """Take back the mandates recorded under `source`: delete them and make the mandates they
+    replaced active again (unless the relation has another active one by now). Runs in the
+    caller's transaction; refused (ValidationError) when `mandates_undo_refusal` says so."""
+    refusal = mandates_undo_refusal(source=source)
+    if refusal:
+        raise ValidationError(refusal)
+    made = list(Mandate.objects.filter(source=source).values_list("pk", "replaces_id", "tenant_id", "relation_id"))
+    Mandate.objects.filter(source=source).delete()
+    replaced = {(tenant_id, relation_id): pk for _made, pk, tenant_id, relation_id in made if pk}
+    still_active = set(
+        Mandate.objects.active().filter(relation_id__in={relation for _tenant, relation in replaced})
+        .values_list("tenant_id", "relation_id")
+    )
+    Mandate.objects.filter(pk__in=[pk for key, pk in replaced.items() if key not in still_active]).update(ended_on=None)
+    return len(made)
 
 
 @transaction.atomic
@@ -1069,10 +1212,30 @@ def invoice_document_make(*, invoice_id: int, send: bool) -> bool:
                 actor=None, tenant=invoice.tenant, to_email=invoice.debtor_email,
                 rendered=rendered, relation=invoice.relation, template=environment.invoice_template if environment
                 else None, pdf=pdf, pdf_name=f"{invoice.number}.pdf", reference=f"invoice:{invoice.pk}",
+                attachments=_member_list_attachments(invoice),
             )
             invoice.emailed_at = timezone.now()
             invoice.save(update_fields=["emailed_at"])
     return True
+
+
+def _member_list_attachments(invoice: Invoice) -> list[MailAttachment]:
+    """A department invoice's member list as the mail's further attachments (CSV and XLSX),
+    each written in the export log in the name of whoever finalised the run (SPEC X3)."""
+    if invoice.debtor_tenant_id is None or invoice.kind != Invoice.Kind.INVOICE:
+        return []
+    members = invoice_member_list(invoice)
+    files = invoice_member_files(invoice, members)
+    run = invoice.run
+    user = (run.finalised_by or run.created_by) if run is not None else None
+    if user is not None:
+        what = _("Member list of invoice %(number)s, e-mailed to %(email)s") % {
+            "number": invoice.number, "email": invoice.debtor_email}
+        for name, _content, _type in files:
+            export_log_record(user=user, tenant=invoice.tenant, what=what, fmt=name.rsplit(".", 1)[-1],
+                              rows=len(members))
+    return [MailAttachment(name=name, content=content, content_type=content_type)
+            for name, content, content_type in files]
 
 
 def run_documents_make(*, run_id: int, limit: int = 200) -> bool:

@@ -17,17 +17,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from memberships.models import Function
 from relations.access import get_relation_or_404
 from relations.exports import download_response
 from relations.filters import Column
 from relations.forms import add_service_error
-from relations.models import Relation
 from relations.services import export_log_record
 from tenants.access import environment_required, require_perm
 
 from . import services
-from .documents import invoice_pdf
+from .documents import MEMBER_LIST_COLUMNS, invoice_member_list, invoice_pdf
 from .forms import (
     BankStatementForm,
     BillingEnvironmentForm,
@@ -379,13 +377,6 @@ def invoice_write_off(request, pk: int):
     )
 
 
-MEMBER_LIST_COLUMNS = [
-    Column("number", gettext_lazy("Relation number"), lambda r: r.number),
-    Column("name", gettext_lazy("Name"), lambda r: r.sort_name),
-    Column("birth_date", gettext_lazy("Birth date"), lambda r: r.birth_date),
-]
-
-
 @environment_required
 @require_GET
 def invoice_members(request, pk: int, fmt: str):
@@ -396,16 +387,10 @@ def invoice_members(request, pk: int, fmt: str):
 
 
 def _member_list(request, invoice: Invoice, fmt: str):
-
     if fmt not in ("csv", "xlsx") or invoice.debtor_tenant_id is None or invoice.run_id is None:
         raise Http404
-    run = invoice.run
-    relation_ids = Function.objects.memberships().active_on(run.reference_date).filter(
-        invoice.debtor_tenant.subtree_filter("tenant"), function_type__in=run.function_types.all()
-    ).values("relation_id")
-    relations = Relation.objects.filter(pk__in=relation_ids).order_by("last_name", "first_name", "number")
     return download_response(
-        relations, MEMBER_LIST_COLUMNS, fmt=fmt, actor=request.user, tenant=request.tenant,
+        invoice_member_list(invoice), MEMBER_LIST_COLUMNS, fmt=fmt, actor=request.user, tenant=request.tenant,
         filename=f"leden-{invoice.number}", title=invoice.number,
         what=_("Member list of invoice %(number)s") % {"number": invoice.number},
     )

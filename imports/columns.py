@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from relations.card import RowColumn, row_parts
 from relations.models import CustomField, Relation
 
 # Card fields in the template's order; `number` only matches, it is never written.
@@ -55,10 +56,20 @@ def normalise_header(header: str) -> str:
 class Target:
     key: str
     label: str
+    example: object = ""
 
 
-def targets(custom_fields: list[CustomField]) -> list[Target]:
-    """Every field a column can fill, labelled in the user's language (the template's headers)."""
+def part_columns(user=None, tenant=None) -> dict[str, RowColumn]:
+    """The columns of the parts other apps keep on a card (relations.card.row_part_register)
+    that `user` is offered in `tenant`, by key; none without a user and environment."""
+    if user is None or tenant is None:
+        return {}
+    return {column.key: column for part in row_parts() if part.offered(user, tenant) for column in part.columns}
+
+
+def targets(custom_fields: list[CustomField], user=None, tenant=None) -> list[Target]:
+    """Every field a column can fill, labelled in the user's language (the template's headers);
+    with `user` and `tenant` also the columns of other apps' parts offered there."""
     found = []
     for name in CARD_FIELDS:
         found.append(Target(name, capfirst(str(Relation._meta.get_field(name).verbose_name))))
@@ -68,20 +79,24 @@ def targets(custom_fields: list[CustomField]) -> list[Target]:
         Target("start_date", _("Start date")),
     ]
     found += [Target(f"{CUSTOM_PREFIX}{f.code}", f.label) for f in custom_fields]
+    found += [Target(c.key, str(c.label), c.example) for c in part_columns(user, tenant).values()]
     return found
 
 
-def suggest_mapping(headers: list[str], custom_fields: list[CustomField], remembered: dict[str, str]) -> dict[str, str]:
+def suggest_mapping(headers: list[str], custom_fields: list[CustomField], remembered: dict[str, str],
+                    user=None, tenant=None) -> dict[str, str]:
     """{column index: target key}: what the environment chose before for the same header, else
     the template's label, the field's code, or a known synonym. A target is used once."""
     known: dict[str, str] = {}
-    for key, names in SYNONYMS.items():
+    parts = part_columns(user, tenant)
+    for key, names in [*SYNONYMS.items(), *((c.key, c.synonyms) for c in parts.values())]:
         for name in names:
             known.setdefault(name, key)
-    for target in targets(custom_fields):
+    found = targets(custom_fields, user, tenant)
+    for target in found:
         known[normalise_header(target.label)] = target.key
         known.setdefault(normalise_header(target.key.removeprefix(CUSTOM_PREFIX)), target.key)
-    valid = {t.key for t in targets(custom_fields)}
+    valid = {t.key for t in found}
     mapping: dict[str, str] = {}
     used: set[str] = set()
     for index, header in enumerate(headers):

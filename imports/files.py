@@ -14,7 +14,7 @@ from openpyxl.styles import Font
 from relations.exports import BOM, csv_cell
 from relations.models import CustomField, CustomFieldType
 
-from .columns import CUSTOM_PREFIX, targets
+from .columns import CUSTOM_PREFIX, Target, targets
 from .reading import Table
 
 EXAMPLE = {
@@ -26,9 +26,12 @@ EXAMPLE = {
 }
 
 
-def template_rows(custom_fields: list[CustomField], department_name: str, membership_name: str) -> tuple[list[str], list[object]]:
+def template_rows(custom_fields: list[CustomField], department_name: str, membership_name: str,
+                  offered: list[Target] | None = None) -> tuple[list[str], list[object]]:
+    """The template's headers and example row: `offered` targets (default: the card's fields and
+    `custom_fields`; the other apps' columns only when offered in the environment)."""
     headers, example = [], []
-    for target in targets(custom_fields):
+    for target in offered if offered is not None else targets(custom_fields):
         headers.append(target.label)
         if target.key.startswith(CUSTOM_PREFIX):
             custom = next(f for f in custom_fields if f.code == target.key.removeprefix(CUSTOM_PREFIX))
@@ -38,7 +41,7 @@ def template_rows(custom_fields: list[CustomField], department_name: str, member
         elif target.key == "function_type":
             example.append(membership_name)
         else:
-            example.append(EXAMPLE.get(target.key, ""))
+            example.append(EXAMPLE.get(target.key, target.example))
     return headers, example
 
 

@@ -124,6 +124,7 @@ MOVES: dict[tuple[str, str], Move] = {
     ("billing.Invoice", "relation"): _move_rows,
     ("billing.InvoiceLine", "relation"): _move_billed_lines,
     ("billing.Mandate", "relation"): _move_rows,
+    ("billing.InvoiceMember", "relation"): _move_rows,  # a department invoice's member list
     ("imports.ImportChange", "relation"): _move_rows,
     # The member portal (issue 18): consent per communication type, corrections waiting for approval.
     ("relations.CommunicationRefusal", "relation"): _move_refusals,

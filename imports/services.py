@@ -37,8 +37,15 @@ from relations.services import (
 from tenants.access import can_enter
 from tenants.models import Tenant, TenantKind, User
 
-from . import cleaning, duplicates
-from .columns import CUSTOM_PREFIX, DATE_FIELDS, normalise_header, suggest_mapping, targets
+from . import cleaning, duplicates, parts
+from .columns import (
+    CUSTOM_PREFIX,
+    DATE_FIELDS,
+    normalise_header,
+    part_columns,
+    suggest_mapping,
+    targets,
+)
 from .models import ColumnMapping, ImportBatch, ImportChange, progress_key
 from .querysets import IMPORT_PERM
 from .reading import FileRefused, Table, file_type_of, read_table
@@ -65,7 +72,7 @@ def import_upload(*, actor: User, tenant: Tenant, name: str, data: bytes) -> Imp
         tenant=tenant, user=actor, file_name=name[:200], file_type=file_type_of(name),
         encoding=table.encoding, sheet=table.sheet, rows_total=len(table.rows),
     )
-    batch.mapping = suggest_mapping(table.headers, custom_fields_for(tenant), _remembered(tenant))
+    batch.mapping = suggest_mapping(table.headers, custom_fields_for(tenant), _remembered(tenant), actor, tenant)
     batch.file.save(name.rsplit("/", 1)[-1][:100], ContentFile(data), save=False)
     batch.save()
     return batch
@@ -96,8 +103,9 @@ def import_mapping_set(
     table = batch_table(batch)
     if reading_changed:
         # Another encoding or sheet: other headers, so suggest again.
-        mapping = suggest_mapping(table.headers, custom_fields_for(batch.tenant), _remembered(batch.tenant))
-    valid = {t.key for t in targets(custom_fields_for(batch.tenant))}
+        mapping = suggest_mapping(table.headers, custom_fields_for(batch.tenant), _remembered(batch.tenant),
+                                  actor, batch.tenant)
+    valid = {t.key for t in targets(custom_fields_for(batch.tenant), actor, batch.tenant)}
     clean = {str(k): v for k, v in mapping.items() if v in valid and str(k).isdigit() and int(k) < len(table.headers)}
     chosen = list(clean.values())
     doubled = sorted({v for v in chosen if chosen.count(v) > 1})
@@ -142,6 +150,7 @@ class RowOutcome:
     changes: dict[str, list[str]] = field(default_factory=dict)
     first_line: int | None = None
     name: str = ""
+    parts: dict[str, dict[str, Any]] = field(default_factory=dict)  # other apps' parts (imports/parts.py)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -150,6 +159,7 @@ class RowOutcome:
             "extra": {k: (v.isoformat() if isinstance(v, datetime.date) else v) for k, v in self.extra.items()},
             "function": self.function, "relation": self.relation, "candidates": self.candidates,
             "changes": self.changes, "first_line": self.first_line, "name": self.name,
+            "parts": parts.as_json(self.parts),
         }
 
 
@@ -163,7 +173,8 @@ class Checker:
         self.progress = progress or (lambda done: None)
         self.custom_fields = custom_fields_for(batch.tenant)
         self.custom_by_code = {f.code: f for f in self.custom_fields}
-        self.labels = {t.key: t.label for t in targets(self.custom_fields)}
+        self.part_columns = part_columns(self.user, self.tenant)
+        self.labels = {t.key: t.label for t in targets(self.custom_fields, self.user, self.tenant)}
         self.departments = list(allowed_departments(self.user, self.tenant))
         self.departments_by_pk = {d.pk: d for d in self.departments}
         self.departments_by_name: dict[str, Tenant] = {}
@@ -216,12 +227,15 @@ class Checker:
         values["country"] = country
         outcome.data = {k: v for k, v in values.items() if k in RELATION_FIELDS or k == "number"}
         outcome.extra = {k.removeprefix(CUSTOM_PREFIX): v for k, v in values.items() if k.startswith(CUSTOM_PREFIX)}
+        outcome.parts = parts.row_values(values, self.part_columns)
         outcome.function = self.read_function(outcome, values)
         outcome.name = " ".join(str(outcome.data.get(k) or "") for k in ("first_name", "infix", "last_name")).strip()
         return outcome
 
     def read_cell(self, key: str, value: object, country: str) -> Any:
         text = value.strip() if isinstance(value, str) else value
+        if key in self.part_columns:
+            return parts.read_cell(self.part_columns[key], text)
         if key in DATE_FIELDS:
             return cleaning.parse_date(text)
         if key in ("phone", "mobile"):
@@ -407,6 +421,7 @@ class Checker:
                 self.validate_new(outcome, need_function=outcome.action == "new")
             if outcome.errors:
                 outcome.action = "error"
+        parts.check(self, outcomes)
         for outcome in outcomes:
             if outcome.errors:
                 outcome.action = "error"
@@ -688,6 +703,7 @@ def _apply(batch: ImportBatch, rows: list[dict], choices: dict[str, str], progre
     for (line, _change), relation in zip(updates, updated, strict=True):
         changes.append(ImportChange(batch=batch, relation=relation, line=line, action=ImportChange.Action.UPDATED,
                                     before=before[relation.pk], after=_snapshot(relation)))
+    parts.apply(batch, rows, choices, {change.line: change.relation.pk for change in changes}, error_text)
     progress(len(rows))
     ImportChange.objects.bulk_create(changes, batch_size=CHUNK)
     return len(new_rows), len(updates)
@@ -736,7 +752,7 @@ def undo_refusal(batch: ImportBatch) -> str | None:
         return _("These relations have changed since the import, so it can no longer be undone: %(numbers)s.") % {
             "numbers": ", ".join(changed[:20]) + (" …" if len(changed) > 20 else "")
         }
-    return None
+    return parts.undo_refusal(batch)
 
 
 @transaction.atomic
@@ -750,6 +766,7 @@ def import_undo(*, actor: User, batch_id: Any) -> ImportBatch:
     if refusal:
         raise ImportRefused(refusal)
     reason = _("undo of import %(file)s by %(user)s") % {"file": batch.file_name, "user": actor.get_username()}
+    parts.undo(actor, batch)
     for change in batch.changes.select_related("relation").order_by("-line"):
         relation = change.relation
         if change.action == ImportChange.Action.CREATED:

@@ -10,6 +10,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from relations.card import row_parts
 from relations.exports import XLSX_CONTENT_TYPE
 from relations.models import Relation
 from relations.services import custom_fields_for, export_log_record
@@ -53,7 +54,7 @@ def import_template(request, fmt: str):
     membership = services.membership_types().first()
     headers, example = files.template_rows(
         custom_fields_for(request.tenant), departments.first().name if departments.exists() else "",
-        membership.name if membership else "",
+        membership.name if membership else "", targets(custom_fields_for(request.tenant), request.user, request.tenant),
     )
     name = _("import-template")
     if fmt == "csv":
@@ -101,7 +102,7 @@ def _mapping_form(request, batch: ImportBatch, data=None) -> tuple[MappingForm, 
     if not options.get("function_type"):
         initial["function_type"] = services.membership_types().filter(code="department_member").values_list("pk", flat=True).first()
     form = MappingForm(
-        data, initial=initial, headers=table.headers, targets=targets(custom_fields), sheets=table.sheets,
+        data, initial=initial, headers=table.headers, targets=targets(custom_fields, request.user, request.tenant), sheets=table.sheets,
         departments=services.allowed_departments(request.user, request.tenant),
         membership_types=services.membership_types(),
     )
@@ -164,7 +165,13 @@ def _preview(batch: ImportBatch) -> dict:
         row["change_list"] = [(labels.get(k, k), old, new) for k, (old, new) in row["changes"].items()]
     for row in groups["ambiguous"][:PREVIEW_LIMIT]:
         row["cards"] = [cards[pk] for pk in row["candidates"] if pk in cards]
+    # What other apps' columns will write besides the cards (imports/parts.py), e.g. mandates.
+    parts_summary = [
+        (part.label, n) for part in row_parts()
+        if (n := sum(1 for r in rows if (r.get("parts") or {}).get(part.key) and r["action"] != "duplicate"))
+    ]
     return {
+        "parts_summary": parts_summary,
         "errors": errors[:PREVIEW_LIMIT], "error_count": len(errors), "summary": batch.result.get("summary", {}),
         "groups": {k: v[:PREVIEW_LIMIT] for k, v in groups.items()}, "limit": PREVIEW_LIMIT,
     }

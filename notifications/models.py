@@ -132,6 +132,24 @@ class OutboundMail(Leased):
         return f"{self.subject} → {self.to_email}"
 
 
+class OutboundAttachment(models.Model):
+    """A further file of an outbound e-mail, after its PDF (`OutboundMail.attachment`), sent with
+    it every time it is sent: e.g. a department invoice's member list (SPEC B4)."""
+
+    mail = models.ForeignKey(OutboundMail, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("attachment"), upload_to="outbound/%Y/%m/")
+    name = models.CharField(_("attachment name"), max_length=120)
+    content_type = models.CharField(_("content type"), max_length=100)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class DocumentJob(Leased):
     """Personalised documents for a selection of relations (SPEC I5), made in the background with
     progress: each relation's letter or mail is made, logged on its card and counted in one

@@ -10,7 +10,7 @@ from django.db.models.fields.files import FieldFile
 from relations.models import Relation
 from relations.privacy import ANONYMISED_TEXT, PersonalDataSource
 
-from .models import OutboundMail
+from .models import OutboundAttachment, OutboundMail
 
 # An address that can never receive mail (RFC 2606), where an erased person's address was.
 ANONYMISED_EMAIL = "geanonimiseerd@example.invalid"
@@ -38,11 +38,16 @@ def mail_rows(relation: Relation) -> list[dict]:
 def mail_files(relation: Relation) -> Iterable[tuple[str, FieldFile]]:
     for mail in _mails(relation).exclude(attachment=""):
         yield _attachment_name(mail), mail.attachment
+    for extra in OutboundAttachment.objects.filter(mail__relation=relation).order_by("pk"):
+        yield f"mails/{extra.mail_id}-{extra.pk}-{extra.name}", extra.file
 
 
 def mails_anonymise(relation: Relation) -> None:
     for mail in _mails(relation).exclude(attachment=""):
         mail.attachment.delete(save=False)
+    for extra in OutboundAttachment.objects.filter(mail__relation=relation):
+        extra.file.delete(save=False)
+        extra.delete()
     _mails(relation).update(
         to_email=ANONYMISED_EMAIL, subject=ANONYMISED_TEXT, body_text=ANONYMISED_TEXT, body_html="",
         attachment="", attachment_name="",

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -24,7 +25,7 @@ from relations.services import communication_entry_add, relations_refusing
 from tenants.leases import heartbeat, lease_release, lease_take
 from tenants.models import Tenant, TenantKind, User
 
-from .models import DocumentJob, MailTemplate, OutboundMail
+from .models import DocumentJob, MailTemplate, OutboundAttachment, OutboundMail
 from .rendering import RenderedMail, mail_render, pdf_filename, pdf_render
 from .tokens import TokenContext, tokens_unknown
 
@@ -134,6 +135,15 @@ def _log_entry(*, actor: User | None, relation: Relation, tenant: Tenant, subjec
     )
 
 
+@dataclass(frozen=True)
+class MailAttachment:
+    """A file sent with an e-mail besides its PDF."""
+
+    name: str
+    content: bytes
+    content_type: str
+
+
 @transaction.atomic
 def mail_send(
     *,
@@ -146,9 +156,11 @@ def mail_send(
     pdf: bytes | None = None,
     pdf_name: str = "",
     reference: str = "",
+    attachments: Sequence[MailAttachment] = (),
 ) -> OutboundMail:
     """Record one e-mail exactly as rendered, note it in the relation's communication log (text
-    and attachment), and send it through the mail task after the transaction commits."""
+    and attachment), and send it through the mail task after the transaction commits. The PDF
+    comes first; `attachments` are further files, sent with it in that order."""
     if not to_email:
         raise ValidationError(_("There is no e-mail address to send to."))
     mail = OutboundMail(
@@ -160,10 +172,17 @@ def mail_send(
     if pdf:
         mail.attachment.save(pdf_name, ContentFile(pdf), save=False)
     mail.save()
+    for extra in attachments:
+        kept = OutboundAttachment(mail=mail, name=extra.name[:120], content_type=extra.content_type[:100])
+        kept.file.save(extra.name[:100], ContentFile(extra.content), save=False)
+        kept.save()
     if relation is not None and relation.pk:
+        body = _("To: %(email)s") % {"email": to_email} + "\n\n" + mail.body_text
+        if attachments:
+            body += "\n\n" + _("Attachments: %(names)s") % {
+                "names": ", ".join([*([pdf_name] if pdf else []), *(a.name for a in attachments)])}
         mail.communication_entry = _log_entry(
-            actor=actor, relation=relation, tenant=tenant, subject=mail.subject,
-            body=_("To: %(email)s") % {"email": to_email} + "\n\n" + mail.body_text,
+            actor=actor, relation=relation, tenant=tenant, subject=mail.subject, body=body,
             channel=CommunicationEntry.Channel.EMAIL, attachment=mail.attachment.name if pdf else "",
         )
         mail.save(update_fields=["communication_entry"])
@@ -220,6 +239,9 @@ def outbound_mail_deliver(*, mail_id: int) -> bool:
     if mail.attachment:
         with mail.attachment.open("rb") as file:
             message.attach(mail.attachment_name or "document.pdf", file.read(), "application/pdf")
+    for extra in mail.attachments.all():
+        with extra.file.open("rb") as file:
+            message.attach(extra.name, file.read(), extra.content_type)
     try:
         with heartbeat(OutboundMail, mail.pk, token):
             message.send()

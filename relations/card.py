@@ -233,3 +233,65 @@ def relations_changing(relation_ids: Iterable[int | None]):
                 after(ids)
     finally:
         _changing.reset(token)
+
+
+# --- parts of a card filled from a row of a file -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowColumn:
+    """A column of a row of cards (the bulk import's file) that fills a part of the card another
+    app keeps. `key` is unique over all parts; `kind` says how the file's cell is read ("text"
+    or "date"); `synonyms` are header names (lower case, letters and digits only) that mean it."""
+
+    key: str
+    label: str | Promise
+    kind: str = "text"
+    synonyms: tuple[str, ...] = ()
+    example: Any = ""
+
+
+@dataclass
+class PartRow:
+    """One row's cells of a part, by column key (only rows with a filled cell of the part).
+    `relation` is the matched card's pk, None for a new card or one not yet chosen. `check`
+    fills `clean` (kept with the checked row as JSON, handed back to `apply`) and `errors`
+    ((column key, message))."""
+
+    line: int
+    values: dict[str, Any]
+    relation: int | None = None
+    clean: dict[str, Any] = field(default_factory=dict)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RowPart:
+    """What another app keeps on a card that a row of a file may fill (billing: a SEPA
+    mandate). All callbacks work on many rows at once and run in the caller's transaction:
+    - `offered(user, tenant)`: whether the columns are offered there at all;
+    - `check(user, tenant, rows)`: validates, writes nothing;
+    - `apply(user, tenant, source, rows)`: writes, `rows` as (line, relation pk, clean) —
+      a refusal is a ValidationError whose messages name the line; `source` names the file's
+      import so that `undo_refusal(source)` (why it can no longer be taken back, or None) and
+      `undo(user, source)` find what it wrote."""
+
+    key: str
+    label: str | Promise  # what its rows write, for the import's summary ("Mandates to record")
+    columns: tuple[RowColumn, ...]
+    offered: Callable[[Any, Any], bool]
+    check: Callable[[Any, Any, list[PartRow]], None]
+    apply: Callable[[Any, Any, str, list[tuple[int, int, dict[str, Any]]]], None]
+    undo_refusal: Callable[[str], str | None]
+    undo: Callable[[Any, str], None]
+
+
+_row_parts: dict[str, RowPart] = {}
+
+
+def row_part_register(part: RowPart) -> None:
+    _row_parts[part.key] = part
+
+
+def row_parts() -> list[RowPart]:
+    return list(_row_parts.values())

@@ -164,6 +164,53 @@ def test_it_bills_departments_by_their_count_of_memberships(world):
     assert totals == {world.department11.pk: Decimal("200.00"), world.department12.pk: Decimal("75.00")}
 
 
+def test_it_mails_a_department_its_invoice_with_the_members_it_counted(world):
+    import csv
+    import io
+
+    from django.core import mail
+    from openpyxl import load_workbook
+
+    from notifications.models import OutboundMail
+    from notifications.services import outbound_mail_deliver
+    from relations.models import ExportLog
+
+    for n in range(3):
+        member(world.department11, f"Elf{n}")
+    give_function(member(world.department12, "Dubbel"), world.department11, "department_member",
+                  start_date=datetime.date(YEAR - 1, 6, 1))
+    member(world.department11, "Aspirant", code="aspirant_member")  # free: not counted
+    member(world.department11, "Later", start=datetime.date(YEAR, 6, 1))  # not a member on the date
+    world.department11.email = "penningmeester@elf.example.org"
+    world.department11.save()
+    billing_environment(world.national)
+    done = services.invoice_run_finalise(
+        run_id=run(world.national, world.national_sb, kind="departments").pk, actor=world.national_sb
+    )
+    invoice = done.invoices.get(debtor_tenant=world.department11)
+    counted = sum(invoice.lines.values_list("quantity", flat=True))
+    assert counted == 4 and invoice.counted_members.count() == counted
+    assert services.invoice_document_make(invoice_id=invoice.pk, send=True)
+    outbound = OutboundMail.objects.get(reference=f"invoice:{invoice.pk}")
+    assert outbound.to_email == "penningmeester@elf.example.org"
+    assert [a.name for a in outbound.attachments.all()] == [f"leden-{invoice.number}.csv", f"leden-{invoice.number}.xlsx"]
+    logs = ExportLog.objects.filter(what__contains=invoice.number)
+    assert sorted(logs.values_list("format", "rows", "user")) == [("csv", 4, world.national_sb.pk),
+                                                                  ("xlsx", 4, world.national_sb.pk)]
+    outbound_mail_deliver(mail_id=outbound.pk)
+    [message] = mail.outbox
+    names = [name for name, _content, _type in message.attachments]
+    assert names == [f"{invoice.number}.pdf", f"leden-{invoice.number}.csv", f"leden-{invoice.number}.xlsx"]
+    rows = list(csv.reader(io.StringIO(message.attachments[1][1].lstrip("\ufeff")), delimiter=";"))
+    assert len(rows) - 1 == counted
+    assert sorted(row[1] for row in rows[1:]) == ["Dubbel, Jan", "Elf0, Jan", "Elf1, Jan", "Elf2, Jan"]
+    sheet = load_workbook(io.BytesIO(message.attachments[2][1])).active
+    assert sheet.max_row - 1 == counted
+    # Made again (a second worker): nothing is sent or logged twice.
+    assert not services.invoice_document_make(invoice_id=invoice.pk, send=True)
+    assert OutboundMail.objects.filter(reference=f"invoice:{invoice.pk}").count() == 1 and logs.count() == 2
+
+
 # --- the person's rights (GDPR, issue 12): invoices and mandates in the export and the erasure ----
 
 

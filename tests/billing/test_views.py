@@ -178,6 +178,31 @@ def test_it_sends_reminders_by_the_schedule_once(world, mailoutbox):
     assert Invoice.objects.get().relation.communication.filter(subject__startswith="Herinnering").count() == 2
 
 
+def test_it_downloads_the_members_a_department_invoice_counted(world, login):
+    billing_environment(world.national)
+    rate(world.national, "10.00")
+    for n in range(3):
+        member(world.department11, f"Elf{n}")
+    member(world.department21, "Eenentwintig")
+    done = services.invoice_run_finalise(
+        run_id=run(world.national, world.national_sb, kind="departments").pk, actor=world.national_sb
+    )
+    invoice = done.invoices.get(debtor_tenant=world.department11)
+    client = login(world.national_sb)
+    assert reverse("invoice_members", args=[invoice.pk, "csv"]) in client.get(
+        reverse("invoice_detail", args=[invoice.pk])).content.decode()
+    response = client.get(reverse("invoice_members", args=[invoice.pk, "csv"]))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig")), delimiter=";"))
+    assert len(rows) - 1 == sum(invoice.lines.values_list("quantity", flat=True)) == 3
+    assert [row[1] for row in rows[1:]] == ["Elf0, Jan", "Elf1, Jan", "Elf2, Jan"]
+    log = ExportLog.objects.latest("pk")
+    assert (log.user, log.format, log.rows) == (world.national_sb, "csv", 3) and invoice.number in log.what
+    assert client.get(reverse("invoice_members", args=[invoice.pk, "xlsx"])).status_code == 200
+    assert client.get(reverse("invoice_members", args=[invoice.pk, "pdf"])).status_code == 404
+    # Another province does not see the invoice at all.
+    assert login(world.province2_sb).get(reverse("invoice_members", args=[invoice.pk, "csv"])).status_code == 404
+
+
 def test_it_shows_a_department_its_own_invoices_read_only(world, login):
     billing_environment(world.national)
     member(world.department11, "Elf")

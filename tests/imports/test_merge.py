@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import translation
 
-from billing.models import Invoice
+from billing.models import Invoice, InvoiceMember
 from billing.services import credit_note_create, invoice_run_finalise, mandate_create
 from imports import merge as merging
 from imports.models import DuplicateCandidate, ImportBatch, ImportChange, Merge
@@ -94,6 +94,10 @@ def two_cards(federation):
     credit_note_create(invoice=kept_invoice, amount=kept_invoice.creditable, reason="Dubbel", actor=federation.province_sb)
     mandate_create(tenant=federation.province1, relation=other, reference="M-OTHER-1", iban=MEMBER_IBANS[0],
                    signed_on=TODAY - datetime.timedelta(days=30), account_holder="J. de Vries", actor=None)
+    # The other card was counted on a department invoice's member list (SPEC B4).
+    counted = Invoice.objects.get(relation=other, kind=Invoice.Kind.INVOICE)
+    InvoiceMember.objects.create(invoice=counted, relation=other, function_type=counted.lines.first().function_type,
+                                 amount=counted.total)
     earlier = make_relation(federation.department12, last_name="Vries", first_name="Jantje")
     Merge.objects.create(kept=other, merged=earlier, merged_number=earlier.number, merged_by=federation.national_sb)
     return keep, other, twin

@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from notifications.models import DocumentJob, OutboundMail
 from notifications.rendering import RenderedMail
 from notifications.services import (
+    MailAttachment,
     _document_make,
     document_job_create,
     document_job_run,
@@ -109,6 +110,32 @@ def test_it_keeps_the_error_and_retries_when_sending_fails(federation, monkeypat
     send_outbound_mail.apply(args=[recorded.pk])
     recorded.refresh_from_db()
     assert recorded.status == OutboundMail.Status.SENT
+
+
+def test_it_sends_several_attachments_once_and_names_them_in_the_communication_log(federation):
+    relation = make_relation(federation.department11, email="jan@example.org")
+    recorded = mail_send(
+        actor=None, tenant=federation.province1, to_email=relation.email, relation=relation,
+        rendered=RenderedMail(subject="Factuur", text="Tekst", html=""), pdf=b"%PDF-1.4 test", pdf_name="factuur.pdf",
+        attachments=[MailAttachment("leden.csv", b"nummer;naam\r\n", "text/csv"),
+                     MailAttachment("leden.xlsx", b"PK-xlsx", "application/vnd.ms-excel")],
+    )
+    assert [a.name for a in recorded.attachments.all()] == ["leden.csv", "leden.xlsx"]
+    entry = recorded.communication_entry
+    assert "factuur.pdf, leden.csv, leden.xlsx" in entry.body and entry.attachment.read() == b"%PDF-1.4 test"
+    send_outbound_mail.apply(args=[recorded.pk])
+    send_outbound_mail.apply(args=[recorded.pk])
+    [message] = mail.outbox
+    # (Django hands a text attachment over as text.)
+    assert [(name, content, kind) for name, content, kind in message.attachments] == [
+        ("factuur.pdf", b"%PDF-1.4 test", "application/pdf"), ("leden.csv", "nummer;naam\r\n", "text/csv"),
+        ("leden.xlsx", b"PK-xlsx", "application/vnd.ms-excel"),
+    ]
+    assert message.extra_headers["Message-ID"] == recorded.message_id
+    # One file, as before: no further attachments, none named in the log.
+    single = mail_send(actor=None, tenant=federation.province1, to_email=relation.email, relation=relation,
+                       rendered=RenderedMail(subject="Brief", text="Tekst", html=""), pdf=b"%PDF", pdf_name="brief.pdf")
+    assert not single.attachments.exists() and "brief.pdf" not in single.communication_entry.body
 
 
 def test_it_refuses_to_send_without_an_address(federation):
