@@ -66,6 +66,8 @@ class RunContext:
     # The ids of the scope's subtree (None for the whole federation): `tenant_id IN (…)` lets
     # PostgreSQL estimate and probe the functions table without joining the tenants.
     scope_ids: tuple[int, ...] | None = None
+    # Every environment's name by id, filled by WizardRun.prepare when a column shows memberships.
+    tenant_names: dict[int, str] = field(default_factory=dict)
 
     def in_scope(self, prefix: str = "") -> Q:
         """Held in the scope: `<prefix>tenant_id IN (…)`, or nothing to check at the root."""
@@ -310,8 +312,12 @@ def _function_values(attribute: Callable[[Any], Any]) -> Callable[[Relation, Run
 
 
 def _membership_names(relation: Relation, ctx: RunContext) -> str:
-    # WizardRun.prepare annotates the names, comma-separated.
-    return getattr(relation, "wizard_memberships", None) or ""
+    # WizardRun.prepare annotates the environments' ids, comma-separated; shown as their names in
+    # alphabetical order.
+    ids = getattr(relation, "wizard_memberships", None)
+    if not ids:
+        return ""
+    return ", ".join(sorted(ctx.tenant_names.get(int(pk), "") for pk in ids.split(",")))
 
 
 def _province_name(relation: Relation, ctx: RunContext) -> str:
