@@ -10,7 +10,6 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from tenants.access import grants_fix
 from tenants.models import Tenant, User
+from tenants.proxies import rate_count
 from tenants.services import service_login_create, user_block
 
 from .models import ApiToken, ApiTokenUse, TokenScope, TokenUseOutcome
@@ -143,14 +143,8 @@ def rate_limit_hit(token: ApiToken) -> int | None:
     window = settings.API_RATE_WINDOW
     now = int(timezone.now().timestamp())
     start = now - now % window
-    key = f"api-rate:{token.pk}:{start}"
-    cache.add(key, 0, timeout=window + 5)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window + 5)
-        count = 1
-    if count > settings.API_RATE_LIMIT:
+    # One counter per token and window: the windows are aligned, so Retry-After is exact.
+    if rate_count("api", f"{token.pk}:{start}", window=window + 5) > settings.API_RATE_LIMIT:
         return max(1, start + window - now)
     return None
 

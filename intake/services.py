@@ -11,7 +11,6 @@ import secrets
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -33,6 +32,7 @@ from notifications.tokens import TokenContext
 from relations.models import Relation
 from relations.services import custom_fields_for
 from tenants.models import Tenant, TenantKind, User
+from tenants.proxies import rate_limit_hit
 
 from .models import IntakeForm, IntakeFormKind, IntakeFormRow, Registration, RegistrationStatus
 
@@ -147,15 +147,7 @@ def intake_form_save(
 def intake_rate_limited(key: str) -> bool:
     """True when `key` (the visitor's address) sent more public forms than the limit allows in
     the window; counts this attempt."""
-    cache_key = f"intake-rate:{key}"
-    window = settings.INTAKE_RATE_WINDOW
-    cache.add(cache_key, 0, timeout=window)
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:
-        cache.set(cache_key, 1, timeout=window)
-        count = 1
-    return count > settings.INTAKE_RATE_LIMIT
+    return rate_limit_hit("intake", key, limit=settings.INTAKE_RATE_LIMIT, window=settings.INTAKE_RATE_WINDOW)
 
 
 def _json_value(value: Any) -> Any:

@@ -61,16 +61,21 @@ def client_address(request) -> str | None:
     return str(peer)
 
 
-def rate_limit_hit(scope: str, key: str, *, limit: int, window: int) -> bool:
-    """Count one attempt for (scope, key) in the shared cache; True when this one is over the
-    limit within the window. With several web processes the cache must be shared (CACHE_URL),
-    or each process counts on its own."""
+def rate_count(scope: str, key: str, *, window: int) -> int:
+    """Count one attempt for (scope, key) in the shared cache and return the attempts counted in
+    the window (which starts at the first of them). The one counter of every rate limit: the
+    login pages, the intake forms, the portal's links and the API. With several web processes
+    the cache must be shared (CACHE_URL), or each process counts on its own."""
     cache_key = f"rate:{scope}:{key}"
     shared_cache.add(cache_key, 0, timeout=window)
     try:
-        count = shared_cache.incr(cache_key)
+        return shared_cache.incr(cache_key)
     except ValueError:
         # The entry expired between add and incr.
         shared_cache.set(cache_key, 1, timeout=window)
-        count = 1
-    return count > limit
+        return 1
+
+
+def rate_limit_hit(scope: str, key: str, *, limit: int, window: int) -> bool:
+    """Count one attempt for (scope, key); True when this one is over the limit within the window."""
+    return rate_count(scope, key, window=window) > limit

@@ -166,7 +166,7 @@ def two_webs(web_processes, shared_services, transactional_db):
     import redis
 
     client = redis.Redis.from_url(shared_services[1])
-    for pattern in (":1:intake-rate:*", ":1:rate:*"):
+    for pattern in (":1:rate:*",):
         for key in client.scan_iter(pattern):
             client.delete(key)
     return web_processes

@@ -400,7 +400,7 @@ def test_it_counts_in_the_configured_shared_cache(redis_cache):
 def test_it_keeps_the_intake_rate_limit_in_the_shared_cache(redis_cache, settings):
     settings.INTAKE_RATE_LIMIT = 1
     assert not intake_rate_limited("198.51.100.7")
-    assert redis_cache.get("intake-rate:198.51.100.7") == 1
+    assert redis_cache.get("rate:intake:198.51.100.7") == 1
     assert intake_rate_limited("198.51.100.7")
 
 
