@@ -35,6 +35,7 @@ from relations.services import (
     relations_update_bulk,
 )
 from tenants.access import can_enter
+from tenants.bulk import bulk_insert
 from tenants.models import Tenant, TenantKind, User
 
 from . import cleaning, duplicates
@@ -547,7 +548,7 @@ def import_check(*, batch: ImportBatch, progress: Callable[[int], None] | None =
         for outcome in outcomes:
             counts[outcome.action] += 1
             rows.append(ImportRow(batch=batch, line=outcome.line, action=outcome.action, outcome=outcome.as_json()))
-        ImportRow.objects.bulk_create(rows, batch_size=CHUNK)
+        bulk_insert(ImportRow, rows)
 
     with transaction.atomic():
         # A check again (another mapping) replaces the earlier outcome; a file that cannot be
@@ -754,7 +755,7 @@ def _apply_chunk(batch, rows, choices, actor, reason, departments, types, may_ad
     for (line, _change), relation in zip(updates, changed, strict=True):
         changes.append(ImportChange(batch=batch, relation_id=relation.pk, line=line, action=ImportChange.Action.UPDATED,
                                     before=before[relation.pk], after=_snapshot(relation)))
-    ImportChange.objects.bulk_create(changes, batch_size=CHUNK)
+    bulk_insert(ImportChange, changes)
     return len(new_rows), len(updates)
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from relations.card import relations_changing
 from relations.models import CommunicationEntry, Relation
 from relations.services import RowRefused, communication_entry_add
+from tenants.bulk import bulk_insert
 from tenants.history import history_baseline, history_rows_insert
 from tenants.models import RoleAssignment, Tenant, TenantKind, User
 from tenants.periods import has_ended, overlapping_q
@@ -189,7 +190,7 @@ def functions_start_bulk(*, actor: User, starts: list[FunctionStart], reason: st
             functions.append(function)
             plain.append(function)
     for start in range(0, len(plain), BULK_CHUNK):
-        chunk = Function.objects.bulk_create(plain[start : start + BULK_CHUNK], batch_size=BULK_CHUNK)
+        chunk = bulk_insert(Function, plain[start : start + BULK_CHUNK])
         history_rows_insert(Function, [f.pk for f in chunk], history_type="+", user=actor, reason=reason)
     return functions
 

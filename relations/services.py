@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ledenbeheer.addresses import clean_postcode
+from tenants.bulk import bulk_insert
 from tenants.history import history_baseline, history_rows_insert
 from tenants.models import Tenant, TenantKind, User
 from tenants.services import user_email_change
@@ -260,7 +261,7 @@ def relations_create_bulk(
         relation.number = number
         relation.search_text = search_text_for(relation)
     for start in range(0, len(relations), BULK_CHUNK):
-        chunk = Relation.objects.bulk_create(relations[start : start + BULK_CHUNK], batch_size=BULK_CHUNK)
+        chunk = bulk_insert(Relation, relations[start : start + BULK_CHUNK])
         history_rows_insert(Relation, [r.pk for r in chunk], history_type="+", user=actor, reason=reason)
     if complete is not None:
         complete(relations)
