@@ -669,6 +669,7 @@ def _apply(batch: ImportBatch, choices: dict[str, str], progress) -> tuple[int, 
     departments = {d.pk: d for d in allowed_departments(actor, batch.tenant)}
     types = {t.pk: t for t in membership_types()}
     may_add: dict[int, bool] = {}
+    fields_cache: dict = {}  # per environment its custom fields, read once for the whole file
     # Before anything is written: no card updated twice, and every card to update still one
     # the user sees here (only the line and the card of each update are kept meanwhile).
     first_line: dict[int, int] = {}
@@ -693,18 +694,18 @@ def _apply(batch: ImportBatch, choices: dict[str, str], progress) -> tuple[int, 
     for row in batch_rows(batch):
         chunk.append(row)
         if len(chunk) == CHUNK:
-            made, changed = _apply_chunk(batch, chunk, choices, actor, reason, departments, types, may_add)
+            made, changed = _apply_chunk(batch, chunk, choices, actor, reason, departments, types, may_add, fields_cache)
             created, updated, done = created + made, updated + changed, done + len(chunk)
             chunk = []
             progress(done)
     if chunk:
-        made, changed = _apply_chunk(batch, chunk, choices, actor, reason, departments, types, may_add)
+        made, changed = _apply_chunk(batch, chunk, choices, actor, reason, departments, types, may_add, fields_cache)
         created, updated, done = created + made, updated + changed, done + len(chunk)
         progress(done)
     return created, updated
 
 
-def _apply_chunk(batch, rows, choices, actor, reason, departments, types, may_add) -> tuple[int, int]:
+def _apply_chunk(batch, rows, choices, actor, reason, departments, types, may_add, fields_cache) -> tuple[int, int]:
     new_rows: list[tuple[int, NewMember]] = []
     updates: list[tuple[int, tuple[int, dict, dict | None]]] = []
     for row in rows:
@@ -731,7 +732,8 @@ def _apply_chunk(batch, rows, choices, actor, reason, departments, types, may_ad
             updates.append((line, (relation_pk, data, row["extra"] or None)))
     changes: list[ImportChange] = []
     try:
-        made = relations_create_bulk(actor=actor, members=[member for _line, member in new_rows], reason=reason)
+        made = relations_create_bulk(actor=actor, members=[member for _line, member in new_rows], reason=reason,
+                                     fields_cache=fields_cache)
     except RowRefused as refusal:
         raise ValidationError([error_text(new_rows[refusal.index][0], "", m) for m in refusal.messages]) from None
     for (line, _member), (relation, function) in zip(new_rows, made, strict=True):
@@ -748,7 +750,7 @@ def _apply_chunk(batch, rows, choices, actor, reason, departments, types, may_ad
     try:
         changed = relations_update_bulk(
             actor=actor, changes=requested, reason=reason, before_change=keep_before,
-            extra_merge=lambda relation, extra: {**(relation.extra or {}), **extra},
+            extra_merge=lambda relation, extra: {**(relation.extra or {}), **extra}, fields_cache=fields_cache,
         )
     except RowRefused as refusal:
         raise ValidationError([error_text(updates[refusal.index][0], "", m) for m in refusal.messages]) from None

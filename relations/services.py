@@ -241,12 +241,14 @@ def relations_create_bulk(
     cards: list[NewCard],
     reason: str | None = None,
     complete: Callable[[list[Relation]], object] | None = None,
+    fields_cache: dict[int, list[CustomField]] | None = None,
 ) -> list[Relation]:
     """`relation_create` for many cards: validated one by one with its rules (RowRefused names
     the first row that breaks one; nothing is written then), numbered from one block, written in
     chunks with their history rows (carrying `reason`). `complete(relations)` gives them their
-    first functions before the after-save checks run once for all of them."""
-    fields_cache: dict[int, list[CustomField]] = {}
+    first functions before the after-save checks run once for all of them. `fields_cache` (per
+    environment its custom fields) may be shared by calls for chunks of one file."""
+    fields_cache = {} if fields_cache is None else fields_cache
     relations = []
     for index, new in enumerate(cards):
         relation = Relation(tenant=new.tenant, **{k: v for k, v in new.data.items() if k in RELATION_FIELDS})
@@ -277,13 +279,14 @@ def relations_update_bulk(
     reason: str | None = None,
     before_change: Callable[[Relation], object] | None = None,
     extra_merge: Callable[[Relation, dict[str, Any]], dict[str, Any]] | None = None,
+    fields_cache: dict[int, list[CustomField]] | None = None,
 ) -> list[Relation]:
     """`relation_update` for many cards: `changes` holds (pk, data, extra or None) per card. The
     cards are locked and read in chunks, checked with relation_update's rules (RowRefused names
     the row), written with one history row each (carrying `reason`), then rechecked together.
     `before_change(card)` sees each card as it was; `extra_merge(card, extra)` makes the custom
     values to store from the card's and the given ones (default: the given ones)."""
-    fields_cache: dict[int, list[CustomField]] = {}
+    fields_cache = {} if fields_cache is None else fields_cache
     updated: list[Relation] = []
     names = set()
     for start in range(0, len(changes), BULK_CHUNK):

@@ -7,6 +7,15 @@ from __future__ import annotations
 from django.db import connection, models
 
 COPY_BATCH = 5000
+# Fields whose value goes to PostgreSQL as the attribute holds it (get_db_prep_save would return
+# it unchanged): text, whole numbers, booleans, keys. Dates only without auto_now.
+PLAIN_FIELDS = (models.CharField, models.TextField, models.IntegerField, models.BooleanField, models.ForeignKey)
+
+
+def _plain(field: models.Field) -> bool:
+    if type(field) is models.DateField:
+        return not (field.auto_now or field.auto_now_add)
+    return isinstance(field, PLAIN_FIELDS)
 
 
 def bulk_insert(model: type[models.Model], objs: list[models.Model]) -> list[models.Model]:
@@ -20,6 +29,7 @@ def bulk_insert(model: type[models.Model], objs: list[models.Model]) -> list[mod
     qn = connection.ops.quote_name
     fields = list(meta.concrete_fields)
     columns = ", ".join(qn(field.column) for field in fields)
+    plain = [(field, _plain(field)) for field in fields]
     with connection.cursor() as cursor:
         for start in range(0, len(objs), COPY_BATCH):
             chunk = objs[start : start + COPY_BATCH]
@@ -32,7 +42,11 @@ def bulk_insert(model: type[models.Model], objs: list[models.Model]) -> list[mod
             # Names from the model's metadata, never input; the values go as COPY data.
             with cursor.cursor.copy(f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN") as copy:
                 for obj in chunk:
-                    copy.write_row([field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields])
+                    copy.write_row([
+                        getattr(obj, field.attname) if is_plain
+                        else field.get_db_prep_save(field.pre_save(obj, True), connection)
+                        for field, is_plain in plain
+                    ])
             for obj in chunk:
                 obj._state.adding = False
                 obj._state.db = connection.alias
