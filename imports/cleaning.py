@@ -27,6 +27,7 @@ DATE_PATTERN = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
 ISO_PATTERN = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 HOUSE_NUMBER_PATTERN = re.compile(r"^(\d+)\s*[-/ ]?\s*([A-Za-z0-9 -]{0,10})$")
 FORMULA_START = ("=", "+", "@")
+DUTCH_MOBILE = re.compile(r"(?:\+31|0)6(\d{8})")
 
 
 class CellError(ValueError):
@@ -67,6 +68,10 @@ def parse_phone(value: object) -> str:
     elif re.fullmatch(r"[1-9]\d{8}", re.sub(r"[\s.-]", "", text)):
         # Excel stored 0612345678 as the number 612345678.
         text = "0" + digits
+    mobile = DUTCH_MOBILE.fullmatch(re.sub(r"[\s.-]", "", text))
+    if mobile:
+        # The common case, without the library's parse: what it makes of a Dutch mobile number.
+        return "+316" + mobile.group(1)
     try:
         number = phonenumbers.parse(text, "NL")
     except phonenumbers.NumberParseException:

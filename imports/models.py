@@ -97,6 +97,25 @@ class ImportBatch(models.Model):
         return self.status in (self.Status.QUEUED, self.Status.CHECKING, self.Status.IMPORTING)
 
 
+class ImportRow(models.Model):
+    """The check's outcome for one row of the file (what it is, its errors, the values it will
+    write), written in chunks while the check runs and read back in chunks by the preview and
+    the import, so that neither holds a whole file's outcome in memory."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows")
+    line = models.PositiveIntegerField()
+    action = models.CharField(max_length=10)
+    outcome = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["line"]
+        constraints = [models.UniqueConstraint(fields=["batch", "line"], name="import_row_line")]
+        indexes = [models.Index(fields=["batch", "action", "line"], name="import_row_action")]
+
+    def __str__(self) -> str:
+        return f"{self.batch} {self.line} {self.action}"
+
+
 class ImportChange(models.Model):
     """What an import did to one relation: made it, or changed these fields from `before` to
     `after`. Undo reads these rows."""

@@ -35,6 +35,7 @@ from relations.services import (
     relations_update_bulk,
 )
 from tenants.access import can_enter
+from tenants.bulk import bulk_insert
 from tenants.models import Tenant, TenantKind, User
 
 from . import cleaning, duplicates, parts
@@ -46,7 +47,7 @@ from .columns import (
     suggest_mapping,
     targets,
 )
-from .models import ColumnMapping, ImportBatch, ImportChange, progress_key
+from .models import ColumnMapping, ImportBatch, ImportChange, ImportRow, progress_key
 from .querysets import IMPORT_PERM
 from .reading import FileRefused, Table, file_type_of, read_table
 
@@ -117,6 +118,7 @@ def import_mapping_set(
     batch.status = ImportBatch.Status.UPLOADED
     batch.result = {}
     batch.save()
+    ImportRow.objects.filter(batch=batch).delete()
     headers = {normalise_header(table.headers[int(k)]): v for k, v in clean.items() if table.headers[int(k)]}
     ColumnMapping.objects.update_or_create(
         tenant=batch.tenant, defaults={"headers": {**_remembered(batch.tenant), **headers}, "updated_at": timezone.now()}
@@ -194,16 +196,21 @@ class Checker:
                 return header or self.labels.get(key, key)
         return self.labels.get(key, key)
 
-    def run(self) -> list[RowOutcome]:
+    def run(self, write: Callable[[list[RowOutcome]], None] | None = None) -> list[RowOutcome]:
+        """Check the file chunk by chunk: read, match, validate, then hand the chunk's outcomes
+        to `write` (and forget them). Without `write` the outcomes are returned together."""
         self.table = batch_table(self.batch)
-        outcomes = []
-        for index, row in enumerate(self.table.rows):
-            outcomes.append(self.read_row(self.table.lines[index], row))
-            if index % PROGRESS_EVERY == PROGRESS_EVERY - 1:
-                self.progress(index + 1)
-        self.match(outcomes)
-        self.validate(outcomes)
-        return outcomes
+        self.seen: dict[tuple, int] = {}
+        kept: list[RowOutcome] = []
+        write = write or kept.extend
+        rows, lines = self.table.rows, self.table.lines
+        for start in range(0, len(rows), CHUNK):
+            outcomes = [self.read_row(lines[index], rows[index]) for index in range(start, min(start + CHUNK, len(rows)))]
+            self.match(outcomes)
+            self.validate(outcomes)
+            write(outcomes)
+            self.progress(start + len(outcomes))
+        return kept
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -348,7 +355,8 @@ class Checker:
             for card in keep(rows):
                 if (card.postcode_key, card.house_number) in wanted:
                     by_address.setdefault((card.postcode_key, card.house_number), []).append(card)
-        seen: dict[tuple, int] = {}
+        # The same person twice in the file: `seen` lives as long as the check, across chunks.
+        seen = self.seen
         for outcome in outcomes:
             if outcome.errors:
                 continue
@@ -543,36 +551,69 @@ def _chunks(values: list, size: int = CHUNK):
         yield values[start : start + size]
 
 
-def summary_of(rows: list[dict[str, Any]]) -> dict[str, int]:
-    counts = {"new": 0, "update": 0, "ambiguous": 0, "duplicate": 0, "unchanged": 0, "error": 0}
-    for row in rows:
-        counts[row["action"]] += 1
-    return counts
-
-
 def import_check(*, batch: ImportBatch, progress: Callable[[int], None] | None = None) -> ImportBatch:
     """Check every row and match it; writes nothing but the outcome on the import record."""
     if batch.status not in (ImportBatch.Status.UPLOADED, ImportBatch.Status.QUEUED, ImportBatch.Status.CHECKING,
                             ImportBatch.Status.CHECKED):
         raise ImportRefused(_("This import has already been started."))
-    try:
-        outcomes = Checker(batch, progress).run()
-    except FileRefused as error:
-        batch.status, batch.message = ImportBatch.Status.FAILED, error.messages[0]
+    counts = dict.fromkeys(("new", "update", "ambiguous", "duplicate", "unchanged", "error"), 0)
+    part_counts: dict[str, int] = {}  # rows whose other apps' columns will write something
+
+    def write(outcomes: list[RowOutcome]) -> None:
+        rows = []
+        for outcome in outcomes:
+            counts[outcome.action] += 1
+            if outcome.action != "duplicate":
+                for key, values in outcome.parts.items():
+                    if values:
+                        part_counts[key] = part_counts.get(key, 0) + 1
+            rows.append(ImportRow(batch=batch, line=outcome.line, action=outcome.action, outcome=outcome.as_json()))
+        bulk_insert(ImportRow, rows)
+
+    with transaction.atomic():
+        # A check again (another mapping) replaces the earlier outcome; a file that cannot be
+        # read leaves none.
+        ImportRow.objects.filter(batch=batch).delete()
+        try:
+            Checker(batch, progress).run(write)
+        except FileRefused as error:
+            transaction.set_rollback(True)
+            refusal = error
+        else:
+            refusal = None
+    if refusal is not None:
+        ImportRow.objects.filter(batch=batch).delete()
+        batch.status, batch.message = ImportBatch.Status.FAILED, refusal.messages[0]
         batch.save(update_fields=["status", "message"])
         return batch
-    rows = [o.as_json() for o in outcomes]
-    batch.result = {"rows": rows, "summary": summary_of(rows)}
-    batch.rows_total = batch.rows_done = len(rows)
+    batch.result = {"summary": counts, "parts": part_counts}
+    batch.rows_total = batch.rows_done = sum(counts.values())
     batch.status = ImportBatch.Status.CHECKED
     batch.message = ""
     batch.save(update_fields=["result", "rows_total", "rows_done", "status", "message"])
     return batch
 
 
+def batch_rows(batch: ImportBatch, actions: tuple[str, ...] | None = None, limit: int | None = None):
+    """The check's outcome per row (RowOutcome.as_json), in file order, read in chunks; only
+    the rows with one of `actions` when given, at most `limit` of them."""
+    rows = ImportRow.objects.filter(batch=batch)
+    if actions is not None:
+        rows = rows.filter(action__in=actions)
+    after, given = 0, 0
+    while limit is None or given < limit:
+        size = CHUNK if limit is None else min(CHUNK, limit - given)
+        chunk = list(rows.filter(line__gt=after).order_by("line").values_list("line", "outcome")[:size])
+        if not chunk:
+            return
+        for _line, outcome in chunk:
+            yield outcome
+        after, given = chunk[-1][0], given + len(chunk)
+
+
 def row_errors(batch: ImportBatch) -> list[tuple[int, str, str]]:
     """(line, column, message) for every error, in file order."""
-    return [(row["line"], column, message) for row in batch.result.get("rows", []) for column, message in row["errors"]]
+    return [(row["line"], column, message) for row in batch_rows(batch, ("error",)) for column, message in row["errors"]]
 
 
 def error_text(line: int, column: str, message: str) -> str:
@@ -605,45 +646,93 @@ def import_run(
         if actor.pk != batch.user_id or not actor.is_active or not can_enter(actor, batch.tenant) \
                 or not actor.has_perm(IMPORT_PERM, batch.tenant):
             raise PermissionDenied
-        rows = batch.result.get("rows", [])
-        if any(row["action"] == "error" for row in rows):
+        if ImportRow.objects.filter(batch=batch, action="error").exists():
             raise ImportRefused(_("The file still has errors; correct them and upload it again."))
         choices = choices or batch.options.get("choices") or {}
-        for row in rows:
-            if row["action"] == "ambiguous" and str(choices.get(str(row["line"]), "")) not in (
-                "new", *(str(pk) for pk in row["candidates"])
-            ):
+        for row in batch_rows(batch, ("ambiguous",)):
+            if str(choices.get(str(row["line"]), "")) not in ("new", *(str(pk) for pk in row["candidates"])):
                 raise ImportRefused(_("Choose for line %(line)s which relation it is, or a new one.") % {"line": row["line"]})
         try:
-            created, updated = _apply(batch, rows, choices, progress)
+            created, updated = _apply(batch, choices, progress)
         except ValidationError as error:
             transaction.set_rollback(True)
             raise ImportRefused(error.messages) from None
         batch.status = ImportBatch.Status.IMPORTED
         batch.created_count, batch.updated_count = created, updated
         batch.imported_at = timezone.now()
-        batch.rows_done = len(rows)
+        batch.rows_done = batch.rows_total
         batch.options = {**batch.options, "choices": choices}
         batch.save()
     return batch
 
 
-def _apply(batch: ImportBatch, rows: list[dict], choices: dict[str, str], progress) -> tuple[int, int]:
+def _row_action(row: dict, choices: dict[str, str]) -> tuple[str, int | None]:
+    """What the import does with a checked row: ("new", None), ("update", pk) or ("skip", …)."""
+    action, relation_pk = row["action"], row["relation"]
+    if action == "ambiguous":
+        choice = str(choices[str(row["line"])])
+        return ("new", None) if choice == "new" else ("update", int(choice))
+    if action == "update" and row["changes"]:
+        return "update", relation_pk
+    if action == "new":
+        return "new", None
+    return "skip", None
+
+
+def _apply(batch: ImportBatch, choices: dict[str, str], progress) -> tuple[int, int]:
     """Write the checked rows through the core apps' bulk use cases (memberships.card.
     relations_create_bulk, relations.services.relations_update_bulk): the same rules as one card
-    at a time, written in chunks. A row refused there is named by its line."""
+    at a time. The rows are read back and written a chunk at a time — all inside the caller's one
+    transaction, so a row refused in the last chunk still takes back the first. A row refused
+    there is named by its line."""
     actor, reason = batch.user, import_reason(batch)
     departments = {d.pk: d for d in allowed_departments(actor, batch.tenant)}
     types = {t.pk: t for t in membership_types()}
     may_add: dict[int, bool] = {}
+    fields_cache: dict = {}  # per environment its custom fields, read once for the whole file
+    # Before anything is written: no card updated twice, and every card to update still one
+    # the user sees here (only the line and the card of each update are kept meanwhile).
+    first_line: dict[int, int] = {}
+    for row in batch_rows(batch, ("update", "ambiguous")):
+        action, pk = _row_action(row, choices)
+        if action != "update":
+            continue
+        if pk in first_line:
+            raise ValidationError(error_text(row["line"], "", _("Line %(line)s already updates this relation.") % {
+                "line": first_line[pk]}))
+        first_line[pk] = row["line"]
+    wanted = list(first_line)
+    visible: set[int] = set()
+    for chunk in _chunks(wanted, CHUNK * 10):
+        visible.update(Relation.objects.visible_to(actor, batch.tenant).filter(pk__in=chunk).values_list("pk", flat=True))
+    for pk, line in first_line.items():
+        if pk not in visible:
+            raise ValidationError(error_text(line, "", _("The matching relation is no longer in your environment.")))
+    del first_line, wanted, visible
+    created = updated = done = 0
+    chunk: list[dict] = []
+    for row in batch_rows(batch):
+        chunk.append(row)
+        if len(chunk) == CHUNK:
+            made, changed = _apply_chunk(batch, chunk, choices, actor, reason, departments, types, may_add, fields_cache)
+            created, updated, done = created + made, updated + changed, done + len(chunk)
+            chunk = []
+            progress(done)
+    if chunk:
+        made, changed = _apply_chunk(batch, chunk, choices, actor, reason, departments, types, may_add, fields_cache)
+        created, updated, done = created + made, updated + changed, done + len(chunk)
+        progress(done)
+    return created, updated
+
+
+def _apply_chunk(batch, rows, choices, actor, reason, departments, types, may_add, fields_cache) -> tuple[int, int]:
     new_rows: list[tuple[int, NewMember]] = []
     updates: list[tuple[int, tuple[int, dict, dict | None]]] = []
     for row in rows:
-        action, line = row["action"], row["line"]
-        relation_pk = row["relation"]
-        if action == "ambiguous":
-            choice = str(choices[str(line)])
-            action, relation_pk = ("new", None) if choice == "new" else ("update", int(choice))
+        line = row["line"]
+        action, relation_pk = _row_action(row, choices)
+        if action == "skip":
+            continue
         data = {k: _from_json(k, v) for k, v in row["data"].items() if k in RELATION_FIELDS}
         if row["action"] == "ambiguous":
             # Not compared with the chosen card at the check: only the filled cells count.
@@ -659,53 +748,37 @@ def _apply(batch: ImportBatch, rows: list[dict], choices: dict[str, str], progre
                 tenant=department, data=data, extra=row["extra"], function_type=function_type,
                 function_tenant=department, start_date=datetime.date.fromisoformat(row["function"]["start_date"]),
             )))
-        elif action == "update" and (row["changes"] or row["action"] == "ambiguous"):
+        else:
             updates.append((line, (relation_pk, data, row["extra"] or None)))
-    first_line: dict[int, int] = {}
-    for line, (pk, _data, _extra) in updates:
-        if pk in first_line:
-            raise ValidationError(error_text(line, "", _("Line %(line)s already updates this relation.") % {
-                "line": first_line[pk]}))
-        first_line[pk] = line
-    # Every card to update must still be one the user sees here.
-    wanted = [pk for _line, (pk, _data, _extra) in updates]
-    visible: set[int] = set()
-    for chunk in _chunks(wanted, CHUNK * 10):
-        visible.update(Relation.objects.visible_to(actor, batch.tenant).filter(pk__in=chunk).values_list("pk", flat=True))
-    for line, (pk, _data, _extra) in updates:
-        if pk not in visible:
-            raise ValidationError(error_text(line, "", _("The matching relation is no longer in your environment.")))
     changes: list[ImportChange] = []
     try:
-        made = relations_create_bulk(actor=actor, members=[member for _line, member in new_rows], reason=reason)
+        made = relations_create_bulk(actor=actor, members=[member for _line, member in new_rows], reason=reason,
+                                     fields_cache=fields_cache)
     except RowRefused as refusal:
         raise ValidationError([error_text(new_rows[refusal.index][0], "", m) for m in refusal.messages]) from None
     for (line, _member), (relation, function) in zip(new_rows, made, strict=True):
-        changes.append(ImportChange(batch=batch, relation=relation, line=line, action=ImportChange.Action.CREATED,
+        changes.append(ImportChange(batch=batch, relation_id=relation.pk, line=line, action=ImportChange.Action.CREATED,
                                     after=_snapshot(relation), function_id=function.pk))
-    progress(len(new_rows))
+    del made
     before: dict[int, dict[str, Any]] = {}
-    extras: dict[int, dict[str, Any]] = {}
 
     def keep_before(relation: Relation) -> None:
         before[relation.pk] = _snapshot(relation)
-        extras[relation.pk] = dict(relation.extra or {})
 
     # Custom fields of an update: the card's other custom values stay (as on the card's form).
     requested = [(pk, data, extra) for _line, (pk, data, extra) in updates]
     try:
-        updated = relations_update_bulk(
+        changed = relations_update_bulk(
             actor=actor, changes=requested, reason=reason, before_change=keep_before,
-            extra_merge=lambda relation, extra: {**(relation.extra or {}), **extra},
+            extra_merge=lambda relation, extra: {**(relation.extra or {}), **extra}, fields_cache=fields_cache,
         )
     except RowRefused as refusal:
         raise ValidationError([error_text(updates[refusal.index][0], "", m) for m in refusal.messages]) from None
-    for (line, _change), relation in zip(updates, updated, strict=True):
-        changes.append(ImportChange(batch=batch, relation=relation, line=line, action=ImportChange.Action.UPDATED,
+    for (line, _change), relation in zip(updates, changed, strict=True):
+        changes.append(ImportChange(batch=batch, relation_id=relation.pk, line=line, action=ImportChange.Action.UPDATED,
                                     before=before[relation.pk], after=_snapshot(relation)))
-    parts.apply(batch, rows, choices, {change.line: change.relation.pk for change in changes}, error_text)
-    progress(len(rows))
-    ImportChange.objects.bulk_create(changes, batch_size=CHUNK)
+    parts.apply(batch, rows, choices, {change.line: change.relation_id for change in changes}, error_text)
+    bulk_insert(ImportChange, changes)
     return len(new_rows), len(updates)
 
 

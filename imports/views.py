@@ -153,9 +153,11 @@ def import_detail(request, pk):
 
 
 def _preview(batch: ImportBatch) -> dict:
-    rows = batch.result.get("rows", [])
+    summary = batch.result.get("summary", {})
     errors = [services.error_text(*e) for e in services.row_errors(batch)]
-    groups = {key: [r for r in rows if r["action"] == key] for key in ("new", "update", "ambiguous", "duplicate", "unchanged")}
+    # The first rows of each kind only: the outcome of a large file stays in the database.
+    groups = {key: list(services.batch_rows(batch, (key,), limit=PREVIEW_LIMIT)) if summary.get(key) else []
+              for key in ("new", "update", "ambiguous", "duplicate", "unchanged")}
     wanted = {r["relation"] for r in groups["update"][:PREVIEW_LIMIT]}
     wanted |= {pk for r in groups["ambiguous"][:PREVIEW_LIMIT] for pk in r["candidates"]}
     cards = {r.pk: r for r in Relation.objects.filter(pk__in=wanted).select_related("tenant")}
@@ -166,13 +168,11 @@ def _preview(batch: ImportBatch) -> dict:
     for row in groups["ambiguous"][:PREVIEW_LIMIT]:
         row["cards"] = [cards[pk] for pk in row["candidates"] if pk in cards]
     # What other apps' columns will write besides the cards (imports/parts.py), e.g. mandates.
-    parts_summary = [
-        (part.label, n) for part in row_parts()
-        if (n := sum(1 for r in rows if (r.get("parts") or {}).get(part.key) and r["action"] != "duplicate"))
-    ]
+    part_counts = batch.result.get("parts", {})
+    parts_summary = [(part.label, part_counts[part.key]) for part in row_parts() if part_counts.get(part.key)]
     return {
         "parts_summary": parts_summary,
-        "errors": errors[:PREVIEW_LIMIT], "error_count": len(errors), "summary": batch.result.get("summary", {}),
+        "errors": errors[:PREVIEW_LIMIT], "error_count": len(errors), "summary": summary,
         "groups": {k: v[:PREVIEW_LIMIT] for k, v in groups.items()}, "limit": PREVIEW_LIMIT,
     }
 

@@ -68,7 +68,9 @@ class NewMember:
 
 
 @transaction.atomic
-def relations_create_bulk(*, actor: User, members: list[NewMember], reason: str | None = None) -> list[tuple[Relation, Function]]:
+def relations_create_bulk(
+    *, actor: User, members: list[NewMember], reason: str | None = None, fields_cache: dict | None = None,
+) -> list[tuple[Relation, Function]]:
     """`relation_create` for many cards (the bulk import): each with its first function, all in
     one transaction, with the same rules (relations_create_bulk, functions_start_bulk); a
     RowRefused names the first row refused. Returns (card, function) in the order given."""
@@ -81,7 +83,7 @@ def relations_create_bulk(*, actor: User, members: list[NewMember], reason: str 
         ]))
 
     relations = relation_services.relations_create_bulk(
-        actor=actor, reason=reason, complete=complete,
+        actor=actor, reason=reason, complete=complete, fields_cache=fields_cache,
         cards=[relation_services.NewCard(member.tenant, member.data, member.extra) for member in members],
     )
     return list(zip(relations, made, strict=True))

@@ -11,12 +11,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history
 
 from relations.card import relations_changing
 from relations.models import CommunicationEntry, Relation
 from relations.services import RowRefused, communication_entry_add, relation_login_link
-from tenants.history import history_baseline
+from tenants.bulk import bulk_insert
+from tenants.history import history_baseline, history_rows_insert
 from tenants.models import RoleAssignment, Tenant, TenantKind, User
 from tenants.periods import has_ended, overlapping_q
 from tenants.services import (
@@ -190,10 +190,8 @@ def functions_start_bulk(*, actor: User, starts: list[FunctionStart], reason: st
             functions.append(function)
             plain.append(function)
     for start in range(0, len(plain), BULK_CHUNK):
-        bulk_create_with_history(
-            plain[start : start + BULK_CHUNK], Function, batch_size=BULK_CHUNK,
-            default_user=actor, default_change_reason=reason,
-        )
+        chunk = bulk_insert(Function, plain[start : start + BULK_CHUNK])
+        history_rows_insert(Function, [f.pk for f in chunk], history_type="+", user=actor, reason=reason)
     return functions
 
 

@@ -153,12 +153,19 @@ class RelationRowForm(RelationForm):
     One instance may serve row after row: `bind(data)`."""
 
     def _clean_fields(self):
-        for name, field in self.fields.items():
+        # The fields and their clean_<field> hooks, looked up once for every row.
+        plan = self.__dict__.get("_row_plan")
+        if plan is None:
+            plan = self._row_plan = [
+                (name, field, field.widget.value_from_datadict, getattr(self, f"clean_{name}", None))
+                for name, field in self.fields.items()
+            ]
+        cleaned, data, files = self.cleaned_data, self.data, self.files
+        for name, field, value_from, hook in plan:
             try:
-                self.cleaned_data[name] = field.clean(field.widget.value_from_datadict(self.data, self.files, name))
-                hook = getattr(self, f"clean_{name}", None)
+                cleaned[name] = field.clean(value_from(data, files, name))
                 if hook is not None:
-                    self.cleaned_data[name] = hook()
+                    cleaned[name] = hook()
             except ValidationError as error:
                 self.add_error(name, error)
 

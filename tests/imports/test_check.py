@@ -29,7 +29,7 @@ def test_it_reads_a_messy_windows_1252_file_with_semicolons(upload):
     batch = upload(messy_cp1252())
 
     assert batch.encoding == "cp1252"
-    rows = batch.result["rows"]
+    rows = list(services.batch_rows(batch))
     assert [r["action"] for r in rows] == ["new", "new", "new", "duplicate"], rows
     first = rows[0]["data"]
     assert first["first_name"] == "Zoë" and first["last_name"] == "Brontë"

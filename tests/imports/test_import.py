@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from imports import services
-from imports.models import ImportBatch, ImportChange
+from imports.models import ImportBatch, ImportChange, ImportRow
 from memberships.models import Function
 from relations.models import Relation
 from tests.factories import make_relation
@@ -56,7 +56,7 @@ def test_it_matches_by_number_then_email_and_birth_date_then_name_birth_date_and
     )
     batch = upload(data)
 
-    rows = batch.result["rows"]
+    rows = list(services.batch_rows(batch))
     assert [(r["action"], r["relation"]) for r in rows] == [
         ("update", by_number.pk), ("update", by_email.pk), ("update", by_name.pk), ("new", None),
     ], rows
@@ -73,8 +73,8 @@ def test_it_asks_which_card_an_ambiguous_row_is(upload, federation):
     one = make_relation(federation.department11, last_name="Twee", email="t@example.nl", birth_date=datetime.date(1980, 1, 1))
     two = make_relation(federation.department12, last_name="Twee", email="t@example.nl", birth_date=datetime.date(1980, 1, 1))
     batch = upload(csv_of(";Tweede;Twee;01-01-1980;t@example.nl;;Gouda;;"))
-    assert batch.result["rows"][0]["action"] == "ambiguous"
-    assert batch.result["rows"][0]["candidates"] == sorted([one.pk, two.pk])
+    assert list(services.batch_rows(batch))[0]["action"] == "ambiguous"
+    assert list(services.batch_rows(batch))[0]["candidates"] == sorted([one.pk, two.pk])
 
     with pytest.raises(services.ImportRefused):
         services.import_run(actor=federation.province_la, batch_id=batch.pk)
@@ -101,8 +101,9 @@ def test_it_writes_nothing_when_a_row_fails_during_the_import(upload, federation
     batch = upload(csv_of(*(new_row(n) for n in range(60))))
     # Something changed between the check and the import (another user, another rule): the
     # service refuses row 51, and the 49 rows before it are not kept either.
-    batch.result["rows"][49]["data"]["last_name"] = ""
-    batch.save()
+    stored = ImportRow.objects.get(batch=batch, line=51)
+    stored.outcome["data"]["last_name"] = ""
+    stored.save()
 
     with pytest.raises(services.ImportRefused) as refused:
         services.import_run(actor=federation.province_la, batch_id=batch.pk)
@@ -164,7 +165,7 @@ def test_it_asks_about_a_card_with_the_same_surname_and_birth_date_elsewhere(upl
     moved = make_relation(federation.department12, last_name="Verhuisd", birth_date=datetime.date(1966, 6, 6), postcode="9999 AA")
     batch = upload(csv_of(";Vera;Verhuisd;06-06-1966;;1234 AB;Utrecht;Afdeling 1.1;Lid (afdelingsleden)"))
 
-    row = batch.result["rows"][0]
+    row = list(services.batch_rows(batch))[0]
     assert (row["action"], row["candidates"]) == ("ambiguous", [moved.pk])
     services.import_run(actor=federation.province_la, batch_id=batch.pk, choices={"2": "new"})
     assert Relation.objects.filter(last_name="Verhuisd").count() == 2

@@ -105,7 +105,7 @@ def test_it_records_mandates_for_new_and_existing_cards_in_the_import(upload, bi
             row(3),  # no mandate
         )
     )
-    rows = batch.result["rows"]
+    rows = list(services.batch_rows(batch))
     assert [r["action"] for r in rows] == ["new", "unchanged", "new"], rows
     assert [bool(r["parts"].get("billing_mandate")) for r in rows] == [True, True, False]
 
@@ -140,7 +140,7 @@ def test_it_records_mandates_for_new_and_existing_cards_in_the_import(upload, bi
 
     # The same file again: the cards already have these mandates, nothing is recorded twice.
     again = upload(csv_of(row(1, MEMBER_IBANS[0], reference="M-1"), row(2, MEMBER_IBANS[1])))
-    assert [r["parts"].get("billing_mandate") for r in again.result["rows"][:2]] == [{}, {}]
+    assert [r["parts"].get("billing_mandate") for r in list(services.batch_rows(again))[:2]] == [{}, {}]
 
     # The undo takes the mandates back and makes the replaced one active again.
     services.import_undo(actor=billing.province_la, batch_id=batch.pk)

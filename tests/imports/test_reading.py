@@ -53,7 +53,7 @@ def test_it_reads_an_xlsx_with_date_cells_and_numbers_that_lost_their_zero(uploa
     ]))
     batch = upload(data, name="leden.xlsx")
 
-    row = batch.result["rows"][0]
+    row = list(services.batch_rows(batch))[0]
     assert row["action"] == "new", row
     assert row["data"]["birth_date"] == "1990-04-03"
     assert row["data"]["mobile"] == "+31612345678"

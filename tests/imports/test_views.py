@@ -12,6 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from imports import services
 from imports.models import ColumnMapping, DuplicateCandidate, ImportBatch, Merge
 from memberships.models import FunctionType
 from relations.models import CustomField, ExportLog, Relation
@@ -172,7 +173,7 @@ def test_a_department_administrator_imports_from_the_ledenmodule_into_their_own_
     assert batch.tenant == federation.department11
     _check(client, batch)
     batch.refresh_from_db()
-    first, second = batch.result["rows"]
+    first, second = list(services.batch_rows(batch))
     assert (first["action"], first["function"]["department"]) == ("new", federation.department11.pk)
     assert second["action"] == "error"
     assert any("Afdeling 1.2" in message for _column, message in second["errors"])

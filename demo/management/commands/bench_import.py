@@ -102,7 +102,7 @@ class Command(BaseCommand):
                 raise CommandError(f"The generated file has errors: {first}")
             started = time.perf_counter()
             batch = services.import_run(actor=user, batch_id=batch.pk,
-                                        choices={str(r["line"]): "new" for r in batch.result["rows"] if r["action"] == "ambiguous"})
+                                        choices={str(r["line"]): "new" for r in services.batch_rows(batch, ("ambiguous",))})
             import_s = time.perf_counter() - started
             self.stdout.write(f"import {import_s:.1f} s: {batch.created_count:,} created, {batch.updated_count:,} updated; "
                               f"peak {peak_mb():.0f} MB")
