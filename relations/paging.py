@@ -13,19 +13,38 @@ counts them and sorts them to pick the page:
   which finds a page quickly exactly because matches are common. The walk only picks the page's
   ids (a subquery the covering name index answers on its own, `relation_name_order`); the rows
   themselves are then fetched by primary key, in the same query.
+
+The relation list asks for a cheaper first try (`probe=`, name order, first pages only),
+because reading CAP matches to count them costs a dense term more than the page itself:
+
+- the same query, but reading at most PROBE matches: a term with at most PROBE matches gets its
+  exact count and page from it (a rare term: one query for the ids);
+- more: a walk of the name index that stops at the WALK-th name the user may see (a bound read
+  once per WALK_BOUND_SECONDS: any bound gives the right page, the first matches in name order lie
+  before it; it only decides how far the walk may go). A dense term fills its page within it and the
+  count shows as "more than PROBE";
+- a page not filled within the bound (matches late in the alphabet, or few): the way above.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
 from django.db import connections
 from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models.fields.tuple_lookups import Tuple, TupleLessThanOrEqual
 from django.db.models.functions import Coalesce
 
 CAP = 10_000
+# The first, cheaper try of the relation list (see the module docstring).
+PROBE = 1_000
+WALK = 20_000
+WALK_BOUND_SECONDS = 600.0
+# The name order the walk follows: the partial index `relation_name_order` (relations/models.py).
+NAME_ORDER = ("last_name", "first_name", "number")
 
 
 @dataclass
@@ -84,8 +103,10 @@ def _page_number(page_number) -> int:
         return 1
 
 
-def _sorted_matches(matches: QuerySet, ordering: list[str], first: Q | None, number: int, per_page: int):
-    """One query: at most CAP + 1 matches, how many there are, and the ids of page `number` among
+def _sorted_matches(
+    matches: QuerySet, ordering: list[str], first: Q | None, number: int, per_page: int, cap: int | None = None
+):
+    """One query: at most `cap` (default CAP) + 1 matches, how many there are, and the ids of page `number` among
     them in `ordering` (the ones meeting `first` ahead). Returns (count, ids of the page)."""
     keys = {"_pk": F("pk")}
     order = []
@@ -95,7 +116,7 @@ def _sorted_matches(matches: QuerySet, ordering: list[str], first: Q | None, num
     for i, field in enumerate(ordering):
         keys[f"_k{i}"] = F(field.lstrip("-"))
         order.append(f'"_k{i}" {"DESC" if field.startswith("-") else "ASC"}')
-    inner = matches.order_by().annotate(**keys).values_list(*keys)[: CAP + 1]
+    inner = matches.order_by().annotate(**keys).values_list(*keys)[: (CAP if cap is None else cap) + 1]
     try:
         sql, params = inner.query.sql_with_params()
     except EmptyResultSet:  # a search that can find nothing (queryset.none())
@@ -113,14 +134,81 @@ def _sorted_matches(matches: QuerySet, ordering: list[str], first: Q | None, num
     return None, []
 
 
+_walk_bound: dict[tuple, tuple[float, tuple | None]] = {}
+
+
+def _name_bound(listed: QuerySet) -> tuple | None:
+    """The WALK-th relation of `listed` (what the user may see) in name order, read at most once
+    per WALK_BOUND_SECONDS for the same `listed`; None when there are fewer (the walk is then not
+    tried)."""
+    names = listed.order_by(*NAME_ORDER).values_list(*NAME_ORDER)[WALK - 1: WALK]
+    try:
+        sql, params = names.query.sql_with_params()
+    except EmptyResultSet:
+        return None
+    key = (listed.db, sql, tuple(params))
+    now = time.monotonic()
+    cached = _walk_bound.get(key)
+    if cached is not None and now - cached[0] < WALK_BOUND_SECONDS:
+        return cached[1]
+    if len(_walk_bound) > 1000:
+        _walk_bound.clear()
+    bound = names.first()
+    _walk_bound[key] = (now, bound)
+    return bound
+
+
+def _bounded_walk(
+    matches: QuerySet, listed: QuerySet, number: int, per_page: int, sort: list, prepare
+) -> list | None:
+    """The rows of page `number` in name order when the walk of the name index up to the bound
+    (of `listed`) finds them all; None when it does not (or there is no bound)."""
+    bound = _name_bound(listed)
+    if bound is None:
+        return None
+    # A row comparison, (last_name, first_name, number) <= bound, that PostgreSQL takes as the end
+    # of the index scan; as an expression, so that it follows the table into the subquery below.
+    walk = matches.filter(TupleLessThanOrEqual(Tuple(*(F(name) for name in NAME_ORDER)), list(bound)))
+    start = (number - 1) * per_page
+    page_ids = walk.order_by(*NAME_ORDER).values("pk")[start: start + per_page]
+    rows = list(prepare(matches.model.objects.using(matches.db).filter(pk__in=page_ids).order_by(*sort)))
+    return rows if len(rows) == per_page else None
+
+
+class _Rows:
+    """Rows already read, for the paginator to slice."""
+
+    ordered = True
+
+    def __init__(self, rows: list):
+        self.rows = rows
+
+    def __getitem__(self, window: slice) -> list:
+        return self.rows
+
+
 def search_page(
-    matches: QuerySet, *, ordering: list[str], page_number, per_page: int, prepare, first: Q | None = None
+    matches: QuerySet, *, ordering: list[str], page_number, per_page: int, prepare, first: Q | None = None,
+    probe: QuerySet | None = None,
 ) -> SearchPage:
     """The page `page_number` of `matches` sorted by `ordering`; `prepare` adds the joins and
     prefetches the page needs to an ordered queryset. Matches that meet `first` (an exact relation
     number or e-mail address) come before the others; with more than CAP matches, where they are
-    not all read, the order is `ordering` alone."""
+    not all read, the order is `ordering` alone. `probe`, what the user may list (`matches` before
+    the search narrowed it): try the cheaper way first (see the module docstring) when it applies:
+    name order, nothing to put first, a page within the first PROBE matches."""
     number = _page_number(page_number)
+    if probe is not None and first is None and tuple(ordering) == NAME_ORDER and number * per_page <= PROBE:
+        count, page_ids = _sorted_matches(matches, ordering, None, number, per_page, cap=PROBE)
+        sort = _unindexed(ordering, matches.db)
+        if count is None and number == 1:
+            return _page(_SortedPage(matches.model, [], sort, prepare), 0, number, per_page, capped=False)
+        if count is not None and count <= PROBE:
+            return _page(_SortedPage(matches.model, page_ids, sort, prepare), count, number, per_page, capped=False)
+        if count is not None:
+            rows = _bounded_walk(matches, probe, number, per_page, sort, prepare)
+            if rows is not None:
+                return _page(_Rows(rows), PROBE, number, per_page, capped=True)
     count, page_ids = _sorted_matches(matches, ordering, first, number, per_page)
     if count is None:
         # Nothing found, or past the last page: count, then show the last page.
@@ -137,7 +225,13 @@ def search_page(
         if first is not None:
             sort = [Case(When(first, then=Value(0)), default=Value(1)), *sort]
         rows = _SortedPage(matches.model, page_ids, sort, prepare)
+    return _page(rows, min(count, CAP), number, per_page, capped=capped)
+
+
+def _page(rows, count: int, number: int, per_page: int, *, capped: bool) -> SearchPage:
+    """The page `number` of `rows`; `count` matches, or more than that when `capped` (then as
+    many pages as CAP matches fill may be asked for)."""
     paginator = Paginator(rows, per_page)
     # Known already: the paginator must not count again.
-    paginator.count = min(count, CAP + 1)
-    return SearchPage(page=paginator.get_page(number), count=min(count, CAP), capped=capped)
+    paginator.count = CAP + 1 if capped else count
+    return SearchPage(page=paginator.get_page(number), count=count, capped=capped)

@@ -72,8 +72,6 @@ _grants_generation = 0
 
 def grants_for(user: User, day: datetime.date | None = None) -> TenantGrants:
     """The user's role grants on `day` (today by default), cached on the user object."""
-    from django.contrib.auth.models import Permission
-
     from .models import RoleAssignment
 
     day = day or datetime.date.today()
@@ -81,18 +79,22 @@ def grants_for(user: User, day: datetime.date | None = None) -> TenantGrants:
     if cached is not None and (cached.fixed or (cached.day == day and cached.generation == _grants_generation)):
         return cached
     generation = _grants_generation
-    assignments = list(
+    # One query: each current assignment with its role's permissions (a row per permission; an
+    # assignment whose role has none comes once, with NULLs). Every page asks this first.
+    rows = (
         RoleAssignment.objects.active_on(day)
         .filter(user=user)
-        .values_list("tenant_id", "tenant__path", "role_id")
+        .order_by("start_date", "pk")
+        .values_list("tenant_id", "tenant__path", "role_id",
+                     "role__permissions__content_type__app_label", "role__permissions__codename")
     )
+    assignments: dict[tuple[int, str, int], None] = {}
     role_perms: dict[int, set[str]] = {}
-    if assignments:
-        rows = Permission.objects.filter(
-            role__in={role_id for _, _, role_id in assignments}
-        ).values_list("role__id", "content_type__app_label", "codename")
-        for role_id, app_label, codename in rows:
-            role_perms.setdefault(role_id, set()).add(f"{app_label}.{codename}")
+    for tenant_id, path, role_id, app_label, codename in rows:
+        assignments[(tenant_id, path, role_id)] = None
+        perms = role_perms.setdefault(role_id, set())
+        if codename is not None:
+            perms.add(f"{app_label}.{codename}")
     grants = TenantGrants(
         [
             Grant(tenant_id, path, role_id, frozenset(role_perms.get(role_id, ())))

@@ -9,7 +9,10 @@ import datetime
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -77,15 +80,19 @@ def relation_list(request):
 
     preference = ColumnPreference.objects.filter(user=request.user).values_list("columns", flat=True).first()
     columns = chosen_columns(search.columns, preference)
-    matches = search.filter_queryset(Relation.objects.visible_to(request.user, request.tenant))
+    visible = Relation.objects.visible_to(request.user, request.tenant)
+    matches = search.filter_queryset(visible)
     result = search_page(
         matches, ordering=search.ordering(), page_number=request.GET.get("page"), per_page=PAGE_SIZE,
-        prepare=lambda rows: with_column_data(rows, columns, request.tenant), first=search.exact,
+        prepare=lambda rows: with_column_data(rows, columns, request.tenant), first=search.exact, probe=visible,
     )
     page = result.page
     page.object_list = list(page.object_list)
+    card_url = _card_url()
     for relation in page.object_list:
         relation.cells = [(column.key, as_text(column.value(relation))) for column in columns]
+        relation.cells_html = _cells_html(relation.cells, card_url(relation.pk))
+        relation.select_label = _("Select %(name)s") % {"name": relation.display_name}
 
     chosen_keys = {c.key for c in columns}
     context = {
@@ -113,6 +120,30 @@ def relation_list(request):
         response["HX-Push-Url"] = list_url(search.query_string(without=("panel",)))
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+# The columns whose cell links to the card.
+LINKED_COLUMNS = frozenset({"name", "number"})
+_PK_MARK = 987654321987
+
+
+def _card_url():
+    """`url(pk)`: the card's address, from one `reverse` for the whole page (fifty reverses per
+    page cost more than the page's query)."""
+    before, _mark, after = reverse("relation_detail", args=[_PK_MARK]).partition(str(_PK_MARK))
+    return lambda pk: f"{before}{pk}{after}"
+
+
+def _cells_html(cells: list[tuple[str, str]], url: str) -> SafeString:
+    """A result row's cells as HTML, every text escaped: built here rather than in the template,
+    where 300 cells of a page cost more than finding them (docs/benchmarks.md, issue 16)."""
+    parts = []
+    for key, text in cells:
+        if key in LINKED_COLUMNS:
+            parts.append(f'<td><a href="{url}">{escape(text) if text else "—"}</a></td>')
+        else:
+            parts.append(f"<td>{escape(text)}</td>")
+    return mark_safe("".join(parts))  # noqa: S308 (every text escaped above)
 
 
 def _headers(request, search: RelationFilter, columns: list[Column]) -> list[dict]:

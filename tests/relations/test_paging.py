@@ -32,8 +32,70 @@ def test_it_says_more_than_the_cap_and_still_pages_in_order(five, monkeypatch):
 
 def test_it_shows_more_than_the_cap_on_the_page(federation, login, five, monkeypatch):
     monkeypatch.setattr(paging, "CAP", 3)
+    monkeypatch.setattr(paging, "PROBE", 2)
     client = login(federation.province_sb)
     client.cookies["django_language"] = "en"
     response = client.get("/relations/")
     assert response.context["result"].capped
     assert b"More than 3 relations found" in response.content
+
+
+# --- the relation list's first try: a small count, then a bounded walk of the name index ---------
+
+NAMES = paging.NAME_ORDER
+
+
+@pytest.fixture
+def walk(monkeypatch):
+    """Small limits, and no bound left over from another test."""
+    paging._walk_bound.clear()
+    yield monkeypatch
+    paging._walk_bound.clear()
+
+
+def probed(matches, number, per_page=2):
+    return paging.search_page(matches, ordering=list(NAMES), page_number=number, per_page=per_page,
+                              prepare=lambda rows: rows, probe=Relation.objects.all())
+
+
+def test_the_probe_counts_exactly_up_to_its_limit(five, walk):
+    walk.setattr(paging, "PROBE", 5)
+    result = probed(Relation.objects.all(), 2)
+    assert (result.count, result.capped) == (5, False)
+    assert [r.last_name for r in result.page.object_list] == ["C", "D"]
+    assert result.page.paginator.num_pages == 3
+
+
+def test_a_dense_term_walks_the_names_up_to_the_bound(five, walk, django_assert_num_queries):
+    walk.setattr(paging, "PROBE", 4)
+    walk.setattr(paging, "WALK", 4)  # the bound: the fourth name, "D"
+    with django_assert_num_queries(3):  # the probe, the bound, the walk
+        result = probed(Relation.objects.all(), 2)
+    assert (result.count, result.capped) == (4, True)  # "more than 4"
+    assert [r.last_name for r in result.page.object_list] == ["C", "D"]
+    assert result.page.has_next()
+    with django_assert_num_queries(2):  # the bound is read once
+        probed(Relation.objects.all(), 1)
+
+
+def test_a_page_the_walk_does_not_fill_comes_from_sorting_the_matches(five, walk):
+    walk.setattr(paging, "PROBE", 1)
+    walk.setattr(paging, "WALK", 2)  # the bound "B": D and E lie past it
+    result = probed(Relation.objects.filter(last_name__in=["D", "E"]), 1)
+    assert (result.count, result.capped) == (2, False)
+    assert [r.last_name for r in result.page.object_list] == ["D", "E"]
+
+
+def test_the_walk_keeps_the_name_order_across_equal_surnames(federation, walk):
+    people = [make_relation(federation.department11, last_name="Smit", first_name=first) for first in "EDCBA"]
+    walk.setattr(paging, "PROBE", 2)
+    walk.setattr(paging, "WALK", 4)
+    result = probed(Relation.objects.filter(pk__in=[p.pk for p in people]), 1)
+    assert result.capped
+    assert [r.first_name for r in result.page.object_list] == ["A", "B"]
+
+
+def test_nothing_found_is_one_query(five, walk, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        result = probed(Relation.objects.filter(last_name="Z"), 1)
+    assert (result.count, result.capped, list(result.page.object_list)) == (0, False, [])

@@ -354,7 +354,7 @@ def _handwritten_sql(user: User, tenant: Tenant, term: str, sort_all: bool) -> t
     sorts every match instead of letting the planner walk the name index."""
     day = datetime.date.today()
     params: list = []
-    where = ["TRUE"]
+    where = ["NOT r.archived"]  # the app lists only cards that are not archived
     for word in search_words(term):
         where.append("r.search_text LIKE %s")
         params.append(f"%{word}%")
@@ -363,7 +363,7 @@ def _handwritten_sql(user: User, tenant: Tenant, term: str, sort_all: bool) -> t
         where.append(
             "(r.tenant_id = ANY(%s) OR r.id IN (SELECT g.relation_id FROM memberships_function g "
             "WHERE g.outside_home AND g.tenant_id = ANY(%s) AND g.start_date <= %s "
-            "AND (g.end_date IS NULL OR g.end_date >= %s)))"
+            "AND (g.end_date IS NULL OR g.end_date > %s)))"
         )
         params += [subtree, subtree, day, day]
     order = ("r.last_name || '', r.first_name || '', r.number + 0" if sort_all
@@ -376,7 +376,7 @@ def _handwritten_sql(user: User, tenant: Tenant, term: str, sort_all: bool) -> t
                   JOIN memberships_functiontype ft ON ft.id = f.function_type_id
                   JOIN tenants_tenant t ON t.id = f.tenant_id
                  WHERE f.relation_id = r.id AND ft.counts_as_membership AND f.start_date <= %s
-                   AND (f.end_date IS NULL OR f.end_date >= %s) AND t.path LIKE %s) AS departments
+                   AND (f.end_date IS NULL OR f.end_date > %s) AND t.path LIKE %s) AS departments
           FROM relations_relation r
          WHERE {" AND ".join(where)}
          ORDER BY {order}
