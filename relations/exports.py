@@ -9,7 +9,12 @@ in memory. Every export of personal data is logged (who, environment, what, rows
 `relations.services.export_log_record`. The `*_write` functions write to a file and report
 progress, for the background exports of the selection wizards. What a column needs loaded
 alongside beyond the card itself (current memberships) comes from the app that knows it, through
-`column_data_register`.
+`column_data_register` (for models) and `column_values_register` (for value tuples).
+
+The export of a relation search reads value tuples, not models (`ExportRows`): one query with the
+joins and subqueries the columns need, read in chunks from a server-side cursor, each column's
+getter and cell formatting worked out once per export. Building a `Relation` per row (and a
+`Function` and `Tenant` per membership) cost ten times the rest (docs/benchmarks.md, bench_export).
 """
 
 from __future__ import annotations
@@ -17,12 +22,14 @@ from __future__ import annotations
 import csv
 import datetime
 import decimal
+import io
 import logging
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
-from django.db.models import QuerySet
+from django.db import models
+from django.db.models import Expression, QuerySet
 from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils.translation import gettext
 from openpyxl import Workbook
@@ -77,11 +84,153 @@ def with_column_data(queryset: QuerySet[Relation], columns: list[Column], tenant
     return queryset
 
 
+ColumnValues = Callable[[Tenant, str], Expression | None]
+_column_values: dict[str, ColumnValues] = {}
+
+
+def column_values_register(needs: str, expression: ColumnValues) -> None:
+    """`expression(tenant, db)`: what columns with `needs=<needs>` and no `path` show, as an
+    expression on the outer relation (memberships registers "memberships", the names of the
+    current memberships as one text), for exports that read value tuples; None where database
+    `db` cannot give it exactly as the column shows it (that export then reads models)."""
+    _column_values[needs] = expression
+
+
+def _text_cell(value: str | None) -> str | None:
+    # None stays None: csv.writer writes it as an empty cell, as csv_cell does.
+    return "'" + value if value and value[0] in FORMULA_FIRST else value
+
+
+def _date_cell(value: datetime.date | None) -> str:
+    return "" if value is None else value.strftime("%d-%m-%Y")
+
+
+def _as_csv_cell(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: csv_cell(convert(value))
+
+
+def _model_field(model: type[models.Model], path: str) -> models.Field | None:
+    """The model field at the end of a `values()` path (`tenant__name`), None for anything else."""
+    *hops, name = path.split("__")
+    try:
+        for hop in hops:
+            model = model._meta.get_field(hop).related_model
+        return model._meta.get_field(name)
+    except (AttributeError, LookupError):
+        return None
+
+
+def _csv_format(field: models.Field | None) -> Callable[[Any], Any] | None:
+    """How a value of `field` becomes a CSV cell exactly as csv_cell makes it; None where
+    csv.writer already writes it so (a whole number, or None as an empty cell)."""
+    if isinstance(field, models.CharField | models.TextField):
+        return _text_cell
+    if isinstance(field, models.DateField):
+        return _date_cell
+    if isinstance(field, models.IntegerField):
+        return None
+    return csv_cell
+
+
+class ExportRows:
+    """The rows of a relation export read as value tuples: one query (`values_list` with the
+    joins and the subqueries the columns need) read in chunks from a server-side cursor, so the
+    number of queries does not grow with the number of rows. Each column's getter and its CSV
+    formatting are made once, here. When a column cannot be read as a value (it has no `path`
+    and nobody registered its `needs`, or the database cannot say it the same way), the export
+    reads models as before, with what the columns need loaded alongside per chunk."""
+
+    def __init__(self, queryset: QuerySet[Relation], columns: list[Column], tenant: Tenant):
+        self.queryset, self.columns, self.tenant = queryset, columns, tenant
+        self.annotations: dict[str, Expression] = {}
+        self.paths: list[str] = []
+        self.getters: list[tuple[int, Column]] | None = []
+        for column in columns:
+            path = column.path
+            if not path and column.needs in _column_values:
+                expression = _column_values[column.needs](tenant, queryset.db)
+                if expression is not None:
+                    path = f"export_{column.needs}"
+                    self.annotations[path] = expression
+            if not path:
+                self.getters = None  # read models
+                break
+            if path not in self.paths:
+                self.paths.append(path)
+            self.getters.append((self.paths.index(path), column))
+
+    def _tuples(self) -> Iterator[tuple]:
+        queryset = self.queryset.prefetch_related(None)
+        if self.annotations:
+            queryset = queryset.annotate(**self.annotations)
+        return queryset.values_list(*self.paths).iterator(chunk_size=CHUNK_SIZE)
+
+    def _models(self) -> Iterator[Relation]:
+        queryset = with_column_data(self.queryset.defer("search_text"), self.columns, self.tenant)
+        return queryset.iterator(chunk_size=CHUNK_SIZE)
+
+    def values(self) -> Iterator[list[Any]]:
+        """Every row's cells as the columns' `value` gives them (for XLSX)."""
+        if self.getters is None:
+            for relation in self._models():
+                yield [column.value(relation) for column in self.columns]
+            return
+        plan = [(index, column.convert) for index, column in self.getters]
+        for row in self._tuples():
+            yield [row[i] if convert is None else convert(row[i]) for i, convert in plan]
+
+    def csv_cells(self) -> Iterator[list[Any]]:
+        """Every row's cells as csv_cell makes them (or as csv.writer writes them the same)."""
+        if self.getters is None:
+            for relation in self._models():
+                yield [csv_cell(column.value(relation)) for column in self.columns]
+            return
+        plan = []
+        for index, column in self.getters:
+            if column.convert is not None:
+                plan.append((index, _as_csv_cell(column.convert)))
+            elif column.path:
+                plan.append((index, _csv_format(_model_field(self.queryset.model, column.path))))
+            else:  # a registered expression: text
+                plan.append((index, _text_cell))
+        for row in self._tuples():
+            yield [row[i] if cell is None else cell(row[i]) for i, cell in plan]
+
+
 def _rows(rows: QuerySet | Iterable, columns: list[Column]) -> Iterator[list[Any]]:
     """The cells of every row; a queryset is read in chunks (with its prefetches per chunk)."""
+    if isinstance(rows, ExportRows):
+        yield from rows.values()
+        return
     objects = rows.iterator(chunk_size=CHUNK_SIZE) if isinstance(rows, QuerySet) else rows
     for obj in objects:
         yield [column.value(obj) for column in columns]
+
+
+def _csv_rows(rows: QuerySet | Iterable, columns: list[Column]) -> Iterator[list[Any]]:
+    """The CSV cells of every row."""
+    if isinstance(rows, ExportRows):
+        return rows.csv_cells()
+    return ([csv_cell(v) for v in row] for row in _rows(rows, columns))
+
+
+def _csv_blocks(rows: Iterator[list[Any]], block_rows: int) -> Iterator[tuple[str, int]]:
+    """The CSV lines of `rows` in blocks of `block_rows` rows, with the number of rows in each:
+    csv.writer writes a whole block at once into a buffer (one call per block, not per row)."""
+    buffer = io.StringIO()
+    writer = _csv_writer(buffer)
+    block: list[list[Any]] = []
+    for row in rows:
+        block.append(row)
+        if len(block) >= block_rows:
+            writer.writerows(block)
+            yield buffer.getvalue(), len(block)
+            buffer.seek(0)
+            buffer.truncate()
+            block = []
+    if block:
+        writer.writerows(block)
+        yield buffer.getvalue(), len(block)
 
 
 def _log(*, actor: User, tenant: Tenant, fmt: str, rows: int, what: str | None = None) -> ExportLog:
@@ -120,15 +269,9 @@ def csv_stream(
         yield (BOM + writer.writerow([csv_cell(c.label) for c in columns])).encode("utf-8")
         # Sent in blocks of STREAM_ROWS rows: one write to the socket per row costs more than
         # the row itself.
-        block: list[str] = []
-        for row in _rows(queryset, columns):
-            block.append(writer.writerow([csv_cell(v) for v in row]))
-            count += 1
-            if len(block) >= STREAM_ROWS:
-                yield "".join(block).encode("utf-8")
-                block = []
-        if block:
-            yield "".join(block).encode("utf-8")
+        for text, rows in _csv_blocks(_csv_rows(queryset, columns), STREAM_ROWS):
+            count += rows
+            yield text.encode("utf-8")
     finally:
         ExportLog.objects.filter(pk=log.pk).update(rows=count)
 
@@ -143,10 +286,10 @@ def csv_write(
     output.write(BOM)
     writer.writerow([csv_cell(c.label) for c in columns])
     count = 0
-    for row in _rows(queryset, columns):
-        writer.writerow([csv_cell(v) for v in row])
-        count += 1
-        if progress and count % CHUNK_SIZE == 0:
+    for text, rows in _csv_blocks(_csv_rows(queryset, columns), CHUNK_SIZE):
+        output.write(text)
+        count += rows
+        if progress and rows == CHUNK_SIZE:
             progress(count)
     return count
 
