@@ -233,7 +233,7 @@ def test_it_writes_the_cells_from_values_as_the_columns_show_them_on_models(fede
     columns = export_columns(search.columns)
     queryset = Relation.objects.visible_to(federation.province_sb, federation.province1).order_by("number")
     rows = exports.ExportRows(queryset, columns, federation.province1)
-    assert rows.getters is not None  # read as tuples, not models
+    assert rows.reads is not None  # read as tuples, not models
     models = list(with_column_data(queryset, columns, federation.province1))
     assert _csv_text(rows.csv_cells()) == _csv_text([[csv_cell(c.value(r)) for c in columns] for r in models])
     assert [[as_text(v) for v in row] for row in rows.values()] == [
