@@ -242,6 +242,18 @@ def test_it_writes_the_cells_from_values_as_the_columns_show_them_on_models(fede
     assert "Afdeling 1.1, Afdeling 1.2" in _csv_text(rows.csv_cells())
 
 
+def test_it_reads_models_for_a_column_without_a_path(federation, world):
+    search = RelationFilter(QueryDict(), tenant=federation.province1)
+    columns = [search.columns["name"], search.columns["number"], search.columns["departments"]]
+    queryset = Relation.objects.visible_to(federation.province_sb, federation.province1).order_by("number")
+    rows = exports.ExportRows(queryset, columns, federation.province1)
+    assert rows.reads is None
+    expected = [[c.value(r) for c in columns] for r in with_column_data(queryset, columns, federation.province1)]
+    assert list(rows.values()) == expected
+    assert list(rows.csv_cells()) == [[csv_cell(v) for v in row] for row in expected]
+    assert ["Jansen, Piet", str(world["jansen"].number), "Afdeling 1.1"] in list(rows.csv_cells())
+
+
 # --- XLSX ---------------------------------------------------------------------------------------
 
 
