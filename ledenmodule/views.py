@@ -32,7 +32,7 @@ from intake import services as intake
 from intake.forms import IntakeSubmissionForm, field_name
 from memberships import services
 from memberships.card import relation_create
-from relations.exports import download_response, with_column_data
+from relations.exports import ExportRows, download_response
 from relations.filters import RelationFilter, export_columns
 from relations.forms import RelationForm, add_service_error
 from relations.models import ChangeRequest, Relation
@@ -410,7 +410,7 @@ def member_export(request, fmt: str):
         lm.relations(), lm.department, with_former=request.GET.get("former") == "1"
     )
     columns = export_columns(search.columns)
-    rows = with_column_data(members.order_by(*search.ordering()), columns, lm.department)
+    rows = ExportRows(members.order_by(*search.ordering()), columns, lm.department)
     return download_response(
         rows, columns, fmt=fmt, actor=request.user, tenant=lm.department, title=_("Members"),
         filename=f"leden-{slugify(lm.department.name)}-{datetime.date.today():%Y%m%d}",

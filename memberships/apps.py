@@ -35,6 +35,7 @@ class MembershipsConfig(AppConfig):
         relation_card.tab_register(card.FUNCTIONS_TAB)
         relation_card.history_source_register("functions", card.function_history_events)
         exports.column_data_register("memberships", card.with_current_memberships)
+        exports.column_values_register("memberships", card.current_membership_names)
         register_function_search(FunctionSearch(
             held=selectors.functions_held,
             membership_in_named=selectors.memberships_held_in_named,

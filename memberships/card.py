@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db import connections, transaction
+from django.db.models import OuterRef, Prefetch, QuerySet, StringAgg, Subquery, Value
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -153,3 +153,23 @@ def current_memberships_prefetch(tenant: Tenant, day: datetime.date | None = Non
 def with_current_memberships(queryset: QuerySet[Relation], tenant: Tenant) -> QuerySet[Relation]:
     """Loads what columns that need "memberships" read (registered in relations.exports)."""
     return queryset.prefetch_related(current_memberships_prefetch(tenant))
+
+
+def current_membership_names(tenant: Tenant, db: str, day: datetime.date | None = None) -> Subquery | None:
+    """The names of the environments of the memberships the outer relation holds now in the
+    environment's subtree, comma-separated in the prefetch's order (`current_memberships_prefetch`;
+    the column shows that list joined the same way): the "Department(s)" column as one column of
+    an export's query, registered in relations.exports. None where the database cannot order
+    inside an aggregate (SQLite before 3.44): the export then reads the prefetch."""
+    if not connections[db].features.supports_aggregate_order_by_clause:
+        return None
+    names = (
+        Function.objects.memberships()
+        .active_on(day or datetime.date.today())
+        .in_subtree(tenant)
+        .filter(relation=OuterRef("pk"))
+        .order_by().values("relation")
+        .annotate(names=StringAgg("tenant__name", Value(", "), order_by=("tenant__name", "pk")))
+        .values("names")
+    )
+    return Subquery(names)

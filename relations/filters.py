@@ -27,7 +27,7 @@ import decimal
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import reduce
-from operator import and_, or_
+from operator import and_, attrgetter, or_
 from typing import Any
 
 import django_filters
@@ -157,6 +157,10 @@ class Column:
     sort: tuple[str, ...] = ()
     field: SearchField | None = None  # the field its filter row filters on, when there is one
     needs: str = ""  # "tenant" (select_related) or "memberships" (the prefetch)
+    # For exports that read value tuples instead of models (relations.exports.ExportRows): the
+    # `values()` path the column reads, and what turns that value into the cell `value` gives.
+    path: str = ""
+    convert: Callable[[Any], Any] | None = None
 
     @property
     def filterable(self) -> bool:
@@ -164,20 +168,30 @@ class Column:
         return self.field is not None or self.key in ("name", "home", "departments")
 
 
-def _choice(field_name: str, choices) -> Callable[[Relation], str]:
-    # Translated once, when the columns are made (in the request's language), not per cell.
-    labels = {code: str(label) for code, label in choices}
+def _plain(key: str, label: str, search_field: SearchField) -> Column:
+    """A column showing one of the relation's own fields as it is."""
+    return Column(key, label, attrgetter(key), (key, "number"), search_field, path=key)
 
-    def value(relation: Relation) -> str:
-        code = getattr(relation, field_name)
+
+def _choice(key: str, label: str, choices, search_field: SearchField) -> Column:
+    """A column showing the label of a choice field's code."""
+    # Translated once, when the columns are made (in the request's language), not per cell.
+    labels = {code: str(name) for code, name in choices}
+
+    def convert(code: Any) -> Any:
         return labels.get(code, code)
 
-    return value
-
-
-def _custom_value(search_field: SearchField) -> Callable[[Relation], Any]:
     def value(relation: Relation) -> Any:
-        raw = (relation.extra or {}).get(search_field.code)
+        return convert(getattr(relation, key))
+
+    return Column(key, label, value, (key, "number"), search_field, path=key, convert=convert)
+
+
+def _custom_column(search_field: SearchField) -> Column:
+    """A column showing a custom field, read from the relation's `extra`."""
+
+    def convert(extra: dict | None) -> Any:
+        raw = (extra or {}).get(search_field.code)
         if raw is None or raw == "":
             return ""
         if search_field.kind == DATE:
@@ -189,7 +203,10 @@ def _custom_value(search_field: SearchField) -> Callable[[Relation], Any]:
             return _("Yes") if raw is True else _("No")
         return raw
 
-    return value
+    def value(relation: Relation) -> Any:
+        return convert(relation.extra)
+
+    return Column(search_field.key, search_field.label, value, (), search_field, path="extra", convert=convert)
 
 
 def _memberships(relation: Relation) -> list[str]:
@@ -200,45 +217,36 @@ def columns_for(fields: dict[str, SearchField]) -> dict[str, Column]:
     """The columns a user can choose, in the order the chooser lists them."""
     f = fields
     columns = [
-        Column("number", _("Relation number"), lambda r: r.number, ("number",), f["number"]),
+        Column("number", _("Relation number"), lambda r: r.number, ("number",), f["number"], path="number"),
         Column("name", _("Name"), lambda r: r.sort_name, NAME_ORDER),
-        Column("kind", _("Kind"), _choice("kind", RelationKind.choices), ("kind", "number"), f["kind"]),
-        Column("initials", _("Initials"), lambda r: r.initials, ("initials", "number"), f["initials"]),
-        Column("first_name", _("First name"), lambda r: r.first_name, ("first_name", "number"), f["first_name"]),
-        Column("infix", _("Infix"), lambda r: r.infix, ("infix", "number"), f["infix"]),
-        Column("last_name", _("Surname"), lambda r: r.last_name, ("last_name", "number"), f["last_name"]),
+        _choice("kind", _("Kind"), RelationKind.choices, f["kind"]),
+        _plain("initials", _("Initials"), f["initials"]),
+        _plain("first_name", _("First name"), f["first_name"]),
+        _plain("infix", _("Infix"), f["infix"]),
+        _plain("last_name", _("Surname"), f["last_name"]),
+        _plain("organisation_name", _("Organisation name"), f["organisation_name"]),
+        _choice("gender", _("Gender"), Gender.choices, f["gender"]),
+        _plain("birth_date", _("Birth date"), f["birth_date"]),
+        _plain("email", _("E-mail address"), f["email"]),
+        _plain("phone", _("Phone"), f["phone"]),
+        _plain("mobile", _("Mobile phone"), f["mobile"]),
+        _plain("street", _("Street"), f["street"]),
+        _plain("house_number", _("House number"), f["house_number"]),
+        _plain("house_number_suffix", _("Suffix"), f["house_number_suffix"]),
+        _plain("postcode", _("Postcode"), f["postcode"]),
+        _plain("city", _("City"), f["city"]),
+        _plain("country", _("Country"), f["country"]),
+        _choice("language", _("Language"), Language.choices, f["language"]),
+        _choice("magazine_delivery", _("Magazine"), MagazineDelivery.choices, f["magazine_delivery"]),
         Column(
-            "organisation_name", _("Organisation name"), lambda r: r.organisation_name,
-            ("organisation_name", "number"), f["organisation_name"],
+            "home", _("Home environment"), lambda r: r.tenant.name, ("tenant__name", "number"), needs="tenant",
+            path="tenant__name",
         ),
-        Column("gender", _("Gender"), _choice("gender", Gender.choices), ("gender", "number"), f["gender"]),
-        Column("birth_date", _("Birth date"), lambda r: r.birth_date, ("birth_date", "number"), f["birth_date"]),
-        Column("email", _("E-mail address"), lambda r: r.email, ("email", "number"), f["email"]),
-        Column("phone", _("Phone"), lambda r: r.phone, ("phone", "number"), f["phone"]),
-        Column("mobile", _("Mobile phone"), lambda r: r.mobile, ("mobile", "number"), f["mobile"]),
-        Column("street", _("Street"), lambda r: r.street, ("street", "number"), f["street"]),
-        Column(
-            "house_number", _("House number"), lambda r: r.house_number, ("house_number", "number"),
-            f["house_number"],
-        ),
-        Column(
-            "house_number_suffix", _("Suffix"), lambda r: r.house_number_suffix,
-            ("house_number_suffix", "number"), f["house_number_suffix"],
-        ),
-        Column("postcode", _("Postcode"), lambda r: r.postcode, ("postcode", "number"), f["postcode"]),
-        Column("city", _("City"), lambda r: r.city, ("city", "number"), f["city"]),
-        Column("country", _("Country"), lambda r: r.country, ("country", "number"), f["country"]),
-        Column("language", _("Language"), _choice("language", Language.choices), ("language", "number"), f["language"]),
-        Column(
-            "magazine_delivery", _("Magazine"), _choice("magazine_delivery", MagazineDelivery.choices),
-            ("magazine_delivery", "number"), f["magazine_delivery"],
-        ),
-        Column("home", _("Home environment"), lambda r: r.tenant.name, ("tenant__name", "number"), needs="tenant"),
         Column("departments", _("Department(s)"), _memberships, needs="memberships"),
     ]
     for search_field in fields.values():
         if search_field.is_custom:
-            columns.append(Column(search_field.key, search_field.label, _custom_value(search_field), (), search_field))
+            columns.append(_custom_column(search_field))
     return {c.key: c for c in columns}
 
 

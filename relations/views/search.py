@@ -21,7 +21,7 @@ from tenants.access import environment_required, require_perm
 from tenants.forms import DATE_DISPLAY_FORMAT
 from tenants.models import Tenant
 
-from ..exports import download_response, with_column_data
+from ..exports import ExportRows, download_response, with_column_data
 from ..filters import (
     BOOLEAN,
     CHOICE,
@@ -251,9 +251,9 @@ def relation_export(request, fmt: str):
         return redirect(list_url(search.query_string(without=("page", "panel"))))
     relations = search.active_only(search.filter_queryset(Relation.objects.visible_to(request.user, request.tenant)))
     columns = export_columns(search.columns)
-    relations = with_column_data(relations.order_by(*search.ordering()).defer("search_text"), columns, request.tenant)
+    rows = ExportRows(relations.order_by(*search.ordering()), columns, request.tenant)
     return download_response(
-        relations, columns, fmt=fmt, actor=request.user, tenant=request.tenant, title=_("Relations"),
+        rows, columns, fmt=fmt, actor=request.user, tenant=request.tenant, title=_("Relations"),
         filename=f"relaties-{slugify(request.tenant.name)}-{datetime.date.today():%Y%m%d}",
     )
 
