@@ -17,6 +17,11 @@ def import_batch_run_task(batch_id: str, step: str) -> str:
     return services.import_batch_run(batch_id, step).status
 
 
+@shared_task(name="imports.import_recheck")
+def import_recheck_task(batch_id: str) -> int:
+    return services.import_recheck(batch_id)
+
+
 @shared_task(name="imports.duplicate_scan_nightly")
 def duplicate_scan_nightly_task() -> int:
     """Every card against every other: a repeat the same night only refreshes the same pairs."""

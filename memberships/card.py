@@ -70,6 +70,7 @@ class NewMember:
 @transaction.atomic
 def relations_create_bulk(
     *, actor: User, members: list[NewMember], reason: str | None = None, fields_cache: dict | None = None,
+    after_save: bool = True,
 ) -> list[tuple[Relation, Function]]:
     """`relation_create` for many cards (the bulk import): each with its first function, all in
     one transaction, with the same rules (relations_create_bulk, functions_start_bulk); a
@@ -83,7 +84,7 @@ def relations_create_bulk(
         ]))
 
     relations = relation_services.relations_create_bulk(
-        actor=actor, reason=reason, complete=complete, fields_cache=fields_cache,
+        actor=actor, reason=reason, complete=complete, fields_cache=fields_cache, after_save=after_save,
         cards=[relation_services.NewCard(member.tenant, member.data, member.extra) for member in members],
     )
     return list(zip(relations, made, strict=True))

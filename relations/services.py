@@ -242,12 +242,15 @@ def relations_create_bulk(
     reason: str | None = None,
     complete: Callable[[list[Relation]], object] | None = None,
     fields_cache: dict[int, list[CustomField]] | None = None,
+    after_save: bool = True,
 ) -> list[Relation]:
     """`relation_create` for many cards: validated one by one with its rules (RowRefused names
     the first row that breaks one; nothing is written then), numbered from one block, written in
     chunks with their history rows (carrying `reason`). `complete(relations)` gives them their
     first functions before the after-save checks run once for all of them. `fields_cache` (per
-    environment its custom fields) may be shared by calls for chunks of one file."""
+    environment its custom fields) may be shared by calls for chunks of one file. With
+    `after_save=False` the after-save checks are the caller's to run (`card.after_save_run_many`),
+    e.g. once for a whole import after its commit."""
     fields_cache = {} if fields_cache is None else fields_cache
     relations = []
     for index, new in enumerate(cards):
@@ -267,7 +270,8 @@ def relations_create_bulk(
         history_rows_insert(Relation, [r.pk for r in chunk], history_type="+", user=actor, reason=reason)
     if complete is not None:
         complete(relations)
-    card.after_save_run_many(relations)
+    if after_save:
+        card.after_save_run_many(relations)
     return relations
 
 
@@ -280,6 +284,7 @@ def relations_update_bulk(
     before_change: Callable[[Relation], object] | None = None,
     extra_merge: Callable[[Relation, dict[str, Any]], dict[str, Any]] | None = None,
     fields_cache: dict[int, list[CustomField]] | None = None,
+    after_save: bool = True,
 ) -> list[Relation]:
     """`relation_update` for many cards: `changes` holds (pk, data, extra or None) per card. The
     cards are locked and read in chunks, checked with relation_update's rules (RowRefused names
@@ -322,7 +327,8 @@ def relations_update_bulk(
         chunk = updated[start : start + BULK_CHUNK]
         rows_update(Relation, chunk, fields)
         history_rows_insert(Relation, [r.pk for r in chunk], history_type="~", user=actor, reason=reason)
-    card.after_save_run_many(updated)
+    if after_save:
+        card.after_save_run_many(updated)
     return updated
 
 

@@ -169,3 +169,21 @@ def test_it_asks_about_a_card_with_the_same_surname_and_birth_date_elsewhere(upl
     assert (row["action"], row["candidates"]) == ("ambiguous", [moved.pk])
     services.import_run(actor=federation.province_la, batch_id=batch.pk, choices={"2": "new"})
     assert Relation.objects.filter(last_name="Verhuisd").count() == 2
+
+
+def test_it_rechecks_the_imported_cards_once_after_the_commit(upload, federation, django_capture_on_commit_callbacks):
+    from quality.models import DataProblem
+
+    no_email = ";Voor3;Achter3;01-01-1980;;1234 AB;Utrecht;Afdeling 1.1;Lid (afdelingsleden)"
+    batch = upload(csv_of(new_row(1), no_email))
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.import_run(actor=federation.province_la, batch_id=batch.pk)
+    card = Relation.objects.get(last_name="Achter3")
+    # Not inside the import's transaction: the recheck waits for the commit, then runs for the file.
+    assert not DataProblem.objects.filter(relation=card, rule="missing_email").exists()
+    assert len(callbacks) == 1
+    callbacks[0]()
+
+    assert DataProblem.objects.filter(relation=card, rule="missing_email", closed_on__isnull=True).exists()
+    assert services.import_recheck(batch.pk) == 2
