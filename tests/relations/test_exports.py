@@ -24,6 +24,14 @@ from tests.factories import UserFactory, give_function, give_role, make_relation
 
 pytestmark = pytest.mark.django_db
 
+# The export reads value tuples only where the database orders inside an aggregate (the
+# memberships column's STRING_AGG … ORDER BY: PostgreSQL, SQLite from 3.44); elsewhere it reads
+# models, by design (relations.exports.ExportRows).
+tuples_only = pytest.mark.skipif(
+    not connection.features.supports_aggregate_order_by_clause,
+    reason="this database cannot order inside an aggregate: the export reads models",
+)
+
 TODAY = datetime.date.today()
 CSV = reverse("relation_export", args=["csv"])
 XLSX = reverse("relation_export", args=["xlsx"])
@@ -193,6 +201,7 @@ def _export_queries(client) -> int:
     return len(queries)
 
 
+@tuples_only
 def test_it_makes_as_many_queries_for_many_rows_as_for_few(federation, world, login, monkeypatch):
     # Chunks of 5 rows: 45 rows are read in 9 chunks, and still in the same queries as 4 rows.
     monkeypatch.setattr(exports, "CHUNK_SIZE", 5)
@@ -213,6 +222,7 @@ def _csv_text(rows) -> str:
     return output.getvalue()
 
 
+@tuples_only
 def test_it_writes_the_cells_from_values_as_the_columns_show_them_on_models(federation, world):
     # Every kind of column: choices, dates, empty numbers, custom fields of every type, a home
     # environment and memberships in two departments; the tuples give what the models give.
