@@ -13,7 +13,23 @@ import pytest
 # fact synchronous, so the check is switched off for the processes that run these tests.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
+from django.conf import settings  # noqa: E402
+from django.core.servers.basehttp import WSGIServer  # noqa: E402
+from django.test.testcases import LiveServerThread  # noqa: E402
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+
+if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # On SQLite the live server's request threads all use the test database's one in-memory
+    # connection; requests made at the same moment (the start page loads its widgets together)
+    # would use it at once ("bad parameter or other API misuse"). There the server answers one
+    # request at a time; with PostgreSQL each thread has its own connection and stays threaded.
+
+    class _OneRequestAtATime(WSGIServer):
+        def __init__(self, *args, connections_override=None, **kwargs):
+            # The live server thread itself already uses the shared connection.
+            super().__init__(*args, **kwargs)
+
+    LiveServerThread.server_class = _OneRequestAtATime
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
