@@ -6,7 +6,8 @@ The query string is the whole search, so a search can be bookmarked, saved and r
 
 - ``q``: the one search box; every word must occur in a relation's `search_text` (part of a name,
   the relation number, e-mail, postcode or city), folded the same way (relations/text.py: case,
-  accents, commas and a postcode's space do not matter). An exact relation number or e-mail
+  accents, commas and a postcode's space do not matter; a word of one or two characters must
+  start a word there). An exact relation number or e-mail
   address comes first (`exact`). On PostgreSQL this uses the trigram index.
 - ``col_<column>=value``: the filter row above a result column.
 - ``<field>__contains|equals|from|to=value``: extended filters on any field, custom fields included
@@ -43,7 +44,7 @@ from django_filters.constants import EMPTY_VALUES
 from tenants.models import Language, Tenant
 
 from .models import CustomField, CustomFieldType, Gender, MagazineDelivery, Relation, RelationKind
-from .text import exact_lookup, search_words
+from .text import SHORT_WORD, exact_lookup, search_words
 
 TEXT, NUMBER, DATE, CHOICE, BOOLEAN = "text", "number", "date", "choice", "boolean"
 OPERATORS_BY_KIND = {
@@ -720,12 +721,15 @@ class RelationFilter(django_filters.FilterSet):
 
     def filter_words(self, queryset, name: str, value: str):
         for word in search_words(value):
+            if len(word) > SHORT_WORD:
+                found = Q(search_text__contains=word)
+            else:  # the start of a word (relations/text.py)
+                found = Q(search_text__startswith=word) | Q(search_text__contains=f" {word}")
             if word.isdigit() and len(word) <= 18:
                 # A number may be that of a card merged into this one: it still finds it.
                 merged = Relation.objects.filter(number=int(word), merged_into__isnull=False).values("merged_into")
-                queryset = queryset.filter(Q(search_text__contains=word) | Q(pk__in=merged))
-            else:
-                queryset = queryset.filter(search_text__contains=word)
+                found |= Q(pk__in=merged)
+            queryset = queryset.filter(found)
         return queryset
 
     @property

@@ -4,7 +4,10 @@
 - lower case, accents dropped (Zoë = zoe) and ligatures spelled out (Ĳzerman = ijzerman);
 - commas separate words like spaces ("Aarts, Teun" = "Teun Aarts");
 - a postcode may be typed with or without its space ("2665 RA" = "2665ra"): the stored text holds
-  it without the space (and with it), the typed words join four digits and the letters after them.
+  it without the space (and with it), the typed words join four digits and the letters after them;
+- a word of one or two characters matches the start of a stored word ("de" finds "de Vries" and
+  "Dekker", not "Ruud"): what the search box sends while someone starts typing, and on PostgreSQL
+  the trigram index can answer it, where "anywhere in the text" meant reading the whole table.
 """
 
 from __future__ import annotations
@@ -31,6 +34,20 @@ def search_words(query: str) -> list[str]:
     text = _SEPARATORS.sub(" ", folded(query or "")).strip()
     text = _POSTCODE_SPLIT.sub(r"\1\2", text)
     return list(dict.fromkeys(w for w in text.split(" ") if w))
+
+
+# Shorter words match the start of a stored word (see the module docstring): pg_trgm needs three
+# characters to find a word anywhere, but finds a word's start from the space before it.
+SHORT_WORD = 2
+
+
+def word_patterns(word: str) -> tuple[str, ...]:
+    """What a typed word must be found as in `search_text`, as LIKE patterns (`%` anywhere):
+    anywhere for a word of three characters or more, at the start of a word for a short one."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    if len(word) > SHORT_WORD:
+        return (f"%{escaped}%",)
+    return (f"{escaped}%", f"% {escaped}%")
 
 
 def search_text(card: Any) -> str:

@@ -21,7 +21,7 @@ from tenants.access import environment_required, require_perm
 from tenants.forms import DATE_DISPLAY_FORMAT
 from tenants.models import Tenant
 
-from ..exports import ExportRows, download_response, with_column_data
+from ..exports import ExportRows, download_response, listed_rows
 from ..filters import (
     BOOLEAN,
     CHOICE,
@@ -84,13 +84,13 @@ def relation_list(request):
     matches = search.filter_queryset(visible)
     result = search_page(
         matches, ordering=search.ordering(), page_number=request.GET.get("page"), per_page=PAGE_SIZE,
-        prepare=lambda rows: with_column_data(rows, columns, request.tenant), first=search.exact, probe=visible,
+        prepare=lambda rows: listed_rows(rows, columns, request.tenant), first=search.exact, probe=visible,
     )
     page = result.page
     page.object_list = list(page.object_list)
     card_url = _card_url()
     for relation in page.object_list:
-        relation.cells = [(column.key, as_text(column.value(relation))) for column in columns]
+        relation.cells = [(column.key, as_text(value)) for column, value in zip(columns, relation.values, strict=True)]
         relation.cells_html = _cells_html(relation.cells, card_url(relation.pk))
         relation.select_label = _("Select %(name)s") % {"name": relation.display_name}
 

@@ -9,6 +9,7 @@ import datetime
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db import connection
 from django.urls import reverse
 
 from memberships.models import Function, FunctionType
@@ -189,6 +190,23 @@ def test_it_finds_a_relation_number(federation, world, login):
 def test_it_finds_an_organisation_by_name(federation, world, login):
     response = login(federation.province_sb).get(LIST, {"q": "hoeve"})
     assert found(response) == names(world, "boerderij")
+
+
+@pytest.mark.parametrize(("q", "expected"), [
+    # One or two characters: the start of a word (the first letters typed in the box).
+    ("pi", {"jansen", "hansje"}), ("PI", {"jansen", "hansje"}), ("de", {"devries", "boerderij"}),
+    ("ie", set()), ("k", {"devries", "bakker"}), ("ho", {"boerderij", "oudlid"}), ("vr kl", {"devries"}),
+    # Three or more: anywhere, as before.
+    ("iet", {"jansen", "hansje"}),
+])
+def test_a_short_word_finds_the_start_of_a_word(federation, world, login, q, expected):
+    response = login(federation.national_sb).get(LIST, {"q": q})
+    assert found(response) == names(world, *expected)
+
+
+def test_a_short_word_is_not_a_pattern(federation, world, login):
+    assert found(login(federation.national_sb).get(LIST, {"q": "_"})) == set()
+    assert found(login(federation.national_sb).get(LIST, {"q": "%a"})) == set()
 
 
 def test_it_treats_wildcards_as_plain_text(federation, world, login):
@@ -499,7 +517,7 @@ def test_it_pages_by_fifty_with_a_total(federation, login):
 
 
 @pytest.mark.parametrize("count", [5, 60])
-def test_it_needs_at_most_eleven_queries_whatever_the_page_size(
+def test_it_needs_at_most_ten_queries_whatever_the_page_size(
     federation, login, django_assert_max_num_queries, count
 ):
     relations = many_members(federation.department11, count, city="Utrecht")
@@ -511,12 +529,14 @@ def test_it_needs_at_most_eleven_queries_whatever_the_page_size(
     client.get(LIST)  # the session's first request stores the environment in it
     ColumnPreference.objects.create(user=federation.province_sb, columns=["number", "name", "home", "departments", "city"])
     # Session, user, environment, roles with their permissions, custom fields, columns, what the
-    # environment holds, the matching ids with their count, the rows, their departments; the full
-    # page also lists the environments to switch to.
-    with django_assert_max_num_queries(11):
+    # environment holds, the matching ids with their count, the rows with their departments; the
+    # full page also lists the environments to switch to. A database that cannot order inside an
+    # aggregate (SQLite before 3.44) reads the departments in a query of their own.
+    departments = 0 if connection.features.supports_aggregate_order_by_clause else 1
+    with django_assert_max_num_queries(10 + departments):
         response = client.get(LIST, {"q": "lid", "city__equals": "Utrecht"})
     assert response.context["page"].paginator.count == count
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(9 + departments):
         client.get(LIST, {"q": "lid"}, HTTP_HX_REQUEST="true")
 
 

@@ -34,7 +34,7 @@ from django.urls import reverse
 from demo.relations import populate
 from relations.filters import RelationFilter
 from relations.models import Relation
-from relations.text import search_words
+from relations.text import search_words, word_patterns
 from tenants.middleware import SESSION_TENANT_KEY, default_tenant
 from tenants.models import Tenant, User
 
@@ -358,8 +358,9 @@ def _handwritten_sql(user: User, tenant: Tenant, term: str, sort_all: bool) -> t
     params: list = []
     where = ["NOT r.archived"]  # the app lists only cards that are not archived
     for word in search_words(term):
-        where.append("r.search_text LIKE %s")
-        params.append(f"%{word}%")
+        patterns = word_patterns(word)
+        where.append("(" + " OR ".join("r.search_text LIKE %s" for _pattern in patterns) + ")")
+        params.extend(patterns)
     if not tenant.is_root():
         subtree = list(Tenant.objects.subtree(tenant).values_list("pk", flat=True))
         where.append(
