@@ -174,3 +174,8 @@ def test_it_benchmarks_every_page_for_both_demo_users():
     for username in ("landelijk.sb", "provincie.sb"):
         for page in ("search", "column filter", "member on date", "relation card"):
             assert any(line.startswith(username) and page in line for line in report.splitlines()), (username, page)
+    from django.db import connection
+
+    if connection.vendor == "postgresql":  # the search terms against their hand-written SQL
+        assert "Within the target: " in report
+        assert any(line.startswith("provincie.sb") and "fsw" in line for line in report.splitlines())

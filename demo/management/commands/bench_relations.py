@@ -6,14 +6,18 @@ system administrator. Results go into docs/benchmarks.md by hand.
 The search is measured per term, from a fixed list (`SEARCH_TERMS`: common, late and dense, and
 rare terms), next to the hand-written SQL that returns the same page — its rows in name order,
 with the departments column — timed in the same run (the better of two plans: the planner's
-choice, and a sort of all matches). Per term it prints both p95s and whether the app stays within
-the target of issue 16: at most 3× the SQL, or at most 15 ms more where the SQL takes under 7 ms.
+choice, and a sort of all matches). The app is timed twice per term: the search box's answer (an
+htmx request for the results, what every search typed or submitted in a browser asks) and the whole
+page (a bookmarked search, or a browser without JavaScript). Per term it prints the p95s and
+whether each stays within the target of issue 16: at most 3× the SQL, or at most 15 ms more where
+the SQL takes under 7 ms.
 """
 
 from __future__ import annotations
 
 import datetime
 import math
+import os
 import random
 import re
 import statistics
@@ -139,7 +143,7 @@ class Command(BaseCommand):
         with override_settings(ALLOWED_HOSTS=["testserver"], SECURE_SSL_REDIRECT=False, STORAGES=plain_static), \
                 warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
-            term_results: list[tuple[Measurement, Measurement, int]] = []
+            term_results: list[tuple[Measurement, Measurement, Measurement, int]] = []
             for user in accounts:
                 client = self._client(user)
                 tenant = default_tenant(user)
@@ -257,18 +261,26 @@ class Command(BaseCommand):
         so both meet the same load. Returns (app, SQL, rows on the page)."""
         url = f"{reverse('relation_list')}?{urlencode({'q': term})}"
         app = Measurement(user.username, term)
+        page = Measurement(user.username, term)
         sql = Measurement(user.username, term)
         plans = [_handwritten_sql(user, tenant, term, sort) for sort in (False, True)]
         search = RelationFilter(QueryDict(urlencode({"q": term})), tenant=tenant)
         plan_seconds: list[list[float]] = [[], []]
         rows = 0
         for i in range(requests + warm_up):
+            # What the search box asks while someone types (htmx: the results only), and the
+            # whole page (a bookmarked search, or a browser without JavaScript).
             began = time.perf_counter()
-            response = client.get(url)
+            response = client.get(url, headers={"HX-Request": "true"})
             seconds = time.perf_counter() - began
-            if response.status_code != 200:
-                raise CommandError(f"{url} answered {response.status_code} for {user.username}.")
+            began = time.perf_counter()
+            whole = client.get(url)
+            page_seconds = time.perf_counter() - began
+            if response.status_code != 200 or whole.status_code != 200:
+                raise CommandError(f"{url} answered {response.status_code} / {whole.status_code} for {user.username}.")
             page_ids = [int(pk) for pk in ROW_ID.findall(response.content.decode())]
+            if i == 0 and page_ids != [int(pk) for pk in ROW_ID.findall(whole.content.decode())]:
+                raise CommandError(f"The search box and the page of “{term}” show other rows.")
             for plan, timings in zip(plans, plan_seconds, strict=True):
                 with connection.cursor() as cursor:
                     began = time.perf_counter()
@@ -282,38 +294,43 @@ class Command(BaseCommand):
                     timings.append(sql_seconds)
             if i >= warm_up:
                 app.seconds.append(seconds)
+                page.seconds.append(page_seconds)
                 rows = len(page_ids)
         # The best hand-written SQL: the plan with the lower p95.
         sql.seconds = min(plan_seconds, key=lambda t: Measurement("", "", t).percentile(0.95))
-        return app, sql, rows
+        return app, page, sql, rows
 
-    def _report_terms(self, results: list[tuple[Measurement, Measurement, int]], *, markdown: bool) -> None:
+    def _report_terms(self, results: list[tuple[Measurement, Measurement, Measurement, int]], *, markdown: bool) -> None:
         if not results:
             return
         self.stdout.write("")
-        header = (f"{'user':<14} {'term':<12} {'rows':>4} {'app p95':>8} {'SQL p95':>8} {'ratio':>6} "
-                  f"{'app med':>8} {'SQL med':>8}  target")
+        self.stdout.write(f"Search terms, load average {_load()}: the search box's answer (htmx) and the whole page "
+                          "against the hand-written SQL of the same page, timed alternately.")
+        header = (f"{'user':<14} {'term':<12} {'rows':>4} {'box p95':>8} {'page p95':>8} {'SQL p95':>8} {'ratio':>6} "
+                  f"{'box med':>8} {'SQL med':>8}  box / page")
         self.stdout.write(header)
         self.stdout.write("-" * len(header))
         lines = []
-        for app, sql, rows in results:
+        for app, page, sql, rows in results:
             ratio = app.p95_ms / sql.p95_ms if sql.p95_ms else math.inf
-            met = app.p95_ms <= TARGET_FACTOR * sql.p95_ms or (
-                sql.p95_ms < TARGET_FAST_SQL_MS and app.p95_ms <= sql.p95_ms + TARGET_EXTRA_MS
-            )
-            verdict = "met" if met else "MISSED"
-            lines.append((app, sql, rows, ratio, verdict))
+            verdicts = ("met" if _within_target(m.p95_ms, sql.p95_ms) else "MISSED" for m in (app, page))
+            verdict = " / ".join(verdicts)
+            lines.append((app, page, sql, rows, ratio, verdict))
             self.stdout.write(
-                f"{app.username:<14} {app.scenario:<12} {rows:>4} {app.p95_ms:>8.1f} {sql.p95_ms:>8.1f} {ratio:>6.1f} "
-                f"{app.median_ms:>8.1f} {sql.median_ms:>8.1f}  {verdict}"
+                f"{app.username:<14} {app.scenario:<12} {rows:>4} {app.p95_ms:>8.1f} {page.p95_ms:>8.1f} {sql.p95_ms:>8.1f} "
+                f"{ratio:>6.1f} {app.median_ms:>8.1f} {sql.median_ms:>8.1f}  {verdict}"
             )
+        met = sum(1 for *_rest, verdict in lines if verdict.startswith("met"))
+        whole = sum(1 for *_rest, verdict in lines if verdict.endswith("met"))
+        self.stdout.write(f"Within the target: {met} of {len(lines)} for the search box, {whole} of {len(lines)} for the whole page.")
         if markdown:
-            self.stdout.write("\n| user | term | rows | app p95 ms | SQL p95 ms | ratio | app median | SQL median | target |")
-            self.stdout.write("|---|---|---:|---:|---:|---:|---:|---:|---|")
-            for app, sql, rows, ratio, verdict in lines:
+            self.stdout.write("\n| user | term | rows | box p95 ms | page p95 ms | SQL p95 ms | ratio (box) | box median | SQL median "
+                              "| target (box / page) |")
+            self.stdout.write("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
+            for app, page, sql, rows, ratio, verdict in lines:
                 self.stdout.write(
-                    f"| {app.username} | {app.scenario} | {rows} | {app.p95_ms:.1f} | {sql.p95_ms:.1f} | {ratio:.1f}× | "
-                    f"{app.median_ms:.1f} | {sql.median_ms:.1f} | {verdict} |"
+                    f"| {app.username} | {app.scenario} | {rows} | {app.p95_ms:.1f} | {page.p95_ms:.1f} | {sql.p95_ms:.1f} | "
+                    f"{ratio:.1f}× | {app.median_ms:.1f} | {sql.median_ms:.1f} | {verdict} |"
                 )
 
     def _report(self, results: list[Measurement], *, markdown: bool) -> None:
@@ -348,6 +365,15 @@ class Command(BaseCommand):
             with connection.cursor() as cursor:
                 cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
                 self.stdout.write("\n".join(row[0] for row in cursor.fetchall()))
+
+
+def _within_target(app_ms: float, sql_ms: float) -> bool:
+    """Issue 16: at most 3× the hand-written SQL, or at most 15 ms more where it takes under 7 ms."""
+    return app_ms <= TARGET_FACTOR * sql_ms or (sql_ms < TARGET_FAST_SQL_MS and app_ms <= sql_ms + TARGET_EXTRA_MS)
+
+
+def _load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def _handwritten_sql(user: User, tenant: Tenant, term: str, sort_all: bool) -> tuple[str, list]:
