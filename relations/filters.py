@@ -733,6 +733,16 @@ class RelationFilter(django_filters.FilterSet):
         return queryset
 
     @property
+    def only_short_words(self) -> bool:
+        """A search box holding only words of a letter or two, and no other filter: the first
+        letters someone types (relations/paging.py does not count its matches)."""
+        others = [key for key in self.data if key not in ("q", "page") and any(v.strip() for v in self.data.getlist(key))]
+        if others or not self.form.is_valid():
+            return False
+        words = search_words(self.form.cleaned_data.get("q", ""))
+        return bool(words) and all(len(word) <= SHORT_WORD for word in words)
+
+    @property
     def exact(self) -> Q | None:
         """The relation the search box names exactly (its relation number or e-mail address),
         which the result shows first; None for any other search."""

@@ -24,6 +24,12 @@ because reading CAP matches to count them costs a dense term more than the page 
   before it; it only decides how far the walk may go). A dense term fills its page within it and the
   count shows as "more than PROBE";
 - a page not filled within the bound (matches late in the alphabet, or few): the way above.
+
+A search of only a letter or two (`uncounted`, what the search box sends while someone starts
+typing) walks first: such a search matches a large share of the cards, the walk fills its page
+at once, and the page says "more than" the matches so far. Counting up to PROBE of them cost the
+database more than the page itself, for a number nobody reads while still typing. A page the
+walk does not fill is counted as above.
 """
 
 from __future__ import annotations
@@ -159,10 +165,11 @@ def _name_bound(listed: QuerySet) -> tuple | None:
 
 
 def _bounded_walk(
-    matches: QuerySet, listed: QuerySet, number: int, per_page: int, sort: list, prepare
+    matches: QuerySet, listed: QuerySet, number: int, per_page: int, sort: list, prepare, *, more: bool = False
 ) -> list | None:
     """The rows of page `number` in name order when the walk of the name index up to the bound
-    (of `listed`) finds them all; None when it does not (or there is no bound)."""
+    (of `listed`) finds them all; None when it does not (or there is no bound). With `more`, the
+    walk must also find a match after the page (which comes along as one row more)."""
     bound = _name_bound(listed)
     if bound is None:
         return None
@@ -170,9 +177,10 @@ def _bounded_walk(
     # of the index scan; as an expression, so that it follows the table into the subquery below.
     walk = matches.filter(TupleLessThanOrEqual(Tuple(*(F(name) for name in NAME_ORDER)), list(bound)))
     start = (number - 1) * per_page
-    page_ids = walk.order_by(*NAME_ORDER).values("pk")[start: start + per_page]
+    wanted = per_page + 1 if more else per_page
+    page_ids = walk.order_by(*NAME_ORDER).values("pk")[start: start + wanted]
     rows = list(prepare(matches.model.objects.using(matches.db).filter(pk__in=page_ids).order_by(*sort)))
-    return rows if len(rows) == per_page else None
+    return rows if len(rows) == wanted else None
 
 
 class _Rows:
@@ -189,18 +197,25 @@ class _Rows:
 
 def search_page(
     matches: QuerySet, *, ordering: list[str], page_number, per_page: int, prepare, first: Q | None = None,
-    probe: QuerySet | None = None,
+    probe: QuerySet | None = None, uncounted: bool = False,
 ) -> SearchPage:
     """The page `page_number` of `matches` sorted by `ordering`; `prepare` adds the joins and
     prefetches the page needs to an ordered queryset. Matches that meet `first` (an exact relation
     number or e-mail address) come before the others; with more than CAP matches, where they are
     not all read, the order is `ordering` alone. `probe`, what the user may list (`matches` before
     the search narrowed it): try the cheaper way first (see the module docstring) when it applies:
-    name order, nothing to put first, a page within the first PROBE matches."""
+    name order, nothing to put first, a page within the first PROBE matches. `uncounted` (a search
+    of only a letter or two): first the walk alone, which shows a full page as "more than" the
+    matches so far without counting them."""
     number = _page_number(page_number)
     if probe is not None and first is None and tuple(ordering) == NAME_ORDER and number * per_page <= PROBE:
-        count, page_ids = _sorted_matches(matches, ordering, None, number, per_page, cap=PROBE)
         sort = _unindexed(ordering, matches.db)
+        if uncounted:
+            rows = _bounded_walk(matches, probe, number, per_page, sort, prepare, more=True)
+            if rows is not None:
+                # The page and a match after it: "more than" the pages so far, not counted.
+                return _page(_Rows(rows[:per_page]), number * per_page, number, per_page, capped=True)
+        count, page_ids = _sorted_matches(matches, ordering, None, number, per_page, cap=PROBE)
         if count is None and number == 1:
             return _page(_SortedPage(matches.model, [], sort, prepare), 0, number, per_page, capped=False)
         if count is not None and count <= PROBE:

@@ -85,6 +85,7 @@ def relation_list(request):
     result = search_page(
         matches, ordering=search.ordering(), page_number=request.GET.get("page"), per_page=PAGE_SIZE,
         prepare=lambda rows: listed_rows(rows, columns, request.tenant), first=search.exact, probe=visible,
+        uncounted=search.only_short_words,
     )
     page = result.page
     page.object_list = list(page.object_list)

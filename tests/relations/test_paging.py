@@ -99,3 +99,46 @@ def test_nothing_found_is_one_query(five, walk, django_assert_num_queries):
     with django_assert_num_queries(1):
         result = probed(Relation.objects.filter(last_name="Z"), 1)
     assert (result.count, result.capped, list(result.page.object_list)) == (0, False, [])
+
+
+# --- a letter or two: the walk first, uncounted ----------------------------------------------------
+
+
+def uncounted(matches, number, per_page=2):
+    return paging.search_page(matches, ordering=list(NAMES), page_number=number, per_page=per_page,
+                              prepare=lambda rows: rows, probe=Relation.objects.all(), uncounted=True)
+
+
+def test_a_search_of_a_letter_or_two_walks_without_counting(five, walk, django_assert_num_queries):
+    walk.setattr(paging, "WALK", 5)  # the bound: the fifth name, "E"
+    with django_assert_num_queries(2):  # the bound, the walk; no count
+        result = uncounted(Relation.objects.all(), 1)
+    assert (result.count, result.capped) == (2, True)  # "more than 2": a third match was seen
+    assert [r.last_name for r in result.page.object_list] == ["A", "B"]
+    assert uncounted(Relation.objects.all(), 2).count == 4
+    assert [r.last_name for r in uncounted(Relation.objects.all(), 2).page.object_list] == ["C", "D"]
+
+
+def test_an_uncounted_page_without_a_match_after_it_is_counted(five, walk):
+    walk.setattr(paging, "WALK", 5)
+    # A page filled exactly, with nothing after it: "more than" would not be true.
+    result = uncounted(Relation.objects.filter(last_name__in=["A", "B"]), 1)
+    assert (result.count, result.capped) == (2, False)
+    last = uncounted(Relation.objects.all(), 3)
+    assert (last.count, last.capped) == (5, False)
+    assert [r.last_name for r in last.page.object_list] == ["E"]
+
+
+def test_the_list_walks_first_for_a_letter_or_two_only(federation, login, monkeypatch):
+    seen = []
+    original = paging.search_page
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["uncounted"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr("relations.views.search.search_page", spy)
+    client = login(federation.national_sb)
+    for query in ({"q": "ja"}, {"q": "ja p"}, {"q": "jan"}, {"q": "ja", "col_city": "Ede"}, {"q": "ja", "col_city": ""}):
+        client.get("/relations/", query, HTTP_HX_REQUEST="true")
+    assert seen == [True, True, False, False, True]

@@ -5,8 +5,8 @@ system administrator. Results go into docs/benchmarks.md by hand.
 
 The search is measured per term, from a fixed list (`SEARCH_TERMS`: common, late and dense, and
 rare terms), next to the hand-written SQL that returns the same page — its rows in name order,
-with the departments column — timed in the same run (the better of two plans: the planner's
-choice, and a sort of all matches). The app is timed twice per term: the search box's answer (an
+with the departments column — timed in the same run (the better of two plans, the planner's
+choice and a sort of all matches, chosen first and then timed alternately with the app). The app is timed twice per term: the search box's answer (an
 htmx request for the results, what every search typed or submitted in a browser asks) and the whole
 page (a bookmarked search, or a browser without JavaScript). Per term it prints the p95s and
 whether each stays within the target of issue 16: at most 3× the SQL, or at most 15 ms more where
@@ -51,6 +51,7 @@ SCENARIOS = ("search", "column filter", "member on date", "relation card")
 SEARCH_TERMS = ("jan", "olt", "ste", "nge", "mal", "spr", "fsw", "zoe", "wij", "2665 ra", "jansen, jan")
 ROW_ID = re.compile(r'data-testid="relation-row" data-relation-id="(\d+)"')
 TARGET_FACTOR, TARGET_EXTRA_MS, TARGET_FAST_SQL_MS = 3.0, 15.0, 7.0
+PLAN_TRIES = 5  # runs of each hand-written plan to choose the better one
 
 
 @dataclass
@@ -265,7 +266,15 @@ class Command(BaseCommand):
         sql = Measurement(user.username, term)
         plans = [_handwritten_sql(user, tenant, term, sort) for sort in (False, True)]
         search = RelationFilter(QueryDict(urlencode({"q": term})), tenant=tenant)
-        plan_seconds: list[list[float]] = [[], []]
+        # The better of the two plans is chosen first (PLAN_TRIES runs each, the lower median) and
+        # only that one is timed beside the app: the other one (a sort of every match, or a walk
+        # of the whole name index) would push the pages both need out of PostgreSQL's buffers
+        # between two of the app's requests, and slow the app down for the baseline's sake.
+        tries: list[list[float]] = [[], []]
+        for _try in range(PLAN_TRIES):
+            for plan, timings in zip(plans, tries, strict=True):
+                timings.append(_run_sql(plan)[0])
+        plan = plans[min(range(len(plans)), key=lambda i: statistics.median(tries[i]))]
         rows = 0
         for i in range(requests + warm_up):
             # What the search box asks while someone types (htmx: the results only), and the
@@ -281,23 +290,14 @@ class Command(BaseCommand):
             page_ids = [int(pk) for pk in ROW_ID.findall(response.content.decode())]
             if i == 0 and page_ids != [int(pk) for pk in ROW_ID.findall(whole.content.decode())]:
                 raise CommandError(f"The search box and the page of “{term}” show other rows.")
-            for plan, timings in zip(plans, plan_seconds, strict=True):
-                with connection.cursor() as cursor:
-                    began = time.perf_counter()
-                    cursor.execute(*plan)
-                    found = cursor.fetchall()
-                    sql_seconds = time.perf_counter() - began
-                sql_ids = [row[0] for row in found]
-                if i == 0 and sql_ids != page_ids and search.exact is None:
-                    raise CommandError(f"The hand-written SQL of “{term}” returns another page than the app.")
-                if i >= warm_up:
-                    timings.append(sql_seconds)
+            sql_seconds, sql_ids = _run_sql(plan)
+            if i == 0 and sql_ids != page_ids and search.exact is None:
+                raise CommandError(f"The hand-written SQL of “{term}” returns another page than the app.")
             if i >= warm_up:
                 app.seconds.append(seconds)
                 page.seconds.append(page_seconds)
+                sql.seconds.append(sql_seconds)
                 rows = len(page_ids)
-        # The best hand-written SQL: the plan with the lower p95.
-        sql.seconds = min(plan_seconds, key=lambda t: Measurement("", "", t).percentile(0.95))
         return app, page, sql, rows
 
     def _report_terms(self, results: list[tuple[Measurement, Measurement, Measurement, int]], *, markdown: bool) -> None:
@@ -365,6 +365,15 @@ class Command(BaseCommand):
             with connection.cursor() as cursor:
                 cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
                 self.stdout.write("\n".join(row[0] for row in cursor.fetchall()))
+
+
+def _run_sql(plan: tuple[str, list]) -> tuple[float, list[int]]:
+    """Seconds the hand-written query took, and the ids it returned."""
+    with connection.cursor() as cursor:
+        began = time.perf_counter()
+        cursor.execute(*plan)
+        found = cursor.fetchall()
+        return time.perf_counter() - began, [row[0] for row in found]
 
 
 def _within_target(app_ms: float, sql_ms: float) -> bool:
