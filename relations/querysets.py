@@ -183,7 +183,9 @@ class RelationQuerySet(models.QuerySet):
             guests = _guests(today, Q(tenant_id__in=scope.tenant_ids), "relation_id")
             visible = relations.filter(Q(tenant_id__in=scope.tenant_ids) | _any_pk(guests))
         elif scope.guest_ids:
-            visible = relations.filter(Q(tenant_id__in=scope.tenant_ids) | Q(pk__in=scope.guest_ids))
+            # The guests as one array (tenants/lookups.py): a few hundred parameters per query
+            # cost more than the search itself.
+            visible = relations.filter(Q(tenant_id__in=scope.tenant_ids) | Q(pk__in_list=scope.guest_ids))
         else:
             visible = relations.filter(tenant_id__in=scope.tenant_ids)
         visible._environment_scope = scope

@@ -8,6 +8,7 @@ class TenantsConfig(AppConfig):
     verbose_name = _("Environments and access")
 
     def ready(self) -> None:
+        from . import lookups  # noqa: F401 (registers `__in_list`)
         from .services import roles_sync_after_migrate
 
         # Like Django's own permissions, the built-in roles follow the code after every migrate.
