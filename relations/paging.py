@@ -152,7 +152,8 @@ def _name_bound(listed: QuerySet) -> tuple | None:
         sql, params = names.query.sql_with_params()
     except EmptyResultSet:
         return None
-    key = (listed.db, sql, tuple(params))
+    # A list parameter (an array, tenants/lookups.py) as a tuple, to serve as a key.
+    key = (listed.db, sql, tuple(tuple(p) if isinstance(p, list) else p for p in params))
     now = time.monotonic()
     cached = _walk_bound.get(key)
     if cached is not None and now - cached[0] < WALK_BOUND_SECONDS:

@@ -142,3 +142,19 @@ def test_the_list_walks_first_for_a_letter_or_two_only(federation, login, monkey
     for query in ({"q": "ja"}, {"q": "ja p"}, {"q": "jan"}, {"q": "ja", "col_city": "Ede"}, {"q": "ja", "col_city": ""}):
         client.get("/relations/", query, HTTP_HX_REQUEST="true")
     assert seen == [True, True, False, False, True]
+
+
+def test_a_province_with_guests_walks_and_pages(federation, login, walk):
+    """The bound's key holds the province's guests (an array on PostgreSQL): a search of a letter
+    or two, which walks first, works for an environment with guests."""
+    from tests.factories import give_function
+
+    walk.setattr(paging, "WALK", 3)
+    cards = [make_relation(federation.department11, last_name=name, first_name="Sam") for name in ("A", "B", "C", "D")]
+    guest = make_relation(federation.department21, last_name="AA", first_name="Sam")
+    give_function(guest, federation.department11, "department_board_member")
+    client = login(federation.province_sb)
+    first = client.get("/relations/", {"q": "sa"}, HTTP_HX_REQUEST="true")
+    assert first.status_code == 200
+    assert [r.pk for r in first.context["page"].object_list][:2] == [cards[0].pk, guest.pk]
+    assert client.get("/relations/", {"q": "sa", "page": 2}, HTTP_HX_REQUEST="true").status_code == 200
