@@ -201,6 +201,9 @@ class Checker:
         to `write` (and forget them). Without `write` the outcomes are returned together."""
         self.table = batch_table(self.batch)
         self.seen: dict[tuple, int] = {}
+        # The line that updates each card: a second row matching the same card is named here,
+        # not first when the import runs (which refuses it all the same).
+        self.updates: dict[int, int] = {}
         kept: list[RowOutcome] = []
         write = write or kept.extend
         rows, lines = self.table.rows, self.table.lines
@@ -379,7 +382,7 @@ class Checker:
                 if pk is None:
                     outcome.errors.append((self.column_label("number"), _("Relation number %(value)s is unknown in your environment.") % {"value": data["number"]}))
                     continue
-                outcome.action, outcome.relation = "update", pk
+                self._update(outcome, pk)
                 continue
             email = str(data.get("email") or "").lower()
             birth = data.get("birth_date")
@@ -391,7 +394,7 @@ class Checker:
             if not found and last_name and birth:
                 found = [c.pk for c in by_person.get((last_name, birth), []) if c.postcode_key == postcode]
             if len(found) == 1:
-                outcome.action, outcome.relation = "update", found[0]
+                self._update(outcome, found[0])
             elif len(found) > 1:
                 outcome.action, outcome.candidates = "ambiguous", sorted(found)
             else:
@@ -411,6 +414,15 @@ class Checker:
                         scored.append((-pair.score, card.pk))
                 if scored:
                     outcome.action, outcome.candidates = "ambiguous", [pk for _score, pk in sorted(scored)]
+
+    def _update(self, outcome: RowOutcome, pk: int) -> None:
+        """The row updates card `pk`, unless an earlier row of the file already does."""
+        earlier = self.updates.get(pk)
+        if earlier is not None:
+            outcome.errors.append(("", _("Line %(line)s already updates this relation.") % {"line": earlier}))
+            return
+        self.updates[pk] = outcome.line
+        outcome.action, outcome.relation = "update", pk
 
     # -- validation with the card's own forms -------------------------------------------------
 

@@ -69,6 +69,19 @@ def test_it_matches_by_number_then_email_and_birth_date_then_name_birth_date_and
     assert by_number.history.latest().history_change_reason.startswith("import leden.csv door")
 
 
+def test_it_names_a_second_row_for_the_same_card_at_the_check(upload, federation):
+    card = make_relation(federation.department11, last_name="Twee", email="t@example.nl", birth_date=datetime.date(1970, 5, 1))
+    # By number, and again by e-mail address and birth date: two people of the file, one card.
+    batch = upload(csv_of(f"{card.number};Een;Twee;;;;Ede;;", ";Andere;Naam;01-05-1970;t@example.nl;;Zeist;;"))
+
+    errors = [services.error_text(*e) for e in services.row_errors(batch)]
+    assert errors == ["regel 3: Regel 2 werkt deze relatie al bij."], errors
+    with pytest.raises(services.ImportRefused):
+        services.import_run(actor=federation.province_la, batch_id=batch.pk)
+    card.refresh_from_db()
+    assert (card.first_name, card.city) != ("Een", "Ede")
+
+
 def test_it_asks_which_card_an_ambiguous_row_is(upload, federation):
     one = make_relation(federation.department11, last_name="Twee", email="t@example.nl", birth_date=datetime.date(1980, 1, 1))
     two = make_relation(federation.department12, last_name="Twee", email="t@example.nl", birth_date=datetime.date(1980, 1, 1))
