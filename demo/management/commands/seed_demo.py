@@ -14,7 +14,8 @@ from dashboard.counts import counts_rebuild
 from demo.intake import intake_demo_ensure
 from demo.relations import populate
 from memberships.card import relation_create
-from memberships.models import Function, FunctionType
+from memberships.models import FunctionType
+from memberships.services import function_start
 from portal.services import member_login_ensure
 from relations.models import Relation
 from relations.services import relation_login_link
@@ -118,12 +119,13 @@ class Command(BaseCommand):
             user.must_change_password = False
             user.save()
             role = Role.objects.get(code=role_code)
-            if not RoleAssignment.objects.active_on(today).filter(user=user, tenant=tenant, role=role).exists():
+            if role_code == "department_member_administrator":
+                # Their role comes with the function on their card, as in real use (SPEC T5).
+                self._administrator_card(user, tenant, start_date=today - datetime.timedelta(days=365))
+            elif not RoleAssignment.objects.active_on(today).filter(user=user, tenant=tenant, role=role).exists():
                 role_assignment_create(
                     actor=None, user=user, tenant=tenant, role=role, start_date=today - datetime.timedelta(days=365)
                 )
-            if role_code == "department_member_administrator":
-                self._administrator_card(user, tenant, role)
 
         self._portal_member(tenants[("Gelderland", "Achterhoek")], password)
         return tenants
@@ -142,25 +144,26 @@ class Command(BaseCommand):
         user.set_password(password)
         user.save(update_fields=["password"])
 
-    def _administrator_card(self, user: User, department: Tenant, role: Role) -> None:
+    def _administrator_card(self, user: User, department: Tenant, *, start_date: datetime.date) -> None:
         """The department administrator's relation card, holding the function that gives the
-        ledenmodule (SPEC T5), so the demo shows the card and "Meekijken" on it."""
+        ledenmodule (SPEC T5) and with it their role, so the demo shows the card and "Meekijken"
+        on it. Made as a real one is: the card, its login linked, then the function (whose
+        service gives the login the role)."""
 
         if Relation.objects.filter(user=user).exists():
             return
-        assignment = RoleAssignment.objects.filter(user=user, tenant=department, role=role).order_by("start_date").first()
         relation = relation_create(
             actor=None, tenant=department,
             data={"kind": "person", "first_name": user.first_name, "last_name": user.last_name, "email": user.email},
             function_type=FunctionType.objects.get(code="department_member"), function_tenant=department,
-            start_date=assignment.start_date,
-        )
-        # The login and its role exist already: the function is linked to them, not made anew.
-        Function.objects.create(
-            relation=relation, tenant=department, start_date=assignment.start_date, role_assignment=assignment,
-            function_type=FunctionType.objects.get(code="department_member_administration"),
+            start_date=start_date,
         )
         relation_login_link(relation=relation, user=user)
+        # A function that gives access starts today at the earliest (memberships' rule).
+        function_start(
+            actor=None, relation=relation, tenant=department, start_date=datetime.date.today(),
+            function_type=FunctionType.objects.get(code="department_member_administration"),
+        )
 
     def _print_users(self, tenants: dict, password: str) -> None:
         """The demo logins, last, so they are what the terminal shows when the seed is done."""
