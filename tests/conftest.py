@@ -78,6 +78,24 @@ def login(client):
     return _login
 
 
+@pytest.fixture
+def migrate_to(transactional_db):
+    """`migrate_to(targets)` migrates the test database to `targets` (a list of (app, migration))
+    and returns the apps of that state, for tests of a data migration; afterwards the database is
+    migrated forward to the latest migrations again, whatever the test did."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    def _migrate(targets):
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(targets)
+        return executor.loader.project_state(targets).apps
+
+    yield _migrate
+    _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _no_https_redirect():
     with override_settings(SECURE_SSL_REDIRECT=False):

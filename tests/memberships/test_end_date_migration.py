@@ -6,8 +6,6 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from memberships.models import Function
 from tenants.models import RoleAssignment
@@ -18,14 +16,8 @@ AFTER = [("memberships", "0009_end_date_first_day_not_held"), ("tenants", "0005_
 LAST_DAY = datetime.date(2025, 12, 31)
 
 
-def migrate(targets) -> None:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-
-
 @pytest.mark.django_db(transaction=True)
-def test_it_moves_end_dates_one_day_on_and_back(federation):
+def test_it_moves_end_dates_one_day_on_and_back(federation, migrate_to):
     relation = make_relation(federation.department11)
     Function.objects.filter(relation=relation).update(start_date=datetime.date(2025, 1, 1), end_date=LAST_DAY)
     open_function = Function.objects.create(
@@ -35,13 +27,10 @@ def test_it_moves_end_dates_one_day_on_and_back(federation):
     )
     role = RoleAssignment.objects.filter(user=federation.province_sb).first()
     RoleAssignment.objects.filter(pk=role.pk).update(start_date=datetime.date(2025, 1, 1), end_date=LAST_DAY)
-    try:
-        migrate(BEFORE)  # the way down: back to "the last day held"
-        assert Function.objects.get(relation=relation, end_date__isnull=False).end_date == LAST_DAY - datetime.timedelta(days=1)
-        assert RoleAssignment.objects.get(pk=role.pk).end_date == LAST_DAY - datetime.timedelta(days=1)
-        migrate(AFTER)  # and up again: "the first day no longer held"
-        assert Function.objects.get(relation=relation, end_date__isnull=False).end_date == LAST_DAY
-        assert RoleAssignment.objects.get(pk=role.pk).end_date == LAST_DAY
-        assert Function.objects.get(pk=open_function.pk).end_date is None
-    finally:
-        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    migrate_to(BEFORE)  # the way down: back to "the last day held"
+    assert Function.objects.get(relation=relation, end_date__isnull=False).end_date == LAST_DAY - datetime.timedelta(days=1)
+    assert RoleAssignment.objects.get(pk=role.pk).end_date == LAST_DAY - datetime.timedelta(days=1)
+    migrate_to(AFTER)  # and up again: "the first day no longer held"
+    assert Function.objects.get(relation=relation, end_date__isnull=False).end_date == LAST_DAY
+    assert RoleAssignment.objects.get(pk=role.pk).end_date == LAST_DAY
+    assert Function.objects.get(pk=open_function.pk).end_date is None
