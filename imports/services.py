@@ -18,7 +18,6 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from simple_history.utils import update_change_reason
 
 from memberships.card import NewMember, relations_create_bulk
 from memberships.models import Function, FunctionType
@@ -30,7 +29,6 @@ from relations.services import (
     RELATION_FIELDS,
     RowRefused,
     custom_fields_for,
-    relation_update,
     relation_validate,
     relations_update_bulk,
 )
@@ -878,20 +876,33 @@ def import_undo(*, actor: User, batch_id: Any) -> ImportBatch:
         raise ImportRefused(refusal)
     reason = _("undo of import %(file)s by %(user)s") % {"file": batch.file_name, "user": actor.get_username()}
     parts.undo(actor, batch)
-    for change in batch.changes.select_related("relation").order_by("-line"):
-        relation = change.relation
-        if change.action == ImportChange.Action.CREATED:
-            relation._history_user = actor
-            relation._change_reason = reason[:100]
-            with relations_changing([relation.pk]):
-                for function in Function.objects.filter(relation=relation):
+    # The changed cards get their earlier values back through the bulk update (relation_update's
+    # rules, one history row each carrying the reason, rechecked together); the cards the import
+    # made are deleted with their functions. All under one watch of the changed cards (the
+    # dashboard's counts, the checks), not one per card: per card, a 2,000-row file took 140 s
+    # to take back (docs/benchmarks.md, bench_import).
+    changes = batch.changes.order_by("-line")
+    created = list(changes.filter(action=ImportChange.Action.CREATED).values_list("relation_id", flat=True))
+    lines, restored = [], []
+    for line, relation_id, before in changes.exclude(action=ImportChange.Action.CREATED).values_list(
+        "line", "relation_id", "before"
+    ):
+        lines.append(line)
+        restored.append((relation_id, {k: _from_json(k, v) for k, v in before.items() if k in RELATION_FIELDS},
+                         before.get("extra")))
+    with relations_changing(created):
+        try:
+            relations_update_bulk(actor=actor, changes=restored, reason=reason[:100])
+        except RowRefused as refusal:
+            raise ImportRefused([error_text(lines[refusal.index], "", m) for m in refusal.messages]) from None
+        for start in range(0, len(created), CHUNK):
+            for relation in Relation.objects.filter(pk__in=created[start:start + CHUNK]).prefetch_related("functions"):
+                relation._history_user = actor
+                relation._change_reason = reason[:100]
+                for function in relation.functions.all():
                     function._history_user = actor
                     function.delete()
                 relation.delete()
-        else:
-            before = {k: _from_json(k, v) for k, v in change.before.items() if k in RELATION_FIELDS}
-            relation = relation_update(actor=actor, relation=relation, data=before, extra=change.before.get("extra"))
-            update_change_reason(relation, reason[:100])
     batch.status = ImportBatch.Status.UNDONE
     batch.undone_at, batch.undone_by = timezone.now(), actor
     batch.save(update_fields=["status", "undone_at", "undone_by"])

@@ -147,6 +147,14 @@ def test_it_undoes_a_whole_import(upload, federation):
     existing.refresh_from_db()
     assert (existing.first_name, existing.city) == ("Jan", "")
     assert ImportBatch.objects.get(pk=batch.pk).status == "undone"
+    # Who took it back, and why, in the history of both cards.
+    restored = existing.history.latest()
+    assert (restored.history_user, restored.history_change_reason) == (
+        federation.province_la, f"import {batch.file_name} ongedaan gemaakt door province_la")
+    deleted = Relation.history.filter(last_name="Achter1", history_type="-").get()
+    assert (deleted.history_user, deleted.history_change_reason) == (
+        federation.province_la, f"import {batch.file_name} ongedaan gemaakt door province_la")
+    assert not Function.objects.filter(relation__last_name="Achter1").exists()
 
 
 def test_it_refuses_undo_when_a_card_changed_since(upload, federation):

@@ -112,7 +112,13 @@ class Command(BaseCommand):
             rechecked = services.import_recheck(batch.pk)
             self.stdout.write(f"recheck after the commit (background task) {time.perf_counter() - started:.1f} s: "
                               f"{rechecked:,} cards; peak {peak_mb():.0f} MB")
+            undo_s = None
             if not keep:
+                # Taking the import back (within the same transaction, rolled back after).
+                started = time.perf_counter()
+                services.import_undo(actor=user, batch_id=batch.pk)
+                undo_s = time.perf_counter() - started
+                self.stdout.write(f"undo {undo_s:.1f} s; peak {peak_mb():.0f} MB")
                 transaction.set_rollback(True)
         self.stdout.write(
             f"| {Relation.objects.count():,} | {rows:,} | {check_s:.1f} s | {import_s:.1f} s | {peak_mb():.0f} MB |"
