@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import OperationalError, connection, connections, transaction
+from django.db.models.deletion import Collector
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -896,17 +897,29 @@ def import_undo(*, actor: User, batch_id: Any) -> ImportBatch:
         except RowRefused as refusal:
             raise ImportRefused([error_text(lines[refusal.index], "", m) for m in refusal.messages]) from None
         for start in range(0, len(created), CHUNK):
-            for relation in Relation.objects.filter(pk__in=created[start:start + CHUNK]).prefetch_related("functions"):
-                relation._history_user = actor
-                relation._change_reason = reason[:100]
-                for function in relation.functions.all():
-                    function._history_user = actor
-                    function.delete()
-                relation.delete()
+            ids = created[start:start + CHUNK]
+            # A chunk at a time, as Model.delete() would one by one: the instances carry who and
+            # why into their history rows, and Django's collector finds what cascades for all.
+            _delete_with_history(list(Function.objects.filter(relation_id__in=ids)), actor=actor, reason=None)
+            _delete_with_history(list(Relation.objects.filter(pk__in=ids)), actor=actor, reason=reason[:100])
     batch.status = ImportBatch.Status.UNDONE
     batch.undone_at, batch.undone_by = timezone.now(), actor
     batch.save(update_fields=["status", "undone_at", "undone_by"])
     return batch
+
+
+def _delete_with_history(instances: list, *, actor: User, reason: str | None) -> None:
+    """Delete `instances` (of one model) together, each history row naming `actor` (and
+    `reason`) as Model.delete() on each would."""
+    if not instances:
+        return
+    for instance in instances:
+        instance._history_user = actor
+        if reason is not None:
+            instance._change_reason = reason
+    collector = Collector(using=instances[0]._state.db, origin=instances[0])
+    collector.collect(instances)
+    collector.delete()
 
 
 # --- background --------------------------------------------------------------------------------

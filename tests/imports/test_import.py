@@ -154,7 +154,8 @@ def test_it_undoes_a_whole_import(upload, federation):
     deleted = Relation.history.filter(last_name="Achter1", history_type="-").get()
     assert (deleted.history_user, deleted.history_change_reason) == (
         federation.province_la, f"import {batch.file_name} ongedaan gemaakt door province_la")
-    assert not Function.objects.filter(relation__last_name="Achter1").exists()
+    assert not Function.objects.filter(relation_id=deleted.id).exists()
+    assert Function.history.get(relation_id=deleted.id, history_type="-").history_user == federation.province_la
 
 
 def test_it_refuses_undo_when_a_card_changed_since(upload, federation):
