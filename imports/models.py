@@ -37,6 +37,7 @@ class ImportBatch(models.Model):
         IMPORTING = "importing", _("Being imported")
         IMPORTED = "imported", _("Imported")
         FAILED = "failed", _("Failed")
+        UNDOING = "undoing", _("Being undone")
         UNDONE = "undone", _("Undone")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -94,7 +95,7 @@ class ImportBatch(models.Model):
 
     @property
     def is_busy(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.CHECKING, self.Status.IMPORTING)
+        return self.status in (self.Status.QUEUED, self.Status.CHECKING, self.Status.IMPORTING, self.Status.UNDOING)
 
 
 class ImportRow(models.Model):

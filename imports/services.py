@@ -836,33 +836,65 @@ def _snapshot(relation: Relation) -> dict[str, Any]:
 
 
 def undo_refusal(batch: ImportBatch) -> str | None:
-    """Why this import can no longer be undone, or None."""
-    if batch.status != ImportBatch.Status.IMPORTED or batch.imported_at is None:
+    """Why this import can no longer be undone, or None. A chunk of cards at a time: four
+    queries per CHUNK cards, not three per card (the page of a large import asks it too)."""
+    if batch.status not in (ImportBatch.Status.IMPORTED, ImportBatch.Status.UNDOING) or batch.imported_at is None:
         return _("Only an import that was carried out can be undone.")
     if timezone.now() - batch.imported_at > datetime.timedelta(days=UNDO_DAYS):
         return _("An import can be undone within %(days)s days; this one is older.") % {"days": UNDO_DAYS}
     changed = []
     reason = import_reason(batch)
-    for change in batch.changes.select_related("relation"):
-        relation = change.relation
-        if relation is None:
-            changed.append(str(change.line))
-            continue
-        if _snapshot(relation) != change.after:
-            changed.append(f"{relation.number}")
-            continue
-        later = relation.history.filter(history_date__gt=batch.imported_at).exclude(history_change_reason=reason)
-        functions_later = Function.history.filter(relation_id=relation.pk, history_date__gt=batch.imported_at)
-        if change.function_id:
-            functions_later = functions_later.exclude(id=change.function_id, history_type="+")
-        if later.exists() or functions_later.exists() or (change.action == ImportChange.Action.CREATED and Function.objects.filter(
-                relation=relation).exclude(pk=change.function_id).exists()):
-            changed.append(f"{relation.number}")
+    after = batch.imported_at
+    changes = batch.changes.order_by("line").values_list("line", "relation_id", "action", "function_id", "after")
+    for start in range(0, batch.changes.count(), CHUNK):
+        chunk = list(changes[start:start + CHUNK])
+        ids = [relation_id for _line, relation_id, *_rest in chunk if relation_id]
+        cards = Relation.objects.in_bulk(ids)
+        edited = set(Relation.history.filter(id__in=ids, history_date__gt=after)
+                     .exclude(history_change_reason=reason).values_list("id", flat=True))
+        imported_functions = {function_id for *_rest, function_id, _after in chunk if function_id}
+        for relation_id, function_id, history_type in Function.history.filter(
+            relation_id__in=ids, history_date__gt=after
+        ).values_list("relation_id", "id", "history_type"):
+            if not (function_id in imported_functions and history_type == "+"):
+                edited.add(relation_id)
+        made = [relation_id for _line, relation_id, action, *_rest in chunk if action == ImportChange.Action.CREATED]
+        edited.update(Function.objects.filter(relation_id__in=made).exclude(pk__in=imported_functions)
+                      .values_list("relation_id", flat=True))
+        for line, relation_id, _action, _function_id, snapshot in chunk:
+            relation = cards.get(relation_id)
+            if relation is None:
+                changed.append(str(line))
+            elif _snapshot(relation) != snapshot or relation_id in edited:
+                changed.append(f"{relation.number}")
     if changed:
         return _("These relations have changed since the import, so it can no longer be undone: %(numbers)s.") % {
             "numbers": ", ".join(changed[:20]) + (" …" if len(changed) > 20 else "")
         }
     return parts.undo_refusal(batch)
+
+
+def import_undo_start(*, actor: User, batch: ImportBatch) -> ImportBatch:
+    """Undo an import: at once for a small file, through the worker for a large one (taking
+    60,000 cards back outlasts a web request). Refused, with the reason, as `import_undo` is."""
+    from .tasks import import_batch_run_task
+
+    if batch.rows_total <= BACKGROUND_ROWS:
+        return import_undo(actor=actor, batch_id=batch.pk)
+    if not actor.has_perm(IMPORT_PERM, batch.tenant):
+        raise PermissionDenied
+    with transaction.atomic():
+        locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if locked.is_busy:
+            raise ImportRefused(_("This file is already being processed."))
+        refusal = undo_refusal(locked)
+        if refusal:
+            raise ImportRefused(refusal)
+        locked.options = {**locked.options, "undo_by": actor.pk}
+        locked.status, locked.message, locked.rows_done = ImportBatch.Status.UNDOING, "", 0
+        locked.save(update_fields=["options", "status", "message", "rows_done"])
+        transaction.on_commit(lambda: import_batch_run_task.delay(str(locked.pk), "undo"))
+    return locked
 
 
 @transaction.atomic
@@ -982,6 +1014,8 @@ def import_batch_run(batch_id: str, step: str) -> ImportBatch:
         batch.status, batch.message = ImportBatch.Status.FAILED, _("You may no longer import here.")
         batch.save(update_fields=["status", "message"])
         return batch
+    if step == "undo":
+        return _undo_in_background(batch)
     progress = progress_writer(batch.pk)
     try:
         if step == "check":
@@ -1003,6 +1037,23 @@ def import_batch_run(batch_id: str, step: str) -> ImportBatch:
         extra = getattr(progress, "connection", None)
         if extra is not None:
             extra.close()
+
+
+def _undo_in_background(batch: ImportBatch) -> ImportBatch:
+    """The worker's side of a large undo, by the user who asked for it; a refusal (something
+    changed meanwhile, or that user may no longer import here) leaves the import as it was and
+    says why on its page."""
+    if batch.status != ImportBatch.Status.UNDOING:
+        return batch
+    actor = User.objects.filter(pk=batch.options.get("undo_by")).first()
+    try:
+        if actor is None or not actor.is_active or not can_enter(actor, batch.tenant):
+            raise ImportRefused(_("You may no longer import here."))
+        return import_undo(actor=actor, batch_id=batch.pk)
+    except (ImportRefused, PermissionDenied) as error:
+        message = " ".join(error.messages) if isinstance(error, ImportRefused) else _("You may no longer import here.")
+        ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.IMPORTED, message=message[:500])
+        return ImportBatch.objects.get(pk=batch.pk)
 
 
 def field_label(key: str, custom_fields: list[CustomField]) -> str:

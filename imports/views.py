@@ -199,11 +199,12 @@ def import_run(request, pk):
 def import_undo(request, pk):
     batch = get_batch_or_404(request, pk)
     try:
-        services.import_undo(actor=request.user, batch_id=batch.pk)
+        batch = services.import_undo_start(actor=request.user, batch=batch)
     except services.ImportRefused as error:
         messages.error(request, error.messages[0])
     else:
-        messages.success(request, _("The import has been undone."))
+        if batch.status == ImportBatch.Status.UNDONE:
+            messages.success(request, _("The import has been undone."))
     return redirect("import_detail", pk=batch.pk)
 
 

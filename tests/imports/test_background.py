@@ -69,3 +69,42 @@ def test_it_checks_and_imports_through_a_real_worker(celery_worker, federation, 
     assert batch.status == "imported", batch.message
     assert Relation.objects.filter(last_name__startswith="Achter").count() == ROWS
     assert "imports.import_batch_run" in celery_worker.log()
+
+    # Undone by the worker too: a large import outlasts a web request when taken back.
+    client.post(reverse("import_undo", kwargs={"pk": batch.pk}))
+    celery_worker.wait_for(status_is("undone", "imported", "failed"), timeout=120)
+    assert batch.status == "undone", batch.message
+    assert not Relation.objects.filter(last_name__startswith="Achter").exists()
+
+
+@pytest.mark.django_db
+def test_it_queues_a_large_undo_and_says_when_the_worker_refuses_it(
+    federation, login, monkeypatch, django_capture_on_commit_callbacks
+):
+    client = login(federation.province_la)
+    client.post(reverse("import_upload"), {"file": _file()})
+    batch = ImportBatch.objects.get()
+    client.post(reverse("import_detail", kwargs={"pk": batch.pk}), _check_data(batch))  # small: at once
+    client.post(reverse("import_run", kwargs={"pk": batch.pk}))
+    batch.refresh_from_db()
+    assert batch.status == "imported", batch.message
+    monkeypatch.setattr(services, "BACKGROUND_ROWS", 10)  # from here on a large file
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        client.post(reverse("import_undo", kwargs={"pk": batch.pk}))
+    batch.refresh_from_db()
+    assert (batch.status, batch.options["undo_by"], len(queued)) == ("undoing", federation.province_la.pk, 1)
+    page = client.get(reverse("import_detail", kwargs={"pk": batch.pk})).content.decode()
+    assert "De import wordt ongedaan gemaakt." in page
+    with pytest.raises(services.ImportRefused):  # not twice
+        services.import_undo_start(actor=federation.province_la, batch=batch)
+
+    # Meanwhile someone changes one of the cards: the worker refuses, the import stays.
+    card = Relation.objects.filter(last_name="Achter3").get()
+    Relation.objects.filter(pk=card.pk).update(city="Ede")
+    batch = services.import_batch_run(str(batch.pk), "undo")
+    assert batch.status == "imported" and str(card.number) in batch.message
+    assert Relation.objects.filter(last_name__startswith="Achter").count() == ROWS
+    page = client.get(reverse("import_detail", kwargs={"pk": batch.pk})).content.decode()
+    assert 'data-testid="undo-refused"' in page
+
