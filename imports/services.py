@@ -924,10 +924,12 @@ def import_undo(*, actor: User, batch_id: Any) -> ImportBatch:
         restored.append((relation_id, {k: _from_json(k, v) for k, v in before.items() if k in RELATION_FIELDS},
                          before.get("extra")))
     with relations_changing(created):
-        try:
-            relations_update_bulk(actor=actor, changes=restored, reason=reason[:100])
-        except RowRefused as refusal:
-            raise ImportRefused([error_text(lines[refusal.index], "", m) for m in refusal.messages]) from None
+        for start in range(0, len(restored), CHUNK):  # a chunk at a time: the cards are not kept
+            try:
+                relations_update_bulk(actor=actor, changes=restored[start:start + CHUNK], reason=reason[:100])
+            except RowRefused as refusal:
+                messages = [error_text(lines[start + refusal.index], "", m) for m in refusal.messages]
+                raise ImportRefused(messages) from None
         for start in range(0, len(created), CHUNK):
             ids = created[start:start + CHUNK]
             # A chunk at a time, as Model.delete() would one by one: the instances carry who and

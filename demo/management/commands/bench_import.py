@@ -104,6 +104,7 @@ class Command(BaseCommand):
             batch = services.import_run(actor=user, batch_id=batch.pk,
                                         choices={str(r["line"]): "new" for r in services.batch_rows(batch, ("ambiguous",))})
             import_s = time.perf_counter() - started
+            import_peak = peak_mb()
             self.stdout.write(f"import {import_s:.1f} s: {batch.created_count:,} created, {batch.updated_count:,} updated; "
                               f"peak {peak_mb():.0f} MB")
             # The data-quality recheck of the imported cards runs after the import's commit, as a
@@ -121,7 +122,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"undo {undo_s:.1f} s; peak {peak_mb():.0f} MB")
                 transaction.set_rollback(True)
         self.stdout.write(
-            f"| {Relation.objects.count():,} | {rows:,} | {check_s:.1f} s | {import_s:.1f} s | {peak_mb():.0f} MB |"
+            f"| {Relation.objects.count():,} | {rows:,} | {check_s:.1f} s | {import_s:.1f} s | {import_peak:.0f} MB |"
+            + (f" undo {undo_s:.1f} s, peak after it {peak_mb():.0f} MB |" if undo_s is not None else "")
         )
         if not keep:
             ImportBatch.objects.filter(file_name="bench.csv").delete()
