@@ -1031,7 +1031,9 @@ def import_batch_run(batch_id: str, step: str) -> ImportBatch:
         try:
             return import_run(actor=user, batch_id=batch.pk, progress=progress)
         except ImportRefused as error:
-            ImportBatch.objects.filter(pk=batch.pk).update(
+            # Back to "checked" with the reason, unless another delivery of the same task has
+            # imported it meanwhile (then the refusal only says so).
+            ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.IMPORTING).update(
                 status=ImportBatch.Status.CHECKED, message=" ".join(error.messages)[:500]
             )
             return ImportBatch.objects.get(pk=batch.pk)
@@ -1054,7 +1056,9 @@ def _undo_in_background(batch: ImportBatch) -> ImportBatch:
         return import_undo(actor=actor, batch_id=batch.pk)
     except (ImportRefused, PermissionDenied) as error:
         message = " ".join(error.messages) if isinstance(error, ImportRefused) else _("You may no longer import here.")
-        ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.IMPORTED, message=message[:500])
+        ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.UNDOING).update(
+            status=ImportBatch.Status.IMPORTED, message=message[:500]
+        )
         return ImportBatch.objects.get(pk=batch.pk)
 
 

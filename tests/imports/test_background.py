@@ -108,3 +108,21 @@ def test_it_queues_a_large_undo_and_says_when_the_worker_refuses_it(
     page = client.get(reverse("import_detail", kwargs={"pk": batch.pk})).content.decode()
     assert 'data-testid="undo-refused"' in page
 
+
+
+@pytest.mark.django_db
+def test_a_second_delivery_does_not_undo_what_the_first_imported(federation, monkeypatch):
+    """Two deliveries of one task (acks late): the second waits for the first's lock, then finds
+    the file imported. It must leave it imported, not put it back to "checked"."""
+    batch = ImportBatch.objects.create(
+        tenant=federation.province1, user=federation.province_la, file="groot.csv", file_name="groot.csv",
+        file_type="csv", status=ImportBatch.Status.IMPORTING,
+    )
+
+    def first_delivery_finished(**_kwargs):
+        ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.IMPORTED)
+        raise services.ImportRefused("Dit bestand is al geïmporteerd.")
+
+    monkeypatch.setattr(services, "import_run", first_delivery_finished)
+    batch = services.import_batch_run(str(batch.pk), "import")
+    assert (batch.status, batch.message) == ("imported", "")
