@@ -1021,7 +1021,10 @@ def import_batch_run(batch_id: str, step: str) -> ImportBatch:
     progress = progress_writer(batch.pk)
     try:
         if step == "check":
-            if batch.status != ImportBatch.Status.QUEUED:
+            # "Being checked" too: the task delivered again after its worker died (acks late).
+            # The check is one transaction that first clears an earlier outcome, so it simply
+            # runs again.
+            if batch.status not in (ImportBatch.Status.QUEUED, ImportBatch.Status.CHECKING):
                 return batch
             batch.status = ImportBatch.Status.CHECKING
             batch.save(update_fields=["status"])

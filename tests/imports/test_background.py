@@ -126,3 +126,19 @@ def test_a_second_delivery_does_not_undo_what_the_first_imported(federation, mon
     monkeypatch.setattr(services, "import_run", first_delivery_finished)
     batch = services.import_batch_run(str(batch.pk), "import")
     assert (batch.status, batch.message) == ("imported", "")
+
+
+@pytest.mark.django_db
+def test_a_check_delivered_again_after_its_worker_died_runs_again(federation, login, monkeypatch):
+    monkeypatch.setattr(services, "BACKGROUND_ROWS", 10)
+    client = login(federation.province_la)
+    client.post(reverse("import_upload"), {"file": _file()})
+    batch = ImportBatch.objects.get()
+    services.import_mapping_set(actor=federation.province_la, batch=batch, mapping=batch.mapping,
+                                options={"function_type": FunctionType.objects.get(code="department_member").pk})
+    # The worker that took it died mid-way: the status says "being checked", nothing was kept.
+    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.CHECKING)
+
+    batch = services.import_batch_run(str(batch.pk), "check")
+
+    assert batch.status == "checked" and batch.result["summary"]["new"] == ROWS
