@@ -14,16 +14,15 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import OperationalError, connection, connections, transaction
-from django.db.models.deletion import Collector
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from memberships.card import NewMember, relations_create_bulk
+from memberships.card import NewMember, relations_create_bulk, relations_delete_bulk
 from memberships.models import Function, FunctionType
 from memberships.services import function_start_check
-from relations.card import after_save_run_many, relations_changing
+from relations.card import after_save_run_many
 from relations.forms import RelationRowForm
 from relations.models import CustomField, CustomFieldType, Relation
 from relations.services import (
@@ -911,9 +910,8 @@ def import_undo(*, actor: User, batch_id: Any) -> ImportBatch:
     parts.undo(actor, batch)
     # The changed cards get their earlier values back through the bulk update (relation_update's
     # rules, one history row each carrying the reason, rechecked together); the cards the import
-    # made are deleted with their functions. All under one watch of the changed cards (the
-    # dashboard's counts, the checks), not one per card: per card, a 2,000-row file took 140 s
-    # to take back (docs/benchmarks.md, bench_import).
+    # made are deleted with their functions by memberships, under one watch of them all. One
+    # card at a time, a 2,000-row file took 140 s to take back (docs/benchmarks.md, bench_import).
     changes = batch.changes.order_by("-line")
     created = list(changes.filter(action=ImportChange.Action.CREATED).values_list("relation_id", flat=True))
     lines, restored = [], []
@@ -923,37 +921,17 @@ def import_undo(*, actor: User, batch_id: Any) -> ImportBatch:
         lines.append(line)
         restored.append((relation_id, {k: _from_json(k, v) for k, v in before.items() if k in RELATION_FIELDS},
                          before.get("extra")))
-    with relations_changing(created):
-        for start in range(0, len(restored), CHUNK):  # a chunk at a time: the cards are not kept
-            try:
-                relations_update_bulk(actor=actor, changes=restored[start:start + CHUNK], reason=reason[:100])
-            except RowRefused as refusal:
-                messages = [error_text(lines[start + refusal.index], "", m) for m in refusal.messages]
-                raise ImportRefused(messages) from None
-        for start in range(0, len(created), CHUNK):
-            ids = created[start:start + CHUNK]
-            # A chunk at a time, as Model.delete() would one by one: the instances carry who and
-            # why into their history rows, and Django's collector finds what cascades for all.
-            _delete_with_history(list(Function.objects.filter(relation_id__in=ids)), actor=actor, reason=None)
-            _delete_with_history(list(Relation.objects.filter(pk__in=ids)), actor=actor, reason=reason[:100])
+    for start in range(0, len(restored), CHUNK):  # a chunk at a time: the cards are not kept
+        try:
+            relations_update_bulk(actor=actor, changes=restored[start:start + CHUNK], reason=reason[:100])
+        except RowRefused as refusal:
+            messages = [error_text(lines[start + refusal.index], "", m) for m in refusal.messages]
+            raise ImportRefused(messages) from None
+    relations_delete_bulk(actor=actor, relation_ids=created, reason=reason[:100])
     batch.status = ImportBatch.Status.UNDONE
     batch.undone_at, batch.undone_by = timezone.now(), actor
     batch.save(update_fields=["status", "undone_at", "undone_by"])
     return batch
-
-
-def _delete_with_history(instances: list, *, actor: User, reason: str | None) -> None:
-    """Delete `instances` (of one model) together, each history row naming `actor` (and
-    `reason`) as Model.delete() on each would."""
-    if not instances:
-        return
-    for instance in instances:
-        instance._history_user = actor
-        if reason is not None:
-            instance._change_reason = reason
-    collector = Collector(using=instances[0]._state.db, origin=instances[0])
-    collector.collect(instances)
-    collector.delete()
 
 
 # --- background --------------------------------------------------------------------------------

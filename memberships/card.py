@@ -22,8 +22,10 @@ from relations.card import (
     HistoryEvent,
     history_field_changes,
     history_who,
+    relations_changing,
 )
 from relations.models import Relation
+from tenants.history import rows_delete_with_history
 from tenants.models import Tenant, User
 
 from .models import Function, FunctionType
@@ -88,6 +90,17 @@ def relations_create_bulk(
         cards=[relation_services.NewCard(member.tenant, member.data, member.extra) for member in members],
     )
     return list(zip(relations, made, strict=True))
+
+
+def relations_delete_bulk(*, actor: User, relation_ids: list[int], reason: str | None = None) -> None:
+    """Delete these cards with their functions (the undo of `relations_create_bulk`): the
+    functions first, so that each keeps a history row naming `actor`, then the cards through
+    relations. All under one watch of the cards (the dashboard's counts, the checks)."""
+    with relations_changing(relation_ids):
+        for start in range(0, len(relation_ids), relation_services.BULK_CHUNK):
+            ids = relation_ids[start : start + relation_services.BULK_CHUNK]
+            rows_delete_with_history(list(Function.objects.filter(relation_id__in=ids)), user=actor)
+        relation_services.relations_delete_bulk(actor=actor, relation_ids=relation_ids, reason=reason)
 
 
 # --- the Functions tab and the History tab ------------------------------------------------------

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from ledenbeheer.addresses import clean_postcode
 from tenants.bulk import bulk_insert
-from tenants.history import history_baseline, history_rows_insert
+from tenants.history import history_baseline, history_rows_insert, rows_delete_with_history
 from tenants.models import Tenant, TenantKind, User
 from tenants.services import user_email_change
 
@@ -276,6 +276,16 @@ def relations_create_bulk(
 
 
 @transaction.atomic
+def relations_delete_bulk(*, actor: User | None, relation_ids: list[int], reason: str | None = None) -> None:
+    """Delete these cards, a chunk at a time, each history row naming `actor` and `reason` (the
+    undo of a bulk import). What cascades with a card goes too, without a history row of its
+    own: an app whose rows keep history deletes them first (memberships.card.relations_delete_bulk)."""
+    for start in range(0, len(relation_ids), BULK_CHUNK):
+        ids = relation_ids[start : start + BULK_CHUNK]
+        with card.relations_changing(ids):
+            rows_delete_with_history(list(Relation.objects.filter(pk__in=ids)), user=actor, reason=reason)
+
+
 def relations_update_bulk(
     *,
     actor: User,

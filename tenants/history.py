@@ -97,3 +97,21 @@ def history_rows_insert(
         for start in range(0, len(ids), 2000):
             chunk = list(ids[start : start + 2000])
             cursor.execute(sql + f"({', '.join(['%s'] * len(chunk))})", [*params, *chunk])
+
+
+def rows_delete_with_history(instances: list[models.Model], *, user: User | None, reason: str | None = None) -> None:
+    """Delete `instances` (of one model) together, as Model.delete() on each would: Django's
+    collector finds what cascades for all of them at once, and each history row names `user`
+    (and `reason`). For bulk undo; one at a time, the collector's queries repeat per row."""
+    from django.db.models.deletion import Collector
+
+    if not instances:
+        return
+    for instance in instances:
+        instance._history_user = user
+        if reason is not None:
+            instance._change_reason = reason
+    collector = Collector(using=instances[0]._state.db, origin=instances[0])
+    collector.collect(instances)
+    collector.delete()
+

@@ -8,7 +8,7 @@ import datetime
 
 import pytest
 
-from memberships.card import NewMember, relations_create_bulk
+from memberships.card import NewMember, relations_create_bulk, relations_delete_bulk
 from memberships.models import Function, FunctionType
 from quality.models import DataProblem
 from relations.models import Relation
@@ -78,3 +78,19 @@ def test_it_updates_cards_with_one_history_row_each(federation):
         assert (latest.history_type, latest.history_change_reason, latest.history_user_id) == ("~", REASON, actor.pk)
         assert latest.city == card.city
     assert DataProblem.objects.filter(relation_id=first.pk, rule="missing_email", closed_on__isnull=True).exists()
+
+
+def test_the_bulk_delete_takes_cards_back_with_their_functions_and_history(federation):
+    made = relations_create_bulk(actor=federation.province_la, members=_members(federation, 3), reason=REASON)
+    kept = make_relation(federation.department11, last_name="Blijft")
+    ids = [relation.pk for relation, _function in made]
+
+    relations_delete_bulk(actor=federation.province_la, relation_ids=ids, reason="ongedaan")
+
+    assert list(Relation.objects.values_list("pk", flat=True)) == [kept.pk]
+    assert not Function.objects.filter(relation_id__in=ids).exists()
+    for pk in ids:
+        gone = Relation.history.get(id=pk, history_type="-")
+        assert (gone.history_user, gone.history_change_reason) == (federation.province_la, "ongedaan")
+        assert Function.history.get(relation_id=pk, history_type="-").history_user == federation.province_la
+
