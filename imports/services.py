@@ -679,11 +679,16 @@ def import_run(
     return batch
 
 
-def _recheck_later(batch_id) -> None:
-    # Imported here: imports.tasks imports this module (a task calls its service), within the app.
-    from .tasks import import_recheck_task
+def _queue(task_name: str, *args) -> None:
+    """Queue one of this app's tasks (imports.tasks). Imported here, the one place: the tasks
+    module imports this one (a task calls its service), a circle within the app, not between apps."""
+    from . import tasks
 
-    import_recheck_task.delay(str(batch_id))
+    getattr(tasks, task_name).delay(*args)
+
+
+def _recheck_later(batch_id) -> None:
+    _queue("import_recheck_task", str(batch_id))
 
 
 def import_recheck(batch_id: Any) -> int:
@@ -876,8 +881,6 @@ def undo_refusal(batch: ImportBatch) -> str | None:
 def import_undo_start(*, actor: User, batch: ImportBatch) -> ImportBatch:
     """Undo an import: at once for a small file, through the worker for a large one (taking
     60,000 cards back outlasts a web request). Refused, with the reason, as `import_undo` is."""
-    from .tasks import import_batch_run_task
-
     if batch.rows_total <= BACKGROUND_ROWS:
         return import_undo(actor=actor, batch_id=batch.pk)
     if not actor.has_perm(IMPORT_PERM, batch.tenant):
@@ -892,7 +895,7 @@ def import_undo_start(*, actor: User, batch: ImportBatch) -> ImportBatch:
         locked.options = {**locked.options, "undo_by": actor.pk}
         locked.status, locked.message, locked.rows_done = ImportBatch.Status.UNDOING, "", 0
         locked.save(update_fields=["options", "status", "message", "rows_done"])
-        transaction.on_commit(lambda: import_batch_run_task.delay(str(locked.pk), "undo"))
+        transaction.on_commit(lambda: _queue("import_batch_run_task", str(locked.pk), "undo"))
     return locked
 
 
@@ -965,8 +968,6 @@ def progress_writer(batch_id: Any) -> Callable[[int], None]:
 def import_start(*, actor: User, batch: ImportBatch, step: str, choices: dict[str, str] | None = None) -> ImportBatch:
     """Check (step "check") or import (step "import") a file: at once for small files, through
     the worker for large ones. The task starts once this transaction has committed."""
-    from .tasks import import_batch_run_task
-
     if batch.rows_total <= BACKGROUND_ROWS:
         if step == "check":
             return import_check(batch=batch)
@@ -982,7 +983,7 @@ def import_start(*, actor: User, batch: ImportBatch, step: str, choices: dict[st
         locked.status = ImportBatch.Status.QUEUED if step == "check" else ImportBatch.Status.IMPORTING
         locked.rows_done = 0
         locked.save(update_fields=["options", "status", "rows_done"])
-        transaction.on_commit(lambda: import_batch_run_task.delay(str(locked.pk), step))
+        transaction.on_commit(lambda: _queue("import_batch_run_task", str(locked.pk), step))
     return locked
 
 

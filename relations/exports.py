@@ -204,10 +204,16 @@ class ExportRows:
             self.reads.append(read)
             self.formats.append(cell_format)
 
-    def _tuples(self) -> Iterator[tuple]:
+    def values_query(self, leading: list[str] | tuple[str, ...] = ()) -> tuple[QuerySet, list[str]]:
+        """The query of the tuples and the names of their values: the fields named in `leading`
+        (those not already selected), then one value per column in the columns' order."""
         annotations = {name: e for name, e in self.selected.items() if e is not None}
-        queryset = self.queryset.prefetch_related(None).annotate(**annotations)
-        return queryset.values_list(*self.selected).iterator(chunk_size=CHUNK_SIZE)
+        names = [*(f for f in leading if f not in self.selected), *self.selected]
+        return self.queryset.prefetch_related(None).annotate(**annotations).values_list(*names), names
+
+    def _tuples(self) -> Iterator[tuple]:
+        query, _names = self.values_query()
+        return query.iterator(chunk_size=CHUNK_SIZE)
 
     def _models(self) -> Iterator[Relation]:
         queryset = with_column_data(self.queryset.defer("search_text"), self.columns, self.tenant)
@@ -263,12 +269,11 @@ def listed_rows(queryset: QuerySet[Relation], columns: list[Column], tenant: Ten
         for relation in relations:
             relation.values = [column.value(relation) for column in columns]
         return relations
-    annotations = {name: e for name, e in reader.selected.items() if e is not None}
-    names = [*(f for f in LISTED_FIELDS if f not in reader.selected), *reader.selected]
+    query, names = reader.values_query(LISTED_FIELDS)  # a page of rows: read at once, not from a cursor
     position = {name: i for i, name in enumerate(names)}
     listed = [position[f] for f in LISTED_FIELDS]
     rows = []
-    for values in queryset.prefetch_related(None).annotate(**annotations).values_list(*names):
+    for values in query:
         row = ListedRelation(**{f: values[i] for f, i in zip(LISTED_FIELDS, listed, strict=True)})
         read_values = iter(zip(reader.reads, values[len(names) - len(reader.selected):], strict=True))
         row.values = []
