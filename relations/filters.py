@@ -733,13 +733,19 @@ class RelationFilter(django_filters.FilterSet):
         return queryset
 
     @property
+    def box_words(self) -> list[str] | None:
+        """The words of the search box when nothing else narrows the search (no column, extended
+        filter or other sort order); None otherwise, or for an empty box."""
+        others = [key for key in self.data if key not in ("q", "page") and any(v.strip() for v in self.data.getlist(key))]
+        if others or not self.form.is_valid():
+            return None
+        return search_words(self.form.cleaned_data.get("q", "")) or None
+
+    @property
     def only_short_words(self) -> bool:
         """A search box holding only words of a letter or two, and no other filter: the first
         letters someone types (relations/paging.py does not count its matches)."""
-        others = [key for key in self.data if key not in ("q", "page") and any(v.strip() for v in self.data.getlist(key))]
-        if others or not self.form.is_valid():
-            return False
-        words = search_words(self.form.cleaned_data.get("q", ""))
+        words = self.box_words
         return bool(words) and all(len(word) <= SHORT_WORD for word in words)
 
     @property

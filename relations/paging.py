@@ -30,10 +30,22 @@ typing) walks first: such a search matches a large share of the cards, the walk 
 at once, and the page says "more than" the matches so far. Counting up to PROBE of them cost the
 database more than the page itself, for a number nobody reads while still typing. A page the
 walk does not fill is counted as above.
+
+For a search of the search box alone (`words`), a sample of the names the walk would read (every
+SAMPLE_STEP-th of the first WALK, read with the bound) says beforehand how the walk will fare:
+
+- the sample holds enough matches to fill the page: the walk comes first and the page is shown
+  without its count (`count_later`); the relation list then asks for the count in a request of its
+  own (`search_count`), so that the rows of a common term come as fast as the walk finds them;
+- the sample holds (almost) none: a walk within the bound would not fill the page, so after a
+  count of more than PROBE the matches are sorted at once instead of walked first.
+
+The sample only chooses the order of the tries: every page is the same whichever way it came.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -44,11 +56,19 @@ from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.db.models.fields.tuple_lookups import Tuple, TupleLessThanOrEqual
 from django.db.models.functions import Coalesce
 
+from .text import word_patterns
+
 CAP = 10_000
 # The first, cheaper try of the relation list (see the module docstring).
 PROBE = 1_000
 WALK = 20_000
 WALK_BOUND_SECONDS = 600.0
+# Every SAMPLE_STEP-th of the first WALK names is kept with the bound, to foresee the walk.
+SAMPLE_STEP = 10
+# The walk comes first when the sample foresees this many times the matches the page needs ...
+WALK_FIRST_MARGIN = 1.6
+# ... and is not tried after the count when it foresees fewer than this share of them.
+WALK_HOPELESS_SHARE = 0.5
 # The name order the walk follows: the partial index `relation_name_order` (relations/models.py).
 NAME_ORDER = ("last_name", "first_name", "number")
 
@@ -58,6 +78,8 @@ class SearchPage:
     page: Page
     count: int
     capped: bool
+    # Not counted yet: the page came from the walk; `search_count` counts (the list asks it later).
+    count_later: bool = False
 
 
 def _unindexed(ordering: list[str], db: str) -> list:
@@ -140,38 +162,105 @@ def _sorted_matches(
     return None, []
 
 
-_walk_bound: dict[tuple, tuple[float, tuple | None]] = {}
+@dataclass(frozen=True)
+class _NameSample:
+    """The WALK-th name of what the user may see (the walk's bound; None when there are fewer), and
+    the search text of every SAMPLE_STEP-th name before it."""
+
+    bound: tuple | None
+    texts: tuple[str, ...]
+
+    def expected(self, words: list[str], enough: float) -> float:
+        """How many matches of `words` (all of them, as the search box finds them) a walk up to the
+        bound should meet, judged by the sample; counting stops at `enough`."""
+        tests = [_like_test(word_patterns(word)) for word in words]
+        hits = 0
+        for text in self.texts:
+            if all(test(text) for test in tests):
+                hits += 1
+                if hits * SAMPLE_STEP >= enough:
+                    break
+        return hits * SAMPLE_STEP
 
 
-def _name_bound(listed: QuerySet) -> tuple | None:
-    """The WALK-th relation of `listed` (what the user may see) in name order, read at most once
-    per WALK_BOUND_SECONDS for the same `listed`; None when there are fewer (the walk is then not
-    tried)."""
-    names = listed.order_by(*NAME_ORDER).values_list(*NAME_ORDER)[WALK - 1: WALK]
+def _like_test(patterns: tuple[str, ...]):
+    """`test(text)`: whether `text` matches any of the LIKE `patterns` (`%`, `_`, `\\` escapes).
+    The patterns of relations/text.py, "%word%", "word%" and "% word%", are plain string tests."""
+    tests = []
+    for pattern in patterns:
+        text = pattern[1:-1] if pattern.startswith("%") else pattern[:-1]
+        if pattern.endswith("%") and not any(char in text for char in "%_\\"):
+            if pattern.startswith("%"):
+                tests.append(lambda value, text=text: text in value)
+            else:
+                tests.append(lambda value, text=text: value.startswith(text))
+        else:
+            tests.append(_like_regex(pattern).match)
+    return lambda value: any(test(value) for test in tests)
+
+
+def _like_regex(pattern: str) -> re.Pattern:
+    """A regular expression that matches the whole of what the LIKE `pattern` matches."""
+    parts, escaped = [], False
+    for char in pattern:
+        if escaped:
+            parts.append(re.escape(char))
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "%":
+            parts.append(".*")
+        elif char == "_":
+            parts.append(".")
+        else:
+            parts.append(re.escape(char))
+    return re.compile("".join(parts) + r"\Z", re.DOTALL)
+
+
+_walk_bound: dict[tuple, tuple[float, _NameSample]] = {}
+# At most this many environments' samples are kept per process (each SAMPLE_STEP-th of WALK texts).
+WALK_BOUNDS_KEPT = 200
+
+
+def _name_sample(listed: QuerySet) -> _NameSample:
+    """The bound and sample of `listed` (what the user may see), read at most once per
+    WALK_BOUND_SECONDS for the same `listed`: one query, of the first WALK names in name order."""
+    names = listed.order_by(*NAME_ORDER).values_list(*NAME_ORDER, "search_text")[:WALK]
     try:
         sql, params = names.query.sql_with_params()
     except EmptyResultSet:
-        return None
+        return _NameSample(None, ())
     # A list parameter (an array, tenants/lookups.py) as a tuple, to serve as a key.
     key = (listed.db, sql, tuple(tuple(p) if isinstance(p, list) else p for p in params))
     now = time.monotonic()
     cached = _walk_bound.get(key)
     if cached is not None and now - cached[0] < WALK_BOUND_SECONDS:
         return cached[1]
-    if len(_walk_bound) > 1000:
+    if len(_walk_bound) >= WALK_BOUNDS_KEPT:
         _walk_bound.clear()
-    bound = names.first()
-    _walk_bound[key] = (now, bound)
-    return bound
+    connection = connections[listed.db]
+    quote = connection.ops.quote_name
+    order = ", ".join(f"names.{quote(name)}" for name in NAME_ORDER)
+    query = (
+        f"SELECT * FROM (SELECT names.*, ROW_NUMBER() OVER (ORDER BY {order}) AS name_rank "  # noqa: S608 (Django's own SQL)
+        f"FROM ({sql}) names) numbered WHERE name_rank %% %s = 0 OR name_rank = %s ORDER BY name_rank"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(query, (*params, SAMPLE_STEP, WALK))
+        rows = cursor.fetchall()
+    last = rows[-1] if rows else None
+    bound = tuple(last[: len(NAME_ORDER)]) if last is not None and last[-1] == WALK else None
+    sample = _NameSample(bound, tuple(row[len(NAME_ORDER)] or "" for row in rows))
+    _walk_bound[key] = (now, sample)
+    return sample
 
 
 def _bounded_walk(
-    matches: QuerySet, listed: QuerySet, number: int, per_page: int, sort: list, prepare, *, more: bool = False
+    matches: QuerySet, bound: tuple | None, number: int, per_page: int, sort: list, prepare, *, more: bool = False
 ) -> list | None:
-    """The rows of page `number` in name order when the walk of the name index up to the bound
-    (of `listed`) finds them all; None when it does not (or there is no bound). With `more`, the
-    walk must also find a match after the page (which comes along as one row more)."""
-    bound = _name_bound(listed)
+    """The rows of page `number` in name order when the walk of the name index up to `bound` (the
+    sample's) finds them all; None when it does not (or there is no bound). With `more`, the walk
+    must also find a match after the page (which comes along as one row more)."""
     if bound is None:
         return None
     # A row comparison, (last_name, first_name, number) <= bound, that PostgreSQL takes as the end
@@ -198,7 +287,7 @@ class _Rows:
 
 def search_page(
     matches: QuerySet, *, ordering: list[str], page_number, per_page: int, prepare, first: Q | None = None,
-    probe: QuerySet | None = None, uncounted: bool = False,
+    probe: QuerySet | None = None, uncounted: bool = False, words: list[str] | None = None,
 ) -> SearchPage:
     """The page `page_number` of `matches` sorted by `ordering`; `prepare` adds the joins and
     prefetches the page needs to an ordered queryset. Matches that meet `first` (an exact relation
@@ -207,22 +296,32 @@ def search_page(
     the search narrowed it): try the cheaper way first (see the module docstring) when it applies:
     name order, nothing to put first, a page within the first PROBE matches. `uncounted` (a search
     of only a letter or two): first the walk alone, which shows a full page as "more than" the
-    matches so far without counting them."""
+    matches so far without counting them. `words` (the search box's words, when nothing else
+    narrows the search): a sample of the names foresees the walk, which then comes first for a
+    common term, its page not counted yet (`count_later`), or is left out for a rare one."""
     number = _page_number(page_number)
     if probe is not None and first is None and tuple(ordering) == NAME_ORDER and number * per_page <= PROBE:
         sort = _unindexed(ordering, matches.db)
-        if uncounted:
-            rows = _bounded_walk(matches, probe, number, per_page, sort, prepare, more=True)
+        # Read when needed only: a search without words that the probe answers does not need it.
+        sample = _name_sample(probe) if uncounted or words else None
+        # The matches up to the bound the page needs, one more included to know there are more.
+        wanted = number * per_page + 1
+        expected = sample.expected(words, WALK_FIRST_MARGIN * wanted) if words and not uncounted else None
+        if uncounted or (expected is not None and expected >= WALK_FIRST_MARGIN * wanted):
+            rows = _bounded_walk(matches, sample.bound, number, per_page, sort, prepare, more=True)
             if rows is not None:
-                # The page and a match after it: "more than" the pages so far, not counted.
-                return _page(_Rows(rows[:per_page]), number * per_page, number, per_page, capped=True)
+                # The page and a match after it: "more than" the pages so far, not counted (a
+                # letter or two), or counted in a request of its own (a common term).
+                return _page(_Rows(rows[:per_page]), number * per_page, number, per_page, capped=True,
+                             count_later=not uncounted)
         count, page_ids = _sorted_matches(matches, ordering, None, number, per_page, cap=PROBE)
         if count is None and number == 1:
             return _page(_SortedPage(matches.model, [], sort, prepare), 0, number, per_page, capped=False)
         if count is not None and count <= PROBE:
             return _page(_SortedPage(matches.model, page_ids, sort, prepare), count, number, per_page, capped=False)
-        if count is not None:
-            rows = _bounded_walk(matches, probe, number, per_page, sort, prepare)
+        hopeless = expected is not None and expected < WALK_HOPELESS_SHARE * wanted
+        if count is not None and not hopeless:
+            rows = _bounded_walk(matches, (sample or _name_sample(probe)).bound, number, per_page, sort, prepare)
             if rows is not None:
                 return _page(_Rows(rows), PROBE, number, per_page, capped=True)
     count, page_ids = _sorted_matches(matches, ordering, first, number, per_page)
@@ -244,10 +343,17 @@ def search_page(
     return _page(rows, min(count, CAP), number, per_page, capped=capped)
 
 
-def _page(rows, count: int, number: int, per_page: int, *, capped: bool) -> SearchPage:
+def _page(rows, count: int, number: int, per_page: int, *, capped: bool, count_later: bool = False) -> SearchPage:
     """The page `number` of `rows`; `count` matches, or more than that when `capped` (then as
     many pages as CAP matches fill may be asked for)."""
     paginator = Paginator(rows, per_page)
     # Known already: the paginator must not count again.
     paginator.count = CAP + 1 if capped else count
-    return SearchPage(page=paginator.get_page(number), count=count, capped=capped)
+    return SearchPage(page=paginator.get_page(number), count=count, capped=capped, count_later=count_later)
+
+
+def search_count(matches: QuerySet) -> tuple[int, bool]:
+    """How many `matches` there are, as the relation list shows it: exactly up to PROBE, or
+    "more than PROBE" (then the second value is True). One query, reading at most PROBE + 1."""
+    count = matches.order_by()[: PROBE + 1].count()
+    return min(count, PROBE), count > PROBE

@@ -5,6 +5,8 @@ from .views import card, configuration, magazine, privacy, search
 urlpatterns = [
     # Search ("Relaties beheren"), exports, saved searches, columns.
     path("relations/", search.relation_list, name="relation_list"),
+    # The count of a search whose first page came before it (relations/paging.py, count_later).
+    path("relations/count/", search.relation_count, name="relation_count"),
     path("relations/export/<str:fmt>/", search.relation_export, name="relation_export"),
     path("relations/columns/", search.relation_columns, name="relation_columns"),
     path("relations/searches/", search.saved_search_create, name="saved_search_create"),

@@ -38,7 +38,7 @@ from ..filters import (
     search_fields,
 )
 from ..models import ColumnPreference, Relation, SavedSearch
-from ..paging import search_page
+from ..paging import search_count, search_page
 from ..selection import clean_query_string, list_url
 from ..services import custom_fields_for
 
@@ -85,7 +85,7 @@ def relation_list(request):
     result = search_page(
         matches, ordering=search.ordering(), page_number=request.GET.get("page"), per_page=PAGE_SIZE,
         prepare=lambda rows: listed_rows(rows, columns, request.tenant), first=search.exact, probe=visible,
-        uncounted=search.only_short_words,
+        uncounted=search.only_short_words, words=search.box_words,
     )
     page = result.page
     page.object_list = list(page.object_list)
@@ -119,6 +119,20 @@ def relation_list(request):
     if partial:
         # The address bar shows the search without the form's empty boxes.
         response["HX-Push-Url"] = list_url(search.query_string(without=("panel",)))
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@environment_required
+def relation_count(request):
+    """How many relations a search finds, for a first page shown before it was counted
+    (`count_later`): the list's count line, which the results load in its place (htmx)."""
+    require_perm(request, "relations.view_relation")
+    search = _search(request)
+    matches = search.filter_queryset(Relation.objects.visible_to(request.user, request.tenant))
+    count, capped = search_count(matches)
+    context = {"result": {"count": count, "capped": capped}}
+    response = render(request, "relations/relation_list.html#count", context)
     patch_vary_headers(response, ["HX-Request"])
     return response
 

@@ -74,6 +74,7 @@ CARD = ("relation_detail", "relation_edit", "relation_history", "function_list",
 MATRIX: dict[tuple[str, str, str], tuple[int, ...]] = {
     # --- search, exports, columns, saved searches, bulk end -------------------------------------
     ("GET", "relation_list", "-"): EVERY_ROLE,
+    ("GET", "relation_count", "-"): EVERY_ROLE,
     ("GET", "relation_export", "csv"): EVERY_ROLE,
     ("GET", "relation_export", "xlsx"): EVERY_ROLE,
     ("POST", "relation_columns", "-"): _as(EVERY_ROLE, 302),

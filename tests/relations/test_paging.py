@@ -1,4 +1,5 @@
 import pytest
+from django.db import connection
 
 from relations import paging
 from relations.models import Relation
@@ -158,3 +159,80 @@ def test_a_province_with_guests_walks_and_pages(federation, login, walk):
     assert first.status_code == 200
     assert [r.pk for r in first.context["page"].object_list][:2] == [cards[0].pk, guest.pk]
     assert client.get("/relations/", {"q": "sa", "page": 2}, HTTP_HX_REQUEST="true").status_code == 200
+
+
+# --- the search box alone: a sample of the names foresees the walk ---------------------------------
+
+
+def boxed(matches, number, words, per_page=2):
+    return paging.search_page(matches, ordering=list(NAMES), page_number=number, per_page=per_page,
+                              prepare=lambda rows: rows, probe=Relation.objects.all(), words=words)
+
+
+@pytest.fixture
+def sampled(walk):
+    walk.setattr(paging, "SAMPLE_STEP", 1)  # every name up to the bound in the sample
+    return walk
+
+
+def test_a_common_term_walks_first_and_is_counted_later(federation, sampled, django_assert_num_queries):
+    people = [make_relation(federation.department11, last_name=name, first_name="Anna") for name in "ABCDEFGH"]
+    sampled.setattr(paging, "WALK", 8)
+    sampled.setattr(paging, "PROBE", 3)
+    matches = Relation.objects.filter(search_text__contains="anna")
+    with django_assert_num_queries(2):  # the sample (with the bound), the walk; no count
+        result = boxed(matches, 1, ["anna"])
+    assert [r.last_name for r in result.page.object_list] == ["A", "B"]
+    assert (result.count, result.capped, result.count_later) == (2, True, True)
+    with django_assert_num_queries(1):  # the sample is read once
+        second = boxed(matches, 2, ["anna"])
+    assert [r.last_name for r in second.page.object_list] == ["C", "D"]
+    assert paging.search_count(matches) == (3, True)  # "more than PROBE"
+    assert paging.search_count(Relation.objects.filter(pk__in=[p.pk for p in people[:2]])) == (2, False)
+
+
+def test_a_term_the_sample_does_not_hold_is_counted_at_once(federation, sampled, django_assert_num_queries):
+    for name in "ABCDEFGH":
+        make_relation(federation.department11, last_name=name, first_name="Anna")
+    make_relation(federation.department11, last_name="Zwart", first_name="Bob")
+    sampled.setattr(paging, "WALK", 8)
+    with django_assert_num_queries(2):  # the sample, the count with the page's ids (the rows come when listed)
+        result = boxed(Relation.objects.filter(search_text__contains="bob"), 1, ["bob"])
+    assert [r.last_name for r in result.page.object_list] == ["Zwart"]
+    assert (result.count, result.capped, result.count_later) == (1, False, False)
+
+
+def test_a_term_the_walk_cannot_fill_is_sorted_without_walking(federation, sampled, django_assert_num_queries):
+    for name in "ABCDEFGH":
+        make_relation(federation.department11, last_name=name, first_name="Anna")
+    for name in ("Xa", "Xb", "Xc", "Xd"):
+        make_relation(federation.department11, last_name=name, first_name="Bob")
+    sampled.setattr(paging, "WALK", 8)  # the bound: "H"; every Bob lies past it
+    sampled.setattr(paging, "PROBE", 2)
+    with django_assert_num_queries(3):  # the sample, the probe (more than 2), the sort of all; no walk
+        result = boxed(Relation.objects.filter(search_text__contains="bob"), 1, ["bob"])
+    assert [r.last_name for r in result.page.object_list] == ["Xa", "Xb"]
+    assert (result.count, result.capped, result.count_later) == (4, False, False)
+
+
+@pytest.mark.parametrize(("word", "text", "found"), [
+    ("ste", "de steen", True),
+    ("ste", "de stoel", False),
+    ("ja", "jan de vries", True),
+    ("ja", "piet jansen", True),
+    ("ja", "kaja", False),
+    ("a_b", "x a_b y", True),
+    ("a_b", "x axb y", False),
+])
+def test_the_sample_matches_as_the_database_does(federation, word, text, found):
+    """The sample is judged in Python by the same LIKE patterns the search sends to the database."""
+    from relations.text import word_patterns
+
+    assert paging._like_test(word_patterns(word))(text) is found
+    card = make_relation(federation.department11, last_name="Sample")
+    Relation.objects.filter(pk=card.pk).update(search_text=text)
+    patterns = word_patterns(word)
+    where = " OR ".join("search_text LIKE %s ESCAPE '\\'" for _pattern in patterns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM relations_relation WHERE id = %s AND ({where})", [card.pk, *patterns])  # noqa: S608
+        assert bool(cursor.fetchone()[0]) is found

@@ -536,6 +536,10 @@ def test_it_needs_at_most_ten_queries_whatever_the_page_size(
     with django_assert_max_num_queries(10 + departments):
         response = client.get(LIST, {"q": "lid", "city__equals": "Utrecht"})
     assert response.context["page"].paginator.count == count
+    # A search of the box alone reads a sample of the environment's names once per ten minutes
+    # (relations/paging.py): one query more the first time.
+    with django_assert_max_num_queries(10 + departments):
+        client.get(LIST, {"q": "lid"}, HTTP_HX_REQUEST="true")
     with django_assert_max_num_queries(9 + departments):
         client.get(LIST, {"q": "lid"}, HTTP_HX_REQUEST="true")
 
@@ -662,3 +666,44 @@ def test_the_rows_escape_what_they_show_and_link_the_card(federation, login):
     assert "&lt;b&gt;Bold&lt;/b&gt;" in content and "<b>Bold</b>" not in content
     assert "O&#x27;Neil &amp; Zn" in content
     assert 'aria-label="Select ' in content
+
+
+# --- a common term: the page first, its count after it -------------------------------------------
+
+
+def test_a_common_term_shows_its_page_first_and_loads_its_count(federation, login, monkeypatch):
+    """A term the sample of names finds often is walked without counting; the count line then
+    asks for the count itself, and gets the same answer the list gives when it counts."""
+    from relations import paging
+
+    many_members(federation.department11, 120, city="Utrecht")
+    monkeypatch.setattr(paging, "WALK", 100)  # 100 "Lid" names: enough to walk for a page of 50
+    monkeypatch.setattr(paging, "SAMPLE_STEP", 1)
+    monkeypatch.setattr(paging, "PROBE", 110)
+    paging._walk_bound.clear()
+    client = login(federation.province_sb)
+    client.cookies["django_language"] = "en"
+    response = client.get(LIST, {"q": "lid"}, HTTP_HX_REQUEST="true")
+    paging._walk_bound.clear()
+    result = response.context["result"]
+    assert (result.count_later, len(response.context["page"].object_list)) == (True, 50)
+    count_url = reverse("relation_count") + "?q=lid"
+    assert f'hx-get="{count_url}"'.encode() in response.content
+    assert b"More than 50 relations found" in response.content
+    counted = client.get(count_url, HTTP_HX_REQUEST="true")
+    assert counted.status_code == 200
+    assert b"More than 110 relations found" in counted.content
+    assert b"Lid119" not in counted.content
+    assert b"11 relations found" in client.get(reverse("relation_count") + "?q=lid11").content
+    # Another environment's count holds only what it may see.
+    other = login(federation.province2_sb)
+    other.cookies["django_language"] = "en"
+    assert b"0 relations found" in other.get(count_url).content
+
+
+def test_the_count_of_a_search_with_a_mistake_finds_nothing(federation, login):
+    client = login(federation.province_sb)
+    client.cookies["django_language"] = "en"
+    response = client.get(reverse("relation_count"), {"birth_date__from": "31-02-2020"})
+    assert response.status_code == 200
+    assert b"0 relations found" in response.content
