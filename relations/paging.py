@@ -45,6 +45,8 @@ The sample only chooses the order of the tries: every page is the same whichever
 
 from __future__ import annotations
 
+import bisect
+import functools
 import re
 import time
 from dataclasses import dataclass
@@ -162,59 +164,58 @@ def _sorted_matches(
     return None, []
 
 
-@dataclass(frozen=True)
 class _NameSample:
     """The WALK-th name of what the user may see (the walk's bound; None when there are fewer), and
-    the search text of every SAMPLE_STEP-th name before it."""
+    the search text of every SAMPLE_STEP-th name before it, one per line of `lines`."""
 
-    bound: tuple | None
-    texts: tuple[str, ...]
+    def __init__(self, bound: tuple | None, texts: list[str]):
+        self.bound = bound
+        self.lines = "\n".join(text.replace("\n", " ") for text in texts)
+        self.starts = [0]
+        for text in texts[:-1]:
+            self.starts.append(self.starts[-1] + len(text) + 1)
 
     def expected(self, words: list[str], enough: float) -> float:
         """How many matches of `words` (all of them, as the search box finds them) a walk up to the
-        bound should meet, judged by the sample; counting stops at `enough`."""
-        tests = [_like_test(word_patterns(word)) for word in words]
-        hits = 0
-        for text in self.texts:
-            if all(test(text) for test in tests):
-                hits += 1
-                if hits * SAMPLE_STEP >= enough:
+        bound should meet, judged by the sample; counting may stop at `enough`."""
+        found: set[int] | None = None
+        for word in words:
+            lines: set[int] = set()
+            for hit in _line_regex(word_patterns(word)).finditer(self.lines):
+                lines.add(bisect.bisect_right(self.starts, hit.start()) - 1)
+                if len(words) == 1 and len(lines) * SAMPLE_STEP >= enough:
                     break
-        return hits * SAMPLE_STEP
+            found = lines if found is None else found & lines
+            if not found:
+                return 0
+        return len(found or ()) * SAMPLE_STEP
 
 
-def _like_test(patterns: tuple[str, ...]):
-    """`test(text)`: whether `text` matches any of the LIKE `patterns` (`%`, `_`, `\\` escapes).
-    The patterns of relations/text.py, "%word%", "word%" and "% word%", are plain string tests."""
-    tests = []
+@functools.lru_cache(maxsize=256)
+def _line_regex(patterns: tuple[str, ...]) -> re.Pattern:
+    """A regular expression that finds, in texts one per line, the lines any of the LIKE `patterns`
+    matches (`%` any text, `_` one character, `\\` escapes the next one)."""
+    alternatives = []
     for pattern in patterns:
-        text = pattern[1:-1] if pattern.startswith("%") else pattern[:-1]
-        if pattern.endswith("%") and not any(char in text for char in "%_\\"):
-            if pattern.startswith("%"):
-                tests.append(lambda value, text=text: text in value)
+        tokens, escaped = [], False  # each a piece of regular expression; None for "%"
+        for char in pattern:
+            if escaped or char not in "\\%_":
+                tokens.append(re.escape(char))
+                escaped = False
+            elif char == "\\":
+                escaped = True
             else:
-                tests.append(lambda value, text=text: value.startswith(text))
-        else:
-            tests.append(_like_regex(pattern).match)
-    return lambda value: any(test(value) for test in tests)
-
-
-def _like_regex(pattern: str) -> re.Pattern:
-    """A regular expression that matches the whole of what the LIKE `pattern` matches."""
-    parts, escaped = [], False
-    for char in pattern:
-        if escaped:
-            parts.append(re.escape(char))
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == "%":
-            parts.append(".*")
-        elif char == "_":
-            parts.append(".")
-        else:
-            parts.append(re.escape(char))
-    return re.compile("".join(parts) + r"\Z", re.DOTALL)
+                tokens.append(None if char == "%" else "[^\\n]")
+        # An end that is not "%" holds to that end of the line; a "%" there needs no expression.
+        start = "" if tokens and tokens[0] is None else "^"
+        end = "" if tokens and tokens[-1] is None else "$"
+        while tokens and tokens[0] is None:
+            tokens.pop(0)
+        while tokens and tokens[-1] is None:
+            tokens.pop()
+        body = "".join("[^\\n]*" if token is None else token for token in tokens)
+        alternatives.append(f"{start}{body}{end}")
+    return re.compile("|".join(f"(?:{a})" for a in alternatives), re.MULTILINE)
 
 
 _walk_bound: dict[tuple, tuple[float, _NameSample]] = {}
@@ -229,7 +230,7 @@ def _name_sample(listed: QuerySet) -> _NameSample:
     try:
         sql, params = names.query.sql_with_params()
     except EmptyResultSet:
-        return _NameSample(None, ())
+        return _NameSample(None, [])
     # A list parameter (an array, tenants/lookups.py) as a tuple, to serve as a key.
     key = (listed.db, sql, tuple(tuple(p) if isinstance(p, list) else p for p in params))
     now = time.monotonic()
@@ -250,7 +251,7 @@ def _name_sample(listed: QuerySet) -> _NameSample:
         rows = cursor.fetchall()
     last = rows[-1] if rows else None
     bound = tuple(last[: len(NAME_ORDER)]) if last is not None and last[-1] == WALK else None
-    sample = _NameSample(bound, tuple(row[len(NAME_ORDER)] or "" for row in rows))
+    sample = _NameSample(bound, [row[len(NAME_ORDER)] or "" for row in rows])
     _walk_bound[key] = (now, sample)
     return sample
 
