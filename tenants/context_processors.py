@@ -5,12 +5,32 @@ from __future__ import annotations
 import functools
 
 from django.conf import settings
+from django.urls import get_script_prefix, reverse
 
 from .access import grants_for
 from .models import Tenant, TenantKind
 
 # What a department administrator's header shows next to the ledenmodule.
 LEDENMODULE_MENU = {"ledenmodule", "department_invoices"}
+
+
+class _NavigationUrls:
+    """`nav_urls.<name>` in a template: the address of a URL name without arguments, reversed once
+    per process (and script prefix). The navigation names forty of them on every page, and a
+    `reverse` costs as much as rendering the rest of the menu. An unknown name fails as `{% url %}`
+    does (NoReverseMatch)."""
+
+    _known: dict[tuple[str, str], str] = {}
+
+    def __getitem__(self, name: str) -> str:
+        key = (get_script_prefix(), name)
+        url = self._known.get(key)
+        if url is None:
+            url = self._known[key] = reverse(name)
+        return url
+
+
+NAVIGATION_URLS = _NavigationUrls()
 
 
 def environment(request) -> dict:
@@ -25,6 +45,7 @@ def environment(request) -> dict:
         "switcher_tenants": [],
         "own_environment": None,
         "nav": {},
+        "nav_urls": NAVIGATION_URLS,
     }
     if tenant is None or user is None or not user.is_authenticated:
         return context
