@@ -37,8 +37,9 @@ SAMPLE_STEP-th of the first WALK, read with the bound) says beforehand how the w
 - the sample holds enough matches to fill the page: the walk comes first and the page is shown
   without its count (`count_later`); the relation list then asks for the count in a request of its
   own (`search_count`), so that the rows of a common term come as fast as the walk finds them;
-- the sample holds (almost) none: a walk within the bound would not fill the page, so after a
-  count of more than PROBE the matches are sorted at once instead of walked first.
+- the sample holds (almost) none: a walk within the bound would not fill the page, so neither the
+  probe nor the walk is tried: the matches are sorted at once (the way above), which reads what the
+  probe would for a rare term, and saves the probe for a term with more matches than PROBE.
 
 The sample only chooses the order of the tries: every page is the same whichever way it came.
 """
@@ -308,6 +309,7 @@ def search_page(
         # The matches up to the bound the page needs, one more included to know there are more.
         wanted = number * per_page + 1
         expected = sample.expected(words, WALK_FIRST_MARGIN * wanted) if words and not uncounted else None
+        hopeless = expected is not None and expected < WALK_HOPELESS_SHARE * wanted
         if uncounted or (expected is not None and expected >= WALK_FIRST_MARGIN * wanted):
             rows = _bounded_walk(matches, sample.bound, number, per_page, sort, prepare, more=True)
             if rows is not None:
@@ -315,16 +317,18 @@ def search_page(
                 # letter or two), or counted in a request of its own (a common term).
                 return _page(_Rows(rows[:per_page]), number * per_page, number, per_page, capped=True,
                              count_later=not uncounted)
-        count, page_ids = _sorted_matches(matches, ordering, None, number, per_page, cap=PROBE)
-        if count is None and number == 1:
-            return _page(_SortedPage(matches.model, [], sort, prepare), 0, number, per_page, capped=False)
-        if count is not None and count <= PROBE:
-            return _page(_SortedPage(matches.model, page_ids, sort, prepare), count, number, per_page, capped=False)
-        hopeless = expected is not None and expected < WALK_HOPELESS_SHARE * wanted
-        if count is not None and not hopeless:
-            rows = _bounded_walk(matches, (sample or _name_sample(probe)).bound, number, per_page, sort, prepare)
-            if rows is not None:
-                return _page(_Rows(rows), PROBE, number, per_page, capped=True)
+        # A walk the sample says cannot fill the page is not tried: sorting the matches (below)
+        # reads what the probe would, or, past PROBE matches, what it would read next anyway.
+        if not hopeless:
+            count, page_ids = _sorted_matches(matches, ordering, None, number, per_page, cap=PROBE)
+            if count is None and number == 1:
+                return _page(_SortedPage(matches.model, [], sort, prepare), 0, number, per_page, capped=False)
+            if count is not None and count <= PROBE:
+                return _page(_SortedPage(matches.model, page_ids, sort, prepare), count, number, per_page, capped=False)
+            if count is not None:
+                rows = _bounded_walk(matches, (sample or _name_sample(probe)).bound, number, per_page, sort, prepare)
+                if rows is not None:
+                    return _page(_Rows(rows), PROBE, number, per_page, capped=True)
     count, page_ids = _sorted_matches(matches, ordering, first, number, per_page)
     if count is None:
         # Nothing found, or past the last page: count, then show the last page.
