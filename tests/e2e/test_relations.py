@@ -60,6 +60,28 @@ def test_it_finds_what_people_type(page: Page, federation):
         expect(rows.first).to_contain_text(name)
 
 
+def test_a_common_term_shows_its_rows_first_and_then_its_count(page: Page, federation, monkeypatch):
+    """A term the sample of names finds often: the first page comes from the walk, saying "more
+    than 50"; the count line then asks for the count itself and shows it."""
+    from relations import paging
+    from tests.relations.test_search import many_members
+
+    many_members(federation.department11, 120, city="Utrecht")
+    monkeypatch.setattr(paging, "WALK", 100)
+    monkeypatch.setattr(paging, "SAMPLE_STEP", 1)
+    monkeypatch.setattr(paging, "PROBE", 110)
+    paging._walk_bound.clear()
+    log_in(page, "province_sb")
+    page.goto("/relations/")
+    with page.expect_response(lambda response: "/relations/count/" in response.url):
+        page.get_by_test_id("relation-search-box").press_sequentially("lid", delay=30)
+    expect(page.get_by_test_id("relation-row")).to_have_count(50)
+    expect(page.get_by_test_id("result-count")).to_have_text(
+        "Meer dan 110 relaties gevonden: maak de zoekopdracht nauwkeuriger om ze allemaal te zien"
+    )
+    paging._walk_bound.clear()
+
+
 def test_it_adds_a_relation_with_a_membership(page: Page, federation):
     log_in(page, "province_sb")
     page.goto("/relations/new/")
