@@ -92,8 +92,7 @@ def relation_list(request):
     card_url = _card_url()
     for relation in page.object_list:
         relation.cells = [(column.key, as_text(value)) for column, value in zip(columns, relation.values, strict=True)]
-        relation.cells_html = _cells_html(relation.cells, card_url(relation.pk))
-        relation.select_label = _("Select %(name)s") % {"name": relation.display_name}
+        relation.row_html = _row_html(relation, card_url(relation.pk))
 
     chosen_keys = {c.key for c in columns}
     context = {
@@ -149,16 +148,22 @@ def _card_url():
     return lambda pk: f"{before}{pk}{after}"
 
 
-def _cells_html(cells: list[tuple[str, str]], url: str) -> SafeString:
-    """A result row's cells as HTML, every text escaped: built here rather than in the template,
-    where 300 cells of a page cost more than finding them (docs/benchmarks.md, issue 16)."""
-    parts = []
-    for key, text in cells:
+def _row_html(relation, url: str) -> SafeString:
+    """A result row as HTML, its checkbox and its cells, every text escaped: built here rather than
+    in the template, where the 50 rows' 300 cells and 200 values cost more than finding them
+    (docs/benchmarks.md, issue 16)."""
+    label = escape(_("Select %(name)s") % {"name": relation.display_name})
+    parts = [
+        f'<tr data-testid="relation-row" data-relation-id="{relation.pk}">'
+        f'<td><input class="form-check-input" type="checkbox" name="relation" value="{relation.pk}" aria-label="{label}"></td>'
+    ]
+    for key, text in relation.cells:
         if key in LINKED_COLUMNS:
             parts.append(f'<td><a href="{url}">{escape(text) if text else "—"}</a></td>')
         else:
             parts.append(f"<td>{escape(text)}</td>")
-    return mark_safe("".join(parts))  # noqa: S308 (every text escaped above)
+    parts.append("</tr>")
+    return mark_safe("".join(parts))  # noqa: S308 (every text escaped above; the id is a number)
 
 
 def _headers(request, search: RelationFilter, columns: list[Column]) -> list[dict]:

@@ -665,7 +665,9 @@ def test_the_rows_escape_what_they_show_and_link_the_card(federation, login):
     assert f'<a href="{card}">' in content
     assert "&lt;b&gt;Bold&lt;/b&gt;" in content and "<b>Bold</b>" not in content
     assert "O&#x27;Neil &amp; Zn" in content
-    assert 'aria-label="Select ' in content
+    # The checkbox's label names the card, escaped too (a quote cannot end the attribute).
+    assert 'aria-label="Select &lt;b&gt;Bold&lt;/b&gt; O&#x27;Neil &amp; Zn"' in content
+    assert f'data-relation-id="{relation.pk}"' in content and f'value="{relation.pk}"' in content
 
 
 # --- a common term: the page first, its count after it -------------------------------------------
