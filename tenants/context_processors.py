@@ -14,11 +14,11 @@ from .models import Tenant, TenantKind
 LEDENMODULE_MENU = {"ledenmodule", "department_invoices"}
 
 
-class _NavigationUrls:
-    """`nav_urls.<name>` in a template: the address of a URL name without arguments, reversed once
-    per process (and script prefix). The navigation names forty of them on every page, and a
-    `reverse` costs as much as rendering the rest of the menu. An unknown name fails as `{% url %}`
-    does (NoReverseMatch)."""
+class _ReversedUrls:
+    """`urls.<name>` in a template: the address of a URL name without arguments, reversed once per
+    process (and script prefix). The navigation names forty of them on every page, and a `reverse`
+    costs as much as rendering the rest of the menu; the relation list's search box answer another
+    dozen. An unknown name fails as `{% url %}` does (NoReverseMatch)."""
 
     _known: dict[tuple[str, str], str] = {}
 
@@ -30,7 +30,7 @@ class _NavigationUrls:
         return url
 
 
-NAVIGATION_URLS = _NavigationUrls()
+URLS = _ReversedUrls()
 
 
 def environment(request) -> dict:
@@ -45,7 +45,7 @@ def environment(request) -> dict:
         "switcher_tenants": [],
         "own_environment": None,
         "nav": {},
-        "nav_urls": NAVIGATION_URLS,
+        "urls": URLS,
     }
     if tenant is None or user is None or not user.is_authenticated:
         return context

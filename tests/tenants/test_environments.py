@@ -236,19 +236,19 @@ def test_it_ignores_an_unknown_language(client):
 
 
 def test_the_navigation_links_are_the_reversed_addresses(federation, login):
-    """The menu's addresses come from `nav_urls` (reversed once per process and script prefix)."""
+    """The menu's addresses come from `urls` (reversed once per process and script prefix)."""
     from django.urls import NoReverseMatch, reverse, set_script_prefix
 
-    from tenants.context_processors import NAVIGATION_URLS
+    from tenants.context_processors import URLS
 
     page = login(federation.national_sb).get(reverse("home")).content.decode()
     for name in ("relation_list", "user_list", "invoice_list", "logout", "password_change"):
         assert f'href="{reverse(name)}"' in page or f'action="{reverse(name)}"' in page
     try:  # served below a path: the addresses follow it
         set_script_prefix("/leden/")
-        assert NAVIGATION_URLS["relation_list"] == "/leden/relations/"
+        assert URLS["relation_list"] == "/leden/relations/"
     finally:
         set_script_prefix("/")
-    assert NAVIGATION_URLS["relation_list"] == "/relations/"
+    assert URLS["relation_list"] == "/relations/"
     with pytest.raises(NoReverseMatch):
-        NAVIGATION_URLS["no_such_page"]
+        URLS["no_such_page"]
