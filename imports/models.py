@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from relations.models import Relation
+from tenants.leases import Leased
 from tenants.models import Tenant
 
 from .querysets import DuplicateCandidateQuerySet, ImportBatchQuerySet
@@ -96,6 +97,17 @@ class ImportBatch(models.Model):
     @property
     def is_busy(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.CHECKING, self.Status.IMPORTING, self.Status.UNDOING)
+
+
+class ImportLease(Leased):
+    """The lease of the worker busy with a batch (tenants/leases.py), in a row of its own: an
+    import holds its batch row locked in its transaction until it commits, so the heartbeat could
+    not renew a lease kept on the batch. `step` is what the worker was asked to do, for the reaper
+    to queue it again; `queued_at` since when it waits."""
+
+    batch = models.OneToOneField(ImportBatch, on_delete=models.CASCADE, primary_key=True, related_name="lease")
+    step = models.CharField(max_length=10)
+    queued_at = models.DateTimeField(default=timezone.now)
 
 
 class ImportRow(models.Model):

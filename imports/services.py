@@ -34,6 +34,7 @@ from relations.services import (
 )
 from tenants.access import can_enter
 from tenants.bulk import bulk_insert
+from tenants.leases import heartbeat, lease_release, lease_take
 from tenants.models import Tenant, TenantKind, User
 
 from . import cleaning, duplicates, parts
@@ -45,7 +46,7 @@ from .columns import (
     suggest_mapping,
     targets,
 )
-from .models import ColumnMapping, ImportBatch, ImportChange, ImportRow, progress_key
+from .models import ColumnMapping, ImportBatch, ImportChange, ImportLease, ImportRow, progress_key
 from .querysets import IMPORT_PERM
 from .reading import FileRefused, Table, file_type_of, read_table
 
@@ -895,7 +896,7 @@ def import_undo_start(*, actor: User, batch: ImportBatch) -> ImportBatch:
         locked.options = {**locked.options, "undo_by": actor.pk}
         locked.status, locked.message, locked.rows_done = ImportBatch.Status.UNDOING, "", 0
         locked.save(update_fields=["options", "status", "message", "rows_done"])
-        transaction.on_commit(lambda: _queue("import_batch_run_task", str(locked.pk), "undo"))
+        _queue_step(locked, "undo")
     return locked
 
 
@@ -983,12 +984,41 @@ def import_start(*, actor: User, batch: ImportBatch, step: str, choices: dict[st
         locked.status = ImportBatch.Status.QUEUED if step == "check" else ImportBatch.Status.IMPORTING
         locked.rows_done = 0
         locked.save(update_fields=["options", "status", "rows_done"])
-        transaction.on_commit(lambda: _queue("import_batch_run_task", str(locked.pk), step))
+        _queue_step(locked, step)
     return locked
 
 
+def _queue_step(batch: ImportBatch, step: str) -> None:
+    """Queue `step` of `batch` for the worker once the caller's transaction commits, noting it in
+    the batch's lease row (not yet taken), where the reaper finds it should the message be lost."""
+    ImportLease.objects.update_or_create(
+        batch=batch, defaults={"step": step, "queued_at": timezone.now(), "lease_token": "", "lease_until": None}
+    )
+    transaction.on_commit(lambda: _queue("import_batch_run_task", str(batch.pk), step))
+
+
+def import_requeue(batch_id: Any) -> None:
+    """Queue again the step a batch's worker was busy with (the reaper, when its lease ran out)."""
+    _queue("import_batch_run_task", str(batch_id), ImportLease.objects.get(pk=batch_id).step)
+
+
 def import_batch_run(batch_id: str, step: str) -> ImportBatch:
-    """The worker's side of `import_start`; safe to run twice (a finished step is left alone)."""
+    """The worker's side of `import_start`; safe to run twice (a finished step is left alone).
+    The step runs under the batch's lease (tenants/leases.py): a second delivery while a worker is
+    busy with it steps aside, and should the worker die, the reaper queues the step again once
+    the lease has run out."""
+    lease, _created = ImportLease.objects.get_or_create(batch_id=batch_id, defaults={"step": step})
+    token = lease_take(ImportLease, lease.pk, step=step)
+    if token is None:  # another worker is busy with it
+        return ImportBatch.objects.get(pk=batch_id)
+    try:
+        with heartbeat(ImportLease, lease.pk, token):
+            return _batch_step(batch_id, step)
+    finally:
+        lease_release(ImportLease, lease.pk, token)
+
+
+def _batch_step(batch_id: str, step: str) -> ImportBatch:
     batch = ImportBatch.objects.select_related("user", "tenant").get(pk=batch_id)
     user = batch.user
     if not user.is_active or not can_enter(user, batch.tenant) or not user.has_perm(IMPORT_PERM, batch.tenant):

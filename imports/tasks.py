@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.db.models import Q
 
 from relations.models import Relation
+from tenants.leases import Reaper
 from tenants.models import Tenant, User
 
 from . import services
 from .duplicates import duplicate_scan
+from .models import ImportBatch, ImportLease
 from .querysets import DUPLICATES_PERM
+
+_BUSY = Q(batch__status__in=[ImportBatch.Status.QUEUED, ImportBatch.Status.CHECKING,
+                             ImportBatch.Status.IMPORTING, ImportBatch.Status.UNDOING])
+# A batch being checked, imported or undone whose worker died (its lease ran out), or whose
+# message was lost (queued long ago, never taken): its step is queued again.
+IMPORT_REAPER = Reaper(
+    name="imports.batches",
+    queryset=ImportLease.objects.all,
+    running=_BUSY & ~Q(lease_token=""),
+    queued=_BUSY & Q(lease_token=""),
+    queued_since="queued_at",
+    requeue=services.import_requeue,
+)
 
 
 @shared_task(name="imports.import_batch_run")

@@ -142,3 +142,88 @@ def test_a_check_delivered_again_after_its_worker_died_runs_again(federation, lo
     batch = services.import_batch_run(str(batch.pk), "check")
 
     assert batch.status == "checked" and batch.result["summary"]["new"] == ROWS
+
+
+# --- the lease: a second delivery steps aside, the reaper recovers a dead worker's step ----------
+
+
+def _busy_batch(federation, status) -> ImportBatch:
+    return ImportBatch.objects.create(
+        tenant=federation.province1, user=federation.province_la, file="groot.csv", file_name="groot.csv",
+        file_type="csv", status=status, rows_total=ROWS,
+    )
+
+
+@pytest.fixture
+def requeued(monkeypatch):
+    sent = []
+    monkeypatch.setattr(services, "_queue", lambda task, *args: sent.append((task, *args)))
+    return sent
+
+
+@pytest.mark.django_db
+def test_a_second_delivery_steps_aside_while_a_worker_holds_the_lease(federation, monkeypatch):
+    import datetime
+
+    from django.utils import timezone
+
+    from imports.models import ImportLease
+
+    batch = _busy_batch(federation, ImportBatch.Status.CHECKING)
+    ImportLease.objects.create(batch=batch, step="check", lease_token="alive",
+                               lease_until=timezone.now() + datetime.timedelta(seconds=60))
+    monkeypatch.setattr(services, "import_check", lambda **_kwargs: pytest.fail("checked twice at once"))
+    assert services.import_batch_run(str(batch.pk), "check").status == "checking"
+    assert ImportLease.objects.get(pk=batch.pk).lease_token == "alive"
+
+
+@pytest.mark.django_db
+def test_the_reaper_queues_the_step_of_a_worker_that_died_once(federation, requeued):
+    import datetime
+
+    from django.utils import timezone
+
+    from imports.models import ImportLease
+    from tenants.leases import reap
+
+    batch = _busy_batch(federation, ImportBatch.Status.IMPORTING)
+    ImportLease.objects.create(batch=batch, step="import", lease_token="dead",
+                               lease_until=timezone.now() - datetime.timedelta(seconds=1))
+    alive = _busy_batch(federation, ImportBatch.Status.UNDOING)
+    ImportLease.objects.create(batch=alive, step="undo", lease_token="alive",
+                               lease_until=timezone.now() + datetime.timedelta(seconds=60))
+    assert reap()["imports.batches"] == 1
+    assert reap()["imports.batches"] == 0  # a second beat in the same minute finds it reserved
+    assert requeued == [("import_batch_run_task", str(batch.pk), "import")]
+
+
+@pytest.mark.django_db
+def test_the_reaper_queues_a_step_whose_message_was_lost(
+    federation, login, monkeypatch, requeued, django_capture_on_commit_callbacks
+):
+    import datetime
+
+    from django.utils import timezone
+
+    from imports.models import ImportLease
+    from tenants.leases import reap
+
+    monkeypatch.setattr(services, "BACKGROUND_ROWS", 10)
+    client = login(federation.province_la)
+    client.post(reverse("import_upload"), {"file": _file()})
+    batch = ImportBatch.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("import_detail", kwargs={"pk": batch.pk}), _check_data(batch))
+    assert requeued == [("import_batch_run_task", str(batch.pk), "check")]  # queued, waiting
+    assert reap()["imports.batches"] == 0  # just queued: not lost
+    ImportLease.objects.filter(pk=batch.pk).update(queued_at=timezone.now() - datetime.timedelta(hours=1))
+    assert reap()["imports.batches"] == 1
+    assert requeued[-1] == ("import_batch_run_task", str(batch.pk), "check")
+
+    # The step then runs, under the lease, and leaves it free; a finished batch is not reaped.
+    batch = services.import_batch_run(str(batch.pk), "check")
+    assert batch.status == "checked"
+    lease = ImportLease.objects.get(pk=batch.pk)
+    assert (lease.lease_token, lease.lease_until) == ("", None)
+    ImportLease.objects.filter(pk=batch.pk).update(queued_at=timezone.now() - datetime.timedelta(hours=1))
+    assert reap()["imports.batches"] == 0
