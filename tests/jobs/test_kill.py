@@ -252,3 +252,46 @@ def test_a_second_beat_does_not_send_the_digest_twice(killable_workers, federati
     assert rows >= 1 and deliveries == rows == ReportDelivery.objects.count()
     assert JobRun.objects.get(name="error_digest").status == JobRun.Status.FINISHED
     _report(capsys, f"two beats: {deliveries} digest mails for {rows} delivery rows")
+
+
+# --- a large import ---------------------------------------------------------------------------------
+
+
+def test_an_import_killed_mid_way_lands_once(killable_workers, federation, login, monkeypatch, capsys):  # noqa: F811
+    """The worker is killed inside the import's transaction (waiting to write the memberships):
+    nothing of it stays, and the reaper has the import run again, once."""
+    from imports import services as imports
+    from imports.models import ImportBatch, ImportLease
+    from memberships.models import Function
+    from relations.models import Relation
+    from tests.imports.test_background import ROWS, _check_data, _file
+
+    monkeypatch.setattr(imports, "BACKGROUND_ROWS", 10)  # this process decides: the worker does it
+    env = _env()
+    worker = killable_workers.start(env)
+    client = login(federation.province_la)
+    client.post(reverse("import_upload"), {"file": _file()})
+    batch = ImportBatch.objects.get()
+    client.post(reverse("import_detail", kwargs={"pk": batch.pk}), _check_data(batch))
+    _wait(lambda: ImportBatch.objects.filter(pk=batch.pk, status="checked").exists(), 90, "the check")
+    table = Function._meta.db_table
+    with db_lock(f"LOCK TABLE {table} IN EXCLUSIVE MODE") as lock:
+        client.post(reverse("import_run", kwargs={"pk": batch.pk}))
+        _wait(lambda: _waiting_for_lock(lock, table), 60, "the worker to wait for the memberships")
+        killable_workers.kill(worker)
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.IMPORTING
+    assert not Relation.objects.filter(last_name__startswith="Achter").exists()  # rolled back whole
+    assert ImportLease.objects.get(pk=batch.pk).lease_token  # held by the dead worker
+
+    def done() -> bool:
+        batch.refresh_from_db()
+        return batch.status in (ImportBatch.Status.IMPORTED, ImportBatch.Status.CHECKED, ImportBatch.Status.FAILED)
+
+    seconds = _recover(killable_workers, done, env=env)
+    assert batch.status == ImportBatch.Status.IMPORTED, batch.message
+    assert Relation.objects.filter(last_name__startswith="Achter").count() == ROWS == batch.created_count
+    assert Function.objects.filter(relation__last_name__startswith="Achter").count() == ROWS
+    _report(capsys, f"import of {ROWS} rows killed in its transaction: imported {seconds:.1f} s after the kill "
+                    f"(fresh worker ready after {_recover.ready_after:.1f} s), once")
+    assert seconds < RECOVERY_LIMIT
