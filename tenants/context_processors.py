@@ -6,6 +6,7 @@ import functools
 
 from django.conf import settings
 from django.urls import get_script_prefix, reverse
+from django.utils.translation import get_language
 
 from .access import grants_for
 from .models import Tenant, TenantKind
@@ -88,6 +89,12 @@ def environment(request) -> dict:
         # its own menu holds what they do (members, registering, reports, invoices), so the full
         # menus are not shown beside it.
         context["nav"] = {key: key in LEDENMODULE_MENU and allowed for key, allowed in context["nav"].items()}
+
+    # The menus depend on nothing else than this key (templates/_navigation.html caches them).
+    context["nav_key"] = "|".join((
+        get_script_prefix(), get_language() or "", str(tenant.pk), "1" if tenant.is_root() else "0",
+        "".join("1" if allowed else "0" for allowed in context["nav"].values()),
+    ))
 
     # The dropdown holds the user's own environments and the ones directly below them; the
     # switcher page lists every environment with a search box. Loaded only when a template asks

@@ -252,3 +252,24 @@ def test_the_navigation_links_are_the_reversed_addresses(federation, login):
     assert URLS["relation_list"] == "/relations/"
     with pytest.raises(NoReverseMatch):
         URLS["no_such_page"]
+
+
+def test_the_cached_menus_follow_the_user_the_environment_and_the_language(federation, client):
+    """The menus are kept per process by what they show (`nav_key`): another user's rights, another
+    environment or another language gets its own menus, never the ones kept for the first."""
+    from django.urls import reverse
+
+    def menus(user, language="nl"):
+        client.force_login(user, backend="tenants.backends.TenantRoleBackend")
+        client.cookies["django_language"] = language
+        return client.get(reverse("home")).content.decode()
+
+    users_link = f'href="{reverse("user_list")}"'
+    assert users_link in menus(federation.national_sb)
+    assert users_link not in menus(federation.national_la)  # same environment, fewer rights
+    assert users_link in menus(federation.national_sb)
+    organisation = reverse("tenant_detail", args=[federation.province1.pk])
+    assert f'href="{organisation}"' in menus(federation.province_sb)  # another environment
+    assert "Systeembeheer" in menus(federation.national_sb, "nl")
+    english = menus(federation.national_sb, "en")
+    assert "System administration" in english and "Systeembeheer" not in english
