@@ -16,7 +16,7 @@ from operator import or_
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import models
+from django.db import connections, models, router
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from tenants.access import may_list
@@ -128,16 +128,37 @@ class EnvironmentScope:
 
     @classmethod
     def read(cls, tenant: Tenant, day: datetime.date) -> EnvironmentScope:
+        found: dict[int, list[int]] = {HOME: [], GUEST: [], MEMBERSHIP: []}
+        db = router.db_for_read(Tenant)
+        with connections[db].cursor() as cursor:
+            cursor.execute(*_scope_query(db, tenant.path, day))
+            for pk, tag in cursor.fetchall():
+                found[tag].append(pk)
+        return cls(tenant.pk, day, found[HOME], sorted(set(found[GUEST])), found[MEMBERSHIP])
+
+
+# The query of `EnvironmentScope.read`, compiled once per environment, day and sources: building
+# the union of its parts cost the ORM more than PostgreSQL took to answer it (1.6 ms per request of
+# a province). The SQL text and its parameters depend on nothing else; the rows are read anew.
+_scope_queries: dict[tuple, tuple[str, tuple]] = {}
+
+
+def _scope_query(db: str, path: str, day: datetime.date) -> tuple[str, tuple]:
+    key = (db, path, day, tuple(_guest_sources), tuple(_membership_source))
+    compiled = _scope_queries.get(key)
+    if compiled is None:
         def tagged(queryset, field, tag):
             return queryset.order_by().annotate(tag=models.Value(tag)).values_list(field, "tag")
 
-        guests = [tagged(rows, "relation_id", GUEST) for rows in _guests(day, tenant.subtree_filter("tenant"), "relation_id")]
+        where = Tenant.subtree_filter_at(path, "tenant")
+        guests = [tagged(rows, "relation_id", GUEST) for rows in _guests(day, where, "relation_id")]
         kinds = tagged(_memberships().kinds(), "pk", MEMBERSHIP)
-        rows = tagged(Tenant.objects.subtree(tenant), "pk", HOME).union(*guests, kinds, all=True)
-        found: dict[int, list[int]] = {HOME: [], GUEST: [], MEMBERSHIP: []}
-        for pk, tag in rows:
-            found[tag].append(pk)
-        return cls(tenant.pk, day, found[HOME], sorted(set(found[GUEST])), found[MEMBERSHIP])
+        rows = tagged(Tenant.objects.subtree_at(path), "pk", HOME).union(*guests, kinds, all=True)
+        sql, params = rows.query.get_compiler(db).as_sql()
+        if len(_scope_queries) >= 1000:
+            _scope_queries.clear()
+        compiled = _scope_queries[key] = (sql, tuple(params))
+    return compiled
 
 
 class RelationQuerySet(models.QuerySet):

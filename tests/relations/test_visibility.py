@@ -264,3 +264,22 @@ def test_visible_to_and_the_object_check_use_every_registered_guest_source(feder
     assert federation.department_la.has_perm("relations.view_relation", former)
     monkeypatch.setattr(querysets, "GUEST_LIST_LIMIT", 0)
     assert former in Relation.objects.visible_to(federation.national_sb, federation.department11)
+
+
+def test_the_environment_is_read_anew_with_a_query_compiled_once(federation, monkeypatch):
+    """`EnvironmentScope.read` keeps the SQL it compiled for an environment and day, not what the
+    query found: a guest who arrives between two reads is in the second."""
+    from relations import querysets
+
+    compiled = []
+    original = querysets._guests
+    monkeypatch.setattr(querysets, "_guests", lambda *args: compiled.append(args) or original(*args))
+    querysets._scope_queries.clear()
+    guest = make_relation(federation.department21, last_name="Gast")
+    first = EnvironmentScope.read(federation.province1, TODAY)
+    give_function(guest, federation.department11, "department_board_member")
+    second = EnvironmentScope.read(federation.province1, TODAY)
+    assert guest.pk not in first.guest_ids and guest.pk in second.guest_ids
+    assert len(compiled) == 1
+    assert EnvironmentScope.read(federation.province2, TODAY).tenant_ids != second.tenant_ids
+    assert len(compiled) == 2  # another environment: compiled for it
