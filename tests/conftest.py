@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pytest
 from django.core.cache import cache
 from django.test import override_settings
+from django.utils import translation
 
 from tenants.models import Tenant, User
 
@@ -47,6 +48,9 @@ def _test_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Rate limits and throttles count in the cache: every test starts with none counted.
     cache.clear()
+    # Every test starts in Dutch: a request of an earlier test in this thread (a language cookie
+    # of "en") leaves its language active after it, as the middleware activates it per request.
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
