@@ -286,6 +286,7 @@ def relations_delete_bulk(*, actor: User | None, relation_ids: list[int], reason
             rows_delete_with_history(list(Relation.objects.filter(pk__in=ids)), user=actor, reason=reason)
 
 
+@transaction.atomic
 def relations_update_bulk(
     *,
     actor: User,
