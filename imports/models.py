@@ -96,7 +96,13 @@ class ImportBatch(models.Model):
 
     @property
     def is_busy(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.CHECKING, self.Status.IMPORTING, self.Status.UNDOING)
+        return self.status in BUSY_STATUSES
+
+
+# A worker has the batch, or is about to: checking, importing or undoing it.
+BUSY_STATUSES = frozenset({
+    ImportBatch.Status.QUEUED, ImportBatch.Status.CHECKING, ImportBatch.Status.IMPORTING, ImportBatch.Status.UNDOING,
+})
 
 
 class ImportLease(Leased):

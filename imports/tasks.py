@@ -11,11 +11,10 @@ from tenants.models import Tenant, User
 
 from . import services
 from .duplicates import duplicate_scan
-from .models import ImportBatch, ImportLease
+from .models import BUSY_STATUSES, ImportLease
 from .querysets import DUPLICATES_PERM
 
-_BUSY = Q(batch__status__in=[ImportBatch.Status.QUEUED, ImportBatch.Status.CHECKING,
-                             ImportBatch.Status.IMPORTING, ImportBatch.Status.UNDOING])
+_BUSY = Q(batch__status__in=BUSY_STATUSES)
 # A batch being checked, imported or undone whose worker died (its lease ran out), or whose
 # message was lost (queued long ago, never taken): its step is queued again.
 IMPORT_REAPER = Reaper(

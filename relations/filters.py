@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import reduce
@@ -732,7 +733,7 @@ class RelationFilter(django_filters.FilterSet):
             queryset = queryset.filter(found)
         return queryset
 
-    @property
+    @functools.cached_property
     def box_words(self) -> list[str] | None:
         """The words of the search box when nothing else narrows the search (no column, extended
         filter or other sort order); None otherwise, or for an empty box."""

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
+from django.db.models.deletion import Collector
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
@@ -103,8 +104,6 @@ def rows_delete_with_history(instances: list[models.Model], *, user: User | None
     """Delete `instances` (of one model) together, as Model.delete() on each would: Django's
     collector finds what cascades for all of them at once, and each history row names `user`
     (and `reason`). For bulk undo; one at a time, the collector's queries repeat per row."""
-    from django.db.models.deletion import Collector
-
     if not instances:
         return
     for instance in instances:

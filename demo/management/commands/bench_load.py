@@ -38,11 +38,12 @@ from django.test import Client, override_settings
 
 from tenants.models import User
 
+from .bench_relations import COUNT_URL
+
 DEMO_USERS = ("landelijk.sb", "provincie.sb")
 # Fixed, like bench_relations: common, late and dense, and rare terms.
 TERMS = ("jan", "olt", "ste", "nge", "mal", "spr", "fsw", "wij", "bak", "ver")
 ROW_ID = re.compile(r'data-relation-id="(\d+)"')
-COUNT_URL = re.compile(r'data-testid="result-count" hx-get="([^"]+)"')
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 MAX_REQUESTS_PER_USER = 100_000  # the loops end by time; this bounds them anyway
 
