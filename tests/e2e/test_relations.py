@@ -9,8 +9,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from memberships.models import Function
+from relations import paging
 from relations.models import Relation
 from tests.factories import make_relation
+from tests.relations.test_search import many_members
 
 from .test_login_and_environments import log_in
 
@@ -63,9 +65,6 @@ def test_it_finds_what_people_type(page: Page, federation):
 def test_a_common_term_shows_its_rows_first_and_then_its_count(page: Page, federation, monkeypatch):
     """A term the sample of names finds often: the first page comes from the walk, saying "more
     than 50"; the count line then asks for the count itself and shows it."""
-    from relations import paging
-    from tests.relations.test_search import many_members
-
     many_members(federation.department11, 120, city="Utrecht")
     monkeypatch.setattr(paging, "WALK", 100)
     monkeypatch.setattr(paging, "SAMPLE_STEP", 1)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from imports import services
-from imports.models import ImportBatch
+from imports.models import ImportBatch, ImportLease
 from memberships.models import FunctionType
 from relations.models import Relation
+from tenants.leases import reap
 from tests.celery_support import celery_worker, celery_worker_process  # noqa: F401 (fixtures)
 
 ROWS = 30
@@ -163,12 +167,6 @@ def requeued(monkeypatch):
 
 @pytest.mark.django_db
 def test_a_second_delivery_steps_aside_while_a_worker_holds_the_lease(federation, monkeypatch):
-    import datetime
-
-    from django.utils import timezone
-
-    from imports.models import ImportLease
-
     batch = _busy_batch(federation, ImportBatch.Status.CHECKING)
     ImportLease.objects.create(batch=batch, step="check", lease_token="alive",
                                lease_until=timezone.now() + datetime.timedelta(seconds=60))
@@ -179,13 +177,6 @@ def test_a_second_delivery_steps_aside_while_a_worker_holds_the_lease(federation
 
 @pytest.mark.django_db
 def test_the_reaper_queues_the_step_of_a_worker_that_died_once(federation, requeued):
-    import datetime
-
-    from django.utils import timezone
-
-    from imports.models import ImportLease
-    from tenants.leases import reap
-
     batch = _busy_batch(federation, ImportBatch.Status.IMPORTING)
     ImportLease.objects.create(batch=batch, step="import", lease_token="dead",
                                lease_until=timezone.now() - datetime.timedelta(seconds=1))
@@ -201,13 +192,6 @@ def test_the_reaper_queues_the_step_of_a_worker_that_died_once(federation, reque
 def test_the_reaper_queues_a_step_whose_message_was_lost(
     federation, login, monkeypatch, requeued, django_capture_on_commit_callbacks
 ):
-    import datetime
-
-    from django.utils import timezone
-
-    from imports.models import ImportLease
-    from tenants.leases import reap
-
     monkeypatch.setattr(services, "BACKGROUND_ROWS", 10)
     client = login(federation.province_la)
     client.post(reverse("import_upload"), {"file": _file()})

@@ -22,13 +22,17 @@ import pytest
 from django.urls import reverse
 
 from demo.relations import populate
+from imports import services as imports
+from imports.models import ImportBatch, ImportLease
+from memberships.models import Function
 from notifications.models import DocumentJob, OutboundMail
 from notifications.services import document_job_create
 from quality import services as quality
 from quality.models import DataProblem, ErrorReportRecipient, JobRun, ReportDelivery
-from relations.models import CustomField, ExportLog
+from relations.models import CustomField, ExportLog, Relation
 from tests.celery_support import _database_url, killable_workers  # noqa: F401 (fixture)
 from tests.factories import make_mail_template, make_relation
+from tests.imports.test_background import ROWS, _check_data, _file
 from tests.quality.quality_world import build_world
 from wizards.models import ExportJob, Wizard
 from wizards.services import export_storage
@@ -260,12 +264,6 @@ def test_a_second_beat_does_not_send_the_digest_twice(killable_workers, federati
 def test_an_import_killed_mid_way_lands_once(killable_workers, federation, login, monkeypatch, capsys):  # noqa: F811
     """The worker is killed inside the import's transaction (waiting to write the memberships):
     nothing of it stays, and the reaper has the import run again, once."""
-    from imports import services as imports
-    from imports.models import ImportBatch, ImportLease
-    from memberships.models import Function
-    from relations.models import Relation
-    from tests.imports.test_background import ROWS, _check_data, _file
-
     monkeypatch.setattr(imports, "BACKGROUND_ROWS", 10)  # this process decides: the worker does it
     env = _env()
     worker = killable_workers.start(env)

@@ -3,6 +3,7 @@ from django.db import connection
 
 from relations import paging
 from relations.models import Relation
+from relations.text import search_words, word_patterns
 from tests.factories import make_relation
 
 pytestmark = pytest.mark.django_db
@@ -230,8 +231,6 @@ def test_a_term_the_walk_cannot_fill_is_sorted_without_probing_or_walking(federa
 ])
 def test_the_sample_matches_as_the_database_does(federation, query, text, found):
     """The sample is judged in Python by the same LIKE patterns the search sends to the database."""
-    from relations.text import search_words, word_patterns
-
     words = search_words(query)
     sample = paging._NameSample(None, ["klaas", text, "zus"])
     assert (sample.expected(words, enough=100) == paging.SAMPLE_STEP) is found

@@ -13,7 +13,7 @@ from django.db import connection
 from django.urls import reverse
 
 from memberships.models import Function, FunctionType
-from relations import filters
+from relations import filters, paging
 from relations.models import (
     ColumnPreference,
     CustomField,
@@ -676,8 +676,6 @@ def test_the_rows_escape_what_they_show_and_link_the_card(federation, login):
 def test_a_common_term_shows_its_page_first_and_loads_its_count(federation, login, monkeypatch):
     """A term the sample of names finds often is walked without counting; the count line then
     asks for the count itself, and gets the same answer the list gives when it counts."""
-    from relations import paging
-
     many_members(federation.department11, 120, city="Utrecht")
     monkeypatch.setattr(paging, "WALK", 100)  # 100 "Lid" names: enough to walk for a page of 50
     monkeypatch.setattr(paging, "SAMPLE_STEP", 1)

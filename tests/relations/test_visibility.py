@@ -15,6 +15,7 @@ from django.db import connection
 from demo import relations as demo
 from memberships.models import Function, FunctionType
 from memberships.services import function_end, member_transfer
+from relations import querysets
 from relations.access import relation_opens
 from relations.models import Relation
 from relations.querysets import EnvironmentScope
@@ -164,8 +165,6 @@ def test_it_refuses_a_scope_read_for_another_environment(federation, world):
 
 @pytest.mark.parametrize("environment", ["province1", "department12", "department21"])
 def test_it_shows_the_same_relations_when_guests_are_too_many_to_list(federation, world, environment, monkeypatch):
-    from relations import querysets
-
     monkeypatch.setattr(querysets, "GUEST_LIST_LIMIT", 0)  # look guests up in a subquery instead
     tenant = federation.tenants[environment]
 
@@ -252,8 +251,6 @@ def test_visible_to_reads_the_environment_in_one_query_and_sends_literal_lists(
 
 
 def test_visible_to_and_the_object_check_use_every_registered_guest_source(federation, world, monkeypatch):
-    from relations import querysets
-
     # A second source, as another app could register one: a chairman stays a guest after the end.
     chairs = lambda day: Function.objects.filter(function_type__code="department_chair")  # noqa: E731
     monkeypatch.setattr(querysets, "_guest_sources", [*querysets._guest_sources, chairs])
@@ -269,8 +266,6 @@ def test_visible_to_and_the_object_check_use_every_registered_guest_source(feder
 def test_the_environment_is_read_anew_with_a_query_compiled_once(federation, monkeypatch):
     """`EnvironmentScope.read` keeps the SQL it compiled for an environment and day, not what the
     query found: a guest who arrives between two reads is in the second."""
-    from relations import querysets
-
     compiled = []
     original = querysets._guests
     monkeypatch.setattr(querysets, "_guests", lambda *args: compiled.append(args) or original(*args))

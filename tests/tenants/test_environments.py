@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import NoReverseMatch, reverse, set_script_prefix
 
+from tenants.context_processors import URLS
 from tenants.models import AuditEvent, RoleAssignment
 from tenants.services import role_assignment_end
 
@@ -237,10 +239,6 @@ def test_it_ignores_an_unknown_language(client):
 
 def test_the_navigation_links_are_the_reversed_addresses(federation, login):
     """The menu's addresses come from `urls` (reversed once per process and script prefix)."""
-    from django.urls import NoReverseMatch, reverse, set_script_prefix
-
-    from tenants.context_processors import URLS
-
     page = login(federation.national_sb).get(reverse("home")).content.decode()
     for name in ("relation_list", "user_list", "invoice_list", "logout", "password_change"):
         assert f'href="{reverse(name)}"' in page or f'action="{reverse(name)}"' in page
@@ -257,8 +255,6 @@ def test_the_navigation_links_are_the_reversed_addresses(federation, login):
 def test_the_cached_menus_follow_the_user_the_environment_and_the_language(federation, client):
     """The menus are kept per process by what they show (`nav_key`): another user's rights, another
     environment or another language gets its own menus, never the ones kept for the first."""
-    from django.urls import reverse
-
     def menus(user, language="nl"):
         client.force_login(user, backend="tenants.backends.TenantRoleBackend")
         client.cookies["django_language"] = language
