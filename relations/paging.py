@@ -116,15 +116,26 @@ class _WalkedPage:
 
 class _SortedPage:
     """What the paginator slices for a search with at most CAP matches: the ids of the page, as
-    the counting query sorted them, read by primary key."""
+    the counting query sorted them, read by primary key.
+
+    `order_key` names the order `sort` gives (None when it depends on the search: a term put
+    first). With it, a `prepare` that has `by_ids(ids, build, order_key)` reads the page itself,
+    from `build(ids)` — the same query for every page of that order, whose SQL it may keep."""
 
     ordered = True
 
-    def __init__(self, model, page_ids: list[int], sort: list, prepare):
+    def __init__(self, model, page_ids: list[int], sort: list, prepare, order_key=None):
         self.model, self.page_ids, self.sort, self.prepare = model, page_ids, sort, prepare
+        self.order_key = order_key
 
     def __getitem__(self, window: slice) -> QuerySet:
+        by_ids = getattr(self.prepare, "by_ids", None)
+        if by_ids is not None and self.order_key is not None:
+            return by_ids(self.page_ids, self._build, self.order_key)
         return self.prepare(self.model.objects.filter(pk__in=self.page_ids).order_by(*self.sort))
+
+    def _build(self, ids) -> QuerySet:
+        return self.model.objects.filter(pk__in_list=ids).order_by(*self.sort)
 
 
 def _page_number(page_number) -> int:
@@ -324,7 +335,8 @@ def search_page(
             if count is None and number == 1:
                 return _page(_SortedPage(matches.model, [], sort, prepare), 0, number, per_page, capped=False)
             if count is not None and count <= PROBE:
-                return _page(_SortedPage(matches.model, page_ids, sort, prepare), count, number, per_page, capped=False)
+                rows = _SortedPage(matches.model, page_ids, sort, prepare, order_key=(matches.db, tuple(ordering)))
+                return _page(rows, count, number, per_page, capped=False)
             if count is not None:
                 rows = _bounded_walk(matches, (sample or _name_sample(probe)).bound, number, per_page, sort, prepare)
                 if rows is not None:
@@ -342,9 +354,10 @@ def search_page(
     if capped:
         rows = _WalkedPage(matches.order_by(*ordering), sort, prepare)
     else:
+        order_key = (matches.db, tuple(ordering))
         if first is not None:
-            sort = [Case(When(first, then=Value(0)), default=Value(1)), *sort]
-        rows = _SortedPage(matches.model, page_ids, sort, prepare)
+            sort, order_key = [Case(When(first, then=Value(0)), default=Value(1)), *sort], None
+        rows = _SortedPage(matches.model, page_ids, sort, prepare, order_key=order_key)
     return _page(rows, min(count, CAP), number, per_page, capped=capped)
 
 

@@ -20,6 +20,8 @@ from django.db import connections, models, router
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from tenants.access import may_list
+from tenants.compiled import CompiledQueries
+from tenants.lookups import Ids
 from tenants.models import Tenant
 
 if TYPE_CHECKING:
@@ -140,25 +142,20 @@ class EnvironmentScope:
 # The query of `EnvironmentScope.read`, compiled once per environment, day and sources: building
 # the union of its parts cost the ORM more than PostgreSQL took to answer it (1.6 ms per request of
 # a province). The SQL text and its parameters depend on nothing else; the rows are read anew.
-_scope_queries: dict[tuple, tuple[str, tuple]] = {}
+_scope_queries = CompiledQueries()
 
 
 def _scope_query(db: str, path: str, day: datetime.date) -> tuple[str, tuple]:
-    key = (db, path, day, tuple(_guest_sources), tuple(_membership_source))
-    compiled = _scope_queries.get(key)
-    if compiled is None:
+    def build() -> QuerySet:
         def tagged(queryset, field, tag):
             return queryset.order_by().annotate(tag=models.Value(tag)).values_list(field, "tag")
 
         where = Tenant.subtree_filter_at(path, "tenant")
         guests = [tagged(rows, "relation_id", GUEST) for rows in _guests(day, where, "relation_id")]
         kinds = tagged(_memberships().kinds(), "pk", MEMBERSHIP)
-        rows = tagged(Tenant.objects.subtree_at(path), "pk", HOME).union(*guests, kinds, all=True)
-        sql, params = rows.query.get_compiler(db).as_sql()
-        if len(_scope_queries) >= 1000:
-            _scope_queries.clear()
-        compiled = _scope_queries[key] = (sql, tuple(params))
-    return compiled
+        return tagged(Tenant.objects.subtree_at(path), "pk", HOME).union(*guests, kinds, all=True)
+
+    return _scope_queries.sql((path, day, tuple(_guest_sources), tuple(_membership_source)), build, db)
 
 
 class RelationQuerySet(models.QuerySet):
@@ -206,7 +203,7 @@ class RelationQuerySet(models.QuerySet):
         elif scope.guest_ids:
             # The guests as one array (tenants/lookups.py): a few hundred parameters per query
             # cost more than the search itself.
-            visible = relations.filter(Q(tenant_id__in=scope.tenant_ids) | Q(pk__in_list=scope.guest_ids))
+            visible = relations.filter(Q(tenant_id__in=scope.tenant_ids) | Q(pk__in_list=Ids(scope.guest_ids)))
         else:
             visible = relations.filter(tenant_id__in=scope.tenant_ids)
         visible._environment_scope = scope

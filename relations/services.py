@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection, router, transaction
 from django.db.models import F, JSONField
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ledenbeheer.addresses import clean_postcode
 from tenants.bulk import bulk_insert
+from tenants.compiled import CompiledQueries
 from tenants.history import history_baseline, history_rows_insert, rows_delete_with_history
 from tenants.models import Tenant, TenantKind, User
 from tenants.services import user_email_change
@@ -27,6 +28,7 @@ from . import card
 from .models import (
     ApprovalSetting,
     ChangeRequest,
+    ColumnPreference,
     CommunicationEntry,
     CommunicationRefusal,
     CommunicationType,
@@ -78,7 +80,30 @@ def search_text_for(relation: Relation) -> str:
 def custom_fields_for(tenant: Tenant) -> list[CustomField]:
     """The custom fields that apply to relations homed in `tenant`: its own and those of every
     tenant above it."""
-    return list(CustomField.objects.filter(tenant__path__in=tenant.ancestor_paths()).order_by("order", "label"))
+    return _custom_field_queries.objects(
+        tenant.path,
+        CustomField,
+        lambda: CustomField.objects.filter(tenant__path__in=tenant.ancestor_paths()).order_by("order", "label"),
+        router.db_for_read(CustomField),
+    )
+
+
+# Every search and card asks the custom fields: their SQL is compiled once per environment.
+_custom_field_queries = CompiledQueries()
+
+
+def column_choice_for(user: User) -> list[str] | None:
+    """The keys of the columns `user` chose for the relation list; None for the standard ones.
+    Every search asks it: its SQL is compiled once per user."""
+    rows = _column_choice_queries.rows(
+        user.pk,
+        lambda: ColumnPreference.objects.filter(user_id=user.pk).order_by("pk").values_list("columns")[:1],
+        router.db_for_read(ColumnPreference),
+    )
+    return rows[0][0] if rows else None
+
+
+_column_choice_queries = CompiledQueries()
 
 
 def custom_values_clean(fields: list[CustomField], values: dict[str, Any]) -> dict[str, Any]:

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import router
 from django.http import Http404
 
+from .compiled import CompiledQueries
 from .periods import has_ended
 
 if TYPE_CHECKING:
@@ -68,6 +70,7 @@ class TenantGrants:
 # cached on any user object loaded before then (another instance of the same login, a request
 # still running) are stale and reload: a change takes effect at once, not at the next request.
 _grants_generation = 0
+_grant_queries = CompiledQueries()
 
 
 def grants_for(user: User, day: datetime.date | None = None) -> TenantGrants:
@@ -80,13 +83,18 @@ def grants_for(user: User, day: datetime.date | None = None) -> TenantGrants:
         return cached
     generation = _grants_generation
     # One query: each current assignment with its role's permissions (a row per permission; an
-    # assignment whose role has none comes once, with NULLs). Every page asks this first.
-    rows = (
-        RoleAssignment.objects.active_on(day)
-        .filter(user=user)
-        .order_by("start_date", "pk")
-        .values_list("tenant_id", "tenant__path", "role_id",
-                     "role__permissions__content_type__app_label", "role__permissions__codename")
+    # assignment whose role has none comes once, with NULLs). Every page asks this first, so its
+    # SQL is compiled once per user and day (tenants/compiled.py); the rows are read every time.
+    rows = _grant_queries.rows(
+        (user.pk, day),
+        lambda: (
+            RoleAssignment.objects.active_on(day)
+            .filter(user_id=user.pk)
+            .order_by("start_date", "pk")
+            .values_list("tenant_id", "tenant__path", "role_id",
+                         "role__permissions__content_type__app_label", "role__permissions__codename")
+        ),
+        router.db_for_read(RoleAssignment),
     )
     assignments: dict[tuple[int, str, int], None] = {}
     role_perms: dict[int, set[str]] = {}

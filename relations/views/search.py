@@ -21,7 +21,7 @@ from tenants.access import environment_required, require_perm
 from tenants.forms import DATE_DISPLAY_FORMAT
 from tenants.models import Tenant
 
-from ..exports import ExportRows, download_response, listed_rows
+from ..exports import ExportRows, ListedRows, download_response
 from ..filters import (
     BOOLEAN,
     CHOICE,
@@ -40,7 +40,7 @@ from ..filters import (
 from ..models import ColumnPreference, Relation, SavedSearch
 from ..paging import search_count, search_page
 from ..selection import clean_query_string, list_url
-from ..services import custom_fields_for
+from ..services import column_choice_for, custom_fields_for
 
 PAGE_SIZE = 50
 
@@ -78,13 +78,12 @@ def relation_list(request):
     if request.GET.get("panel") == "1":
         return _extended_search(request, search)
 
-    preference = ColumnPreference.objects.filter(user=request.user).values_list("columns", flat=True).first()
-    columns = chosen_columns(search.columns, preference)
+    columns = chosen_columns(search.columns, column_choice_for(request.user))
     visible = Relation.objects.visible_to(request.user, request.tenant)
     matches = search.filter_queryset(visible)
     result = search_page(
         matches, ordering=search.ordering(), page_number=request.GET.get("page"), per_page=PAGE_SIZE,
-        prepare=lambda rows: listed_rows(rows, columns, request.tenant), first=search.exact, probe=visible,
+        prepare=ListedRows(columns, request.tenant), first=search.exact, probe=visible,
         uncounted=search.only_short_words, words=search.box_words,
     )
     page = result.page

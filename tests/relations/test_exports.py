@@ -264,6 +264,35 @@ def test_it_reads_models_for_a_column_without_a_path(federation, world):
     assert ["Jansen, Piet", str(world["jansen"].number), "Afdeling 1.1"] in list(rows.csv_cells())
 
 
+def test_a_page_read_by_its_ids_has_the_rows_and_cells_of_the_page_read_from_its_query(federation, world):
+    """The relation list reads a sorted page by its ids (`ListedRows.by_ids`, its SQL kept per
+    columns, environment, day and order on PostgreSQL): the same rows, in the same order, with the
+    same cells as from the page's queryset, for every page and after a change of the data."""
+    CustomField.objects.create(tenant=federation.province1, code="maat", label="Maat", field_type="number")
+    give_function(world["jansen"], federation.department12, "department_member")
+    search = RelationFilter(QueryDict(), tenant=federation.province1, custom_fields=custom_fields_for(federation.province1))
+    columns = [search.columns[key] for key in ("number", "name", "city", "departments", "extra_diploma", "extra_maat")]
+    visible = Relation.objects.visible_to(federation.province_sb, federation.province1)
+    ordering = ["last_name", "first_name", "number"]
+    ids = list(visible.order_by(*ordering).values_list("pk", flat=True))
+
+    def build(page_ids):
+        return Relation.objects.filter(pk__in_list=page_ids).order_by(*ordering)
+
+    def rows(read):
+        return [(row.pk, row.display_name, [as_text(v) for v in row.values]) for row in read]
+
+    listed = exports.ListedRows(columns, federation.province1)
+    for page in (ids, ids[:2], ids[2:]):
+        assert rows(listed.by_ids(page, build, tuple(ordering))) == rows(listed(build(page)))
+    Relation.objects.filter(pk=world["jansen"].pk).update(city="Zwolle", extra={"diploma": "Trainer C", "maat": 3})
+    by_ids = rows(listed.by_ids(ids, build, tuple(ordering)))
+    assert by_ids == rows(listed(build(ids)))
+    jansen = next(cells for pk, _name, cells in by_ids if pk == world["jansen"].pk)
+    assert jansen[2:] == ["Zwolle", "Afdeling 1.1, Afdeling 1.2", "Trainer C", "3"]
+    assert listed.by_ids([], build, tuple(ordering)) == []
+
+
 # --- XLSX ---------------------------------------------------------------------------------------
 
 

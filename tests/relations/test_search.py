@@ -567,6 +567,11 @@ def test_it_remembers_the_chosen_columns(federation, world, login):
     assert jansen.cells == [("number", str(world["jansen"].number)), ("email", "piet@example.org"), ("extra_diploma", "A")]
     client.post(reverse("relation_columns"), {"reset": "1"})
     assert not ColumnPreference.objects.filter(user=federation.province_sb).exists()
+    # The choice is read on every request (only its query's SQL is kept): the standard ones again.
+    response = client.get(LIST, {"q": "jansen"})
+    assert [h["column"].key for h in response.context["headers"]] == [
+        "number", "name", "birth_date", "postcode", "city", "departments",
+    ]
 
 
 def test_it_refuses_an_empty_column_choice(federation, world, login):

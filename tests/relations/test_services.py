@@ -240,6 +240,16 @@ def test_it_ignores_the_custom_fields_of_other_environments(federation):
     assert services.custom_fields_for(federation.department11) == []
 
 
+def test_it_reads_the_custom_fields_anew_every_time(federation):
+    """Only the query's SQL is kept per environment (tenants/compiled.py), not what it found."""
+    custom_field(federation.province1, "diploma", CustomFieldType.TEXT)
+    assert [(f.code, f.label) for f in services.custom_fields_for(federation.department11)] == [("diploma", "Diploma")]
+    custom_field(federation.national, "hobby", CustomFieldType.TEXT)
+    CustomField.objects.filter(code="diploma").update(label="Diploma (nieuw)", required=True)
+    fields = services.custom_fields_for(federation.department11)
+    assert [(f.code, f.label, f.required) for f in fields] == [("diploma", "Diploma (nieuw)", True), ("hobby", "Hobby", False)]
+
+
 # --- updating ----------------------------------------------------------------------------------
 
 
