@@ -246,7 +246,7 @@ AXES_CLIENT_IP_CALLABLE = "tenants.proxies.client_address"
 
 # --- Security: sessions, two-factor login, proxies, shared counters, headers (docs/security.md) ---
 
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "tenants.session_store"  # Django's database sessions, read faster (tenants/session_store.py)
 # A login ends after this long without a request, and this long after it began whatever happens.
 SESSION_IDLE_TIMEOUT = timedelta(minutes=envint("SESSION_IDLE_TIMEOUT_MINUTES", 30))
 SESSION_ABSOLUTE_LIFETIME = timedelta(hours=envint("SESSION_ABSOLUTE_LIFETIME_HOURS", 12))

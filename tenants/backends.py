@@ -6,11 +6,13 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.db import router
 from django.http import HttpRequest
 from guardian.backends import ObjectPermissionBackend
 from guardian.exceptions import WrongAppError
 
 from .access import grants_for, tenants_of
+from .compiled import CompiledQueries
 
 
 class TenantRoleBackend(ModelBackend):
@@ -34,6 +36,16 @@ class TenantRoleBackend(ModelBackend):
             return user
         return None
 
+    def get_user(self, user_id):
+        """The user of a logged-in session, asked on every request: the query's SQL is compiled
+        once per user (tenants/compiled.py), the row read every time."""
+        User = get_user_model()
+        found = _user_queries.objects(
+            user_id, User, lambda: User._default_manager.filter(pk=user_id), router.db_for_read(User)
+        )
+        user = found[0] if found else None
+        return user if user is not None and self.user_can_authenticate(user) else None
+
     def get_all_permissions(self, user_obj, obj=None) -> set[str]:
         if obj is None:
             return super().get_all_permissions(user_obj)
@@ -46,6 +58,9 @@ class TenantRoleBackend(ModelBackend):
         if obj is None:
             return super().has_perm(user_obj, perm)
         return perm in self.get_all_permissions(user_obj, obj)
+
+
+_user_queries = CompiledQueries()
 
 
 def axes_username(request: HttpRequest, credentials: dict | None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import router
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
@@ -14,6 +15,7 @@ from .access import (
     ledenmodule_departments,
     may_look_along,
 )
+from .compiled import CompiledQueries
 from .history import acting_on_behalf_of
 from .models import Tenant, User
 from .services import look_along_stopped
@@ -101,6 +103,16 @@ def default_tenant(user) -> Tenant | None:
     return Tenant.objects.filter(path__in=roots).order_by("depth", "name").first()
 
 
+def _tenant(pk: int) -> Tenant | None:
+    """The environment of the session, read on every request: its SQL compiled once per
+    environment (tenants/compiled.py), the row read every time."""
+    found = _tenant_queries.objects(pk, Tenant, lambda: Tenant.objects.filter(pk=pk), router.db_for_read(Tenant))
+    return found[0] if found else None
+
+
+_tenant_queries = CompiledQueries()
+
+
 class CurrentTenantMiddleware:
     """Sets `request.tenant`, the environment the user works in (kept in the session), and
     `request.looking_along` when that environment lies below the user's own.
@@ -126,7 +138,7 @@ class CurrentTenantMiddleware:
                 tenant = next((d for d in departments if d.pk == tenant_id), departments[0])
                 environment_keep(request, tenant)
             elif tenant_id is not None:
-                tenant = Tenant.objects.filter(pk=tenant_id).first()
+                tenant = _tenant(tenant_id)
                 if tenant is not None and not can_enter(user, tenant):
                     tenant = None
             if tenant is None:
