@@ -22,6 +22,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Model, QuerySet
 
@@ -52,7 +53,10 @@ class CompiledQueries:
         compiled = self._known.get((db, key))
         if compiled is None:
             compiler = build().query.get_compiler(db)
-            sql, params = compiler.as_sql()
+            try:
+                sql, params = compiler.as_sql()
+            except EmptyResultSet:  # a query that can find nothing (`queryset.none()`)
+                sql, params = "", ()
             # What the ORM does to a value as it reads it (a JSON text into its value, say).
             converters = [
                 (position, functions, expression)
@@ -88,6 +92,8 @@ class CompiledQueries:
         if connection.vendor != "postgresql":
             return list(build(**arrays))
         compiled = self._compiled(key, lambda: build(**{name: ArrayParam(name) for name in arrays}), db)
+        if not compiled.sql:
+            return []
         params = compiled.params
         if arrays:
             params = tuple(list(arrays[p.name]) if isinstance(p, ArrayParam) else p for p in params)
@@ -107,10 +113,15 @@ class CompiledQueries:
             converted.append(tuple(values))
         return converted
 
-    def objects(self, key: Hashable, model: type[Model], build: Callable[[], QuerySet], db: str) -> list[Any]:
-        """The `model` instances of `build()` (a queryset of whole rows of `model`, in its order),
-        loaded as the ORM loads them (`Model.from_db`)."""
-        names = [field.attname for field in model._meta.concrete_fields]
+    def objects(
+        self, key: Hashable, model: type[Model], build: Callable[[], QuerySet], db: str,
+        fields: Sequence[str] | None = None,
+    ) -> list[Any]:
+        """The `model` instances of `build()` (a queryset of `model`, in its order), loaded as the
+        ORM loads them (`Model.from_db`): whole rows, or only `fields` (attribute names; the
+        others deferred, as `only()` leaves them)."""
+        # In the model's order of fields, which `from_db` expects.
+        names = [f.attname for f in model._meta.concrete_fields if fields is None or f.attname in fields]
         rows = self.rows(key, lambda: build().values_list(*names), db)
         return [model.from_db(db, names, row) for row in rows]
 

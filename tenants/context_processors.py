@@ -5,10 +5,12 @@ from __future__ import annotations
 import functools
 
 from django.conf import settings
+from django.db import router
 from django.urls import get_script_prefix, reverse
 from django.utils.translation import get_language
 
 from .access import grants_for
+from .compiled import CompiledQueries
 from .models import Tenant, TenantKind
 
 # What a department administrator's header shows next to the ledenmodule.
@@ -32,6 +34,7 @@ class _ReversedUrls:
 
 
 URLS = _ReversedUrls()
+_switcher_queries = CompiledQueries()
 
 
 def environment(request) -> dict:
@@ -101,11 +104,15 @@ def environment(request) -> dict:
     # (the ledenmodule's slimmer header does not), so those pages save the query.
     @functools.cache
     def switcher() -> list[Tenant]:
-        tenants = list(
-            Tenant.objects.enterable_by(user)
-            .filter(depth__lte=min((Tenant.depth_of(p) for p in grants.root_paths), default=1) + 1)
-            .only("pk", "name", "depth", "path")
-            .order_by("path")
+        depth = min((Tenant.depth_of(p) for p in grants.root_paths), default=1) + 1
+        # Its SQL compiled once per set of roots (tenants/compiled.py); the rows read every time,
+        # so an environment made or renamed shows at once.
+        tenants = _switcher_queries.objects(
+            (user.is_superuser, tuple(grants.root_paths), depth),
+            Tenant,
+            lambda: Tenant.objects.enterable_by(user).filter(depth__lte=depth).order_by("path"),
+            router.db_for_read(Tenant),
+            fields=("id", "name", "depth", "path"),
         )
         top = min((t.depth for t in tenants), default=1)
         for t in tenants:

@@ -103,3 +103,13 @@ def test_an_array_placeholder_is_only_kept_for_postgresql(federation):
     else:
         with pytest.raises(NotSupportedError):
             list(query)
+
+
+def test_objects_may_load_only_some_fields(federation):
+    def build():
+        return Tenant.objects.filter(pk=federation.province1.pk)
+
+    (tenant,) = CompiledQueries().objects("one", Tenant, build, "default", fields=("path", "name", "id"))
+    assert (tenant.pk, tenant.name, tenant.path) == (federation.province1.pk, "Provincie 1", federation.province1.path)
+    assert tenant.get_deferred_fields() == {f.attname for f in Tenant._meta.concrete_fields} - {"id", "name", "path"}
+    assert CompiledQueries().objects("none", Tenant, Tenant.objects.none, "default") == []

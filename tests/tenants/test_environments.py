@@ -6,8 +6,8 @@ import pytest
 from django.urls import NoReverseMatch, reverse, set_script_prefix
 
 from tenants.context_processors import URLS
-from tenants.models import AuditEvent, RoleAssignment
-from tenants.services import role_assignment_end
+from tenants.models import AuditEvent, RoleAssignment, Tenant, TenantKind
+from tenants.services import role_assignment_end, tenant_create
 
 pytestmark = pytest.mark.django_db
 
@@ -131,6 +131,22 @@ def test_it_lists_only_enterable_environments(federation, login):
 
     assert response.status_code == 200
     assert {t.name for t in response.context["tenants"]} == {"Provincie 1", "Afdeling 1.1", "Afdeling 1.2"}
+
+
+def test_the_navigation_switcher_shows_a_new_or_renamed_environment_at_once(federation, login):
+    """The dropdown's query is compiled once per set of roots (tenants/compiled.py); its rows are
+    read on every page."""
+    client = login(federation.province_sb)
+    names = [t.name for t in client.get("/").context["switcher_tenants"]()]
+    assert names == ["Provincie 1", "Afdeling 1.1", "Afdeling 1.2"]
+    tenant_create(parent=federation.province1, kind=TenantKind.DEPARTMENT, name="Afdeling 1.3")
+    Tenant.objects.filter(pk=federation.department11.pk).update(name="Afdeling Eén")
+    switcher = client.get("/").context["switcher_tenants"]()
+    assert [t.name for t in switcher] == ["Provincie 1", "Afdeling Eén", "Afdeling 1.2", "Afdeling 1.3"]
+    assert [t.relative_depth for t in switcher] == [1, 2, 2, 2]
+    assert [t.name for t in login(federation.national_sb).get("/").context["switcher_tenants"]()] == [
+        "Testfederatie", "Provincie 1", "Provincie 2",
+    ]
 
 
 def test_it_lists_every_environment_to_a_national_administrator(federation, login):
