@@ -239,16 +239,28 @@ def _name_sample(listed: QuerySet) -> _NameSample:
     """The bound and sample of `listed` (what the user may see), read at most once per
     WALK_BOUND_SECONDS for the same `listed`: one query, of the first WALK names in name order."""
     names = listed.order_by(*NAME_ORDER).values_list(*NAME_ORDER, "search_text")[:WALK]
-    try:
-        sql, params = names.query.sql_with_params()
-    except EmptyResultSet:
-        return _NameSample(None, [])
-    # A list parameter (an array, tenants/lookups.py) as a tuple, to serve as a key.
-    key = (listed.db, sql, tuple(tuple(p) if isinstance(p, list) else p for p in params))
+    # The key: what names the rows of `listed` (`rows_key`, set by `visible_to`) or, for another
+    # queryset, its SQL (compiling it cost each search 0.2 ms).
+    rows_key = getattr(listed, "rows_key", None)
+    sql = params = None
+    if rows_key is not None:
+        key = (listed.db, rows_key)
+    else:
+        try:
+            sql, params = names.query.sql_with_params()
+        except EmptyResultSet:
+            return _NameSample(None, [])
+        # A list parameter (an array, tenants/lookups.py) as a tuple, to serve as a key.
+        key = (listed.db, sql, tuple(tuple(p) if isinstance(p, list) else p for p in params))
     now = time.monotonic()
     cached = _walk_bound.get(key)
     if cached is not None and now - cached[0] < WALK_BOUND_SECONDS:
         return cached[1]
+    if sql is None:
+        try:
+            sql, params = names.query.sql_with_params()
+        except EmptyResultSet:
+            return _NameSample(None, [])
     if len(_walk_bound) >= WALK_BOUNDS_KEPT:
         _walk_bound.clear()
     connection = connections[listed.db]

@@ -162,6 +162,7 @@ class RelationQuerySet(models.QuerySet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._environment_scope: EnvironmentScope | None = None
+        self._rows_key: tuple | None = None
 
     def _clone(self):
         clone = super()._clone()
@@ -173,6 +174,13 @@ class RelationQuerySet(models.QuerySet):
         """The environment `visible_to` read for this queryset (None for the federation, which
         shows everything without reading): pass it to `members_on` to reuse the read."""
         return self._environment_scope
+
+    @property
+    def rows_key(self) -> tuple | None:
+        """What `visible_to` returned names its rows by this key (the same key, the same rows:
+        what an environment holds today), for a cache of something about them. None for every
+        other queryset, also once that one is narrowed (a clone does not keep it)."""
+        return self._rows_key
 
     def listed(self) -> RelationQuerySet:
         """Cards that are not archived (merged into another card, or anonymised)."""
@@ -189,9 +197,13 @@ class RelationQuerySet(models.QuerySet):
         merged card's address on to the card it was merged into."""
         if not may_list_relations(user, tenant):
             return self.none()
+        # The rows are named by the environment's holdings only when nothing narrowed `self`.
+        plain = not self.query.where and not self.query.is_sliced
         relations = self if archived else self.listed()
         if tenant.is_root():
-            return relations.all()
+            everything = relations.all()
+            everything._rows_key = ("visible", archived, "all") if plain else None
+            return everything
         today = datetime.date.today()
         scope = EnvironmentScope.read(tenant, today)
         # Both as literal lists: PostgreSQL then estimates the rows well and combines the tenant
@@ -207,6 +219,8 @@ class RelationQuerySet(models.QuerySet):
         else:
             visible = relations.filter(tenant_id__in=scope.tenant_ids)
         visible._environment_scope = scope
+        if plain:
+            visible._rows_key = ("visible", archived, tuple(scope.tenant_ids), tuple(scope.guest_ids))
         return visible
 
     def members_on(

@@ -216,6 +216,42 @@ def test_a_term_the_walk_cannot_fill_is_sorted_without_probing_or_walking(federa
     assert (result.count, result.capped, result.count_later) == (4, False, False)
 
 
+def test_what_an_environment_holds_is_named_by_a_key_that_narrowing_drops(federation):
+    """`visible_to` names its rows (`rows_key`): the same environment, the same key; the sample of
+    the names is kept under it. A narrowed queryset has none, and a new guest makes a new key."""
+    from tests.factories import give_function
+
+    province = Relation.objects.visible_to(federation.province_sb, federation.province1)
+    assert province.rows_key is not None
+    assert Relation.objects.visible_to(federation.province_sb, federation.province1).rows_key == province.rows_key
+    assert Relation.objects.visible_to(federation.national_sb, federation.national).rows_key is not None
+    assert Relation.objects.visible_to(federation.province_sb, federation.province2).rows_key is None  # none()
+    assert province.filter(last_name="A").rows_key is None
+    assert Relation.objects.filter(last_name="A").visible_to(federation.province_sb, federation.province1).rows_key is None
+    guest = make_relation(federation.department21, last_name="Gast")
+    give_function(guest, federation.department11, "department_board_member")
+    assert Relation.objects.visible_to(federation.province_sb, federation.province1).rows_key != province.rows_key
+
+
+def test_the_sample_is_kept_per_rows_key_and_a_narrowed_queryset_gets_its_own(federation, sampled, django_assert_num_queries):
+    for name in "ABCD":
+        make_relation(federation.department11, last_name=name, first_name="Anna")
+    make_relation(federation.department12, last_name="E", first_name="Anna")
+    sampled.setattr(paging, "WALK", 2)
+    province = Relation.objects.visible_to(federation.province_sb, federation.province1)
+    with django_assert_num_queries(1):
+        first = paging._name_sample(province)
+    again = Relation.objects.visible_to(federation.province_sb, federation.province1)
+    with django_assert_num_queries(0):  # the same key: kept
+        assert paging._name_sample(again) is first
+    department = province.filter(tenant=federation.department12)
+    with django_assert_num_queries(1):  # narrowed: its own sample, keyed by its SQL
+        narrowed = paging._name_sample(department)
+    assert first.bound[0] == "B"  # the second name the province may see
+    assert narrowed.bound is None  # only one name there
+    assert narrowed is not first
+
+
 @pytest.mark.parametrize(("query", "text", "found"), [
     ("ste", "de steen", True),
     ("ste", "de stoel", False),
