@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Query, Router
+from ninja import NinjaAPI, Query, Router, Status
 from ninja.openapi.docs import Swagger
 from ninja.security import HttpBearer
 
@@ -264,7 +264,7 @@ def registration_create(request, environment_id: int, payload: RegistrationIn):
     registration = registration_submit(
         intake_form=intake_form, values=form.values(), department=department, actor=_token(request).user,
     )
-    return 201, registration
+    return Status(201, registration)
 
 
 # --- relations ------------------------------------------------------------------------------------
@@ -332,7 +332,7 @@ def relation_add(request, payload: RelationCreateIn):
         data=data, extra=extra, function_type=function_type, function_tenant=function_tenant,
         start_date=first["start_date"],
     )
-    return 201, relation
+    return Status(201, relation)
 
 
 @relations.patch("/{int:relation_id}", response={200: RelationOut, **ERRORS}, summary="Change fields of a relation card")
@@ -384,7 +384,7 @@ def function_add(request, relation_id: int, payload: FunctionStartIn):
         actor=_token(request).user, relation=relation, function_type=function_type, tenant=tenant,
         start_date=payload.start_date, end_date=payload.end_date,
     )
-    return 201, Function.objects.select_related("function_type").get(pk=function.pk)
+    return Status(201, Function.objects.select_related("function_type").get(pk=function.pk))
 
 
 functions = Router(tags=["functions"])

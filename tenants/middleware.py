@@ -99,7 +99,7 @@ def default_tenant(user) -> Tenant | None:
     grants = grants_for(user)
     roots = grants.root_paths
     if not roots:
-        return Tenant.get_first_root_node() if user.is_superuser else None
+        return Tenant.objects.get_first_root_node() if user.is_superuser else None
     return Tenant.objects.filter(path__in=roots).order_by("depth", "name").first()
 
 

@@ -22,7 +22,7 @@ from api.models import ApiToken
 from intake.models import Registration
 from memberships.models import Function
 from relations.models import Relation
-from tenants.models import User
+from tenants.models import Tenant, User
 from tests.factories import make_intake_form
 from tests.fuzz import hostile_get_failures
 from tests.tenants.test_access_matrix import MISSING_PK, _request, matrix_failures
@@ -102,7 +102,7 @@ WRITES = {"registration_create", "relation_add", "relation_change", "function_ad
 @pytest.fixture
 def probes(federation, members):
     for department in (federation.department11, federation.department21):
-        make_intake_form(department.get_parent(), name=f"Afdelingsformulier {department.pk}", kind="department")
+        make_intake_form(Tenant.objects.get_parent(department), name=f"Afdelingsformulier {department.pk}", kind="department")
     found = {
         "e_d11": federation.department11, "e_d12": federation.department12, "e_d21": federation.department21,
         "e_p1": federation.province1,
