@@ -45,7 +45,7 @@ from django_filters.constants import EMPTY_VALUES
 from tenants.models import Language, Tenant
 
 from .models import CustomField, CustomFieldType, Gender, MagazineDelivery, Relation, RelationKind
-from .text import SHORT_WORD, exact_lookup, search_words
+from .text import SHORT_WORD, exact_lookup, name_words, postcode_forms, search_words
 
 TEXT, NUMBER, DATE, CHOICE, BOOLEAN = "text", "number", "date", "choice", "boolean"
 OPERATORS_BY_KIND = {
@@ -783,13 +783,15 @@ class RelationFilter(django_filters.FilterSet):
         """The condition of the box above `column`; `value` as its form field cleaned it."""
         if column.key == "name":
             words = [Q(first_name__icontains=w) | Q(initials__icontains=w) | Q(infix__icontains=w)
-                     | Q(last_name__icontains=w) | Q(organisation_name__icontains=w) for w in value.split()]
+                     | Q(last_name__icontains=w) | Q(organisation_name__icontains=w) for w in name_words(value)]
             return reduce(and_, words) if words else Q()
         if column.key == "home":
             return Q(tenant__name__icontains=value)
         if column.key == "departments":
             return Q(Exists(function_search().membership_in_named(tenant=self.tenant, day=self.today, name=value)))
         sf = column.field
+        if sf.key == "postcode":
+            return reduce(or_, [Q(postcode__icontains=form) for form in postcode_forms(value)])
         if sf.kind == TEXT:
             return _lookup(sf, "icontains", value)
         if sf.kind == CHOICE:
@@ -813,7 +815,10 @@ class RelationFilter(django_filters.FilterSet):
 
 def field_terms(terms: FieldTerms) -> list[Q]:
     sf = terms.field
-    found = [_lookup(sf, "icontains", str(v)) for v in terms.contains]
+    if sf.key == "postcode":
+        found = [reduce(or_, [Q(postcode__icontains=form) for form in postcode_forms(str(v))]) for v in terms.contains]
+    else:
+        found = [_lookup(sf, "icontains", str(v)) for v in terms.contains]
     found += [_equals(sf, v) for v in terms.equals]
     for low, high in terms.ranges:
         term = Q()

@@ -50,6 +50,27 @@ def word_patterns(word: str) -> tuple[str, ...]:
     return (f"{escaped}%", f"% {escaped}%")
 
 
+# A postcode as typed in a box of its own: four digits, perhaps a space, perhaps a letter or two.
+_POSTCODE_TYPED = re.compile(r"^\s*(\d{4})\s*([A-Za-z]{0,2})\s*$")
+
+
+def postcode_forms(typed: str) -> list[str]:
+    """The ways a postcode typed in the postcode box may be stored: as typed, and with and without
+    its space ("2665RA" → "2665RA", "2665 RA"); any other text only as typed. Matched ignoring case."""
+    text = typed.strip()
+    found = _POSTCODE_TYPED.match(text)
+    if not found or not found.group(2):
+        return [text]
+    digits, letters = found.groups()
+    return list(dict.fromkeys([text, f"{digits}{letters}", f"{digits} {letters}"]))
+
+
+def name_words(typed: str) -> list[str]:
+    """The words of the name box: separated by spaces or commas, as the search box separates them
+    ("Aarts, Teun" = "Teun Aarts")."""
+    return [w for w in _SEPARATORS.split(typed or "") if w]
+
+
 def search_text(card: Any) -> str:
     """The stored search text of a relation (or anything with its attributes): name, number,
     e-mail, postcode (as written and without its space) and city, folded."""

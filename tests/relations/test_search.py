@@ -303,6 +303,20 @@ def test_it_filters_on_a_column(federation, world, login):
     assert found(client.get(LIST, {"col_birth_date": "03-02-2001"})) == names(world, "hansje")
 
 
+def test_the_name_and_postcode_boxes_take_what_the_list_shows_and_a_postcode_either_way(federation, world, login):
+    """The name box separates words by commas too ("Jansen, Piet", as the list writes a name); the
+    postcode box and the extended filter find a postcode with or without its space, in any case."""
+    client = login(federation.national_sb)
+    assert found(client.get(LIST, {"col_name": "Jansen, Piet"})) == names(world, "jansen")
+    assert found(client.get(LIST, {"col_name": "vries, klaas"})) == names(world, "devries")
+    for typed in ("8000AA", "8000 aa", "8000aa", " 8000  AA "):
+        assert found(client.get(LIST, {"col_postcode": typed})) == names(world, "hansje"), typed
+    for typed in ("1234 AB", "1234ab", "1234"):
+        assert found(client.get(LIST, {"col_postcode": typed})) == names(world, "jansen"), typed
+    assert found(client.get(LIST, {"postcode__contains": "1234 ab"})) == names(world, "jansen")
+    assert found(client.get(LIST, {"col_postcode": "9999 ZZ"})) == set()
+
+
 def test_it_combines_a_column_filter_with_the_search_box(federation, world, login):
     response = login(federation.national_sb).get(LIST, {"q": "utrecht", "col_name": "mul"})
     assert found(response) == names(world, "mulder")
