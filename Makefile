@@ -61,17 +61,30 @@ BASE_PYTHON = $(eval BASE_PYTHON := $(shell $(FIND_PYTHON)))$(BASE_PYTHON)
 # An existing .venv is kept only when its python starts and is >= 3.12; otherwise it is rebuilt.
 VENV_OK := $(shell $(PY) -c 'import sys; print(sys.version_info >= (3, 12))' 2>/dev/null)
 
-.PHONY: help install demo test lint messages migrate run worker beat clean python FORCE
+.PHONY: help install demo test lint messages migrate run worker beat clean python venv-python-check FORCE
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
 
 python: ## print the Python >= 3.12 that .venv is (or would be) built with
 	@$(if $(BASE_PYTHON),echo "$(BASE_PYTHON)",echo "$(PYTHON_MISSING)" >&2; exit 1)
+	@$(MAKE) venv-python-check
+
+# An explicit PYTHON that is not the one an existing .venv runs is not ignored in silence: the
+# kept .venv would go on with its own. Say so, and how to rebuild it.
+venv-python-check:
+	@$(if $(PYTHON),$(if $(BASE_PYTHON),,echo "$(PYTHON_MISSING)" >&2; exit 1))
+	@if [ -n "$(PYTHON)" ] && [ "$(VENV_OK)" = "True" ]; then \
+	  want=$$("$(BASE_PYTHON)" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])'); \
+	  have=$$($(PY) -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])'); \
+	  if [ "$$want" != "$$have" ]; then \
+	    echo "$(VENV) runs Python $$have, not the $$want of PYTHON=$(PYTHON): remove $(VENV) (make clean) to rebuild it with that one" >&2; exit 1; \
+	  fi; \
+	fi
 
 # --- Installing -------------------------------------------------------------------------------
 
-install: $(PY_STAMP) $(NPM_STAMP) $(MO_FILES) ## create .venv, install Python and front-end dependencies when they changed
+install: $(if $(PYTHON),venv-python-check) $(PY_STAMP) $(NPM_STAMP) $(MO_FILES) ## create .venv, install Python and front-end dependencies when they changed
 
 ifneq ($(VENV_OK),True)
 $(VENV)/pyvenv.cfg: FORCE
