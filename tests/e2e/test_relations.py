@@ -42,7 +42,8 @@ def test_it_finds_a_member_by_part_of_the_name_as_you_type(page: Page, federatio
 
 def test_it_finds_what_people_type(page: Page, federation):
     """The list writes "Aarts, Teun": typed back like that, or with the tussenvoegsel anywhere,
-    a postcode with or without its space, or without the accents, the search finds the person."""
+    a postcode with or without its space, or without the accents, the search finds the person; an
+    exact e-mail address comes first."""
     make_relation(federation.department11, first_name="Teun", last_name="Aarts", postcode="2665 RA")
     make_relation(federation.department11, first_name="Jan", infix="van", last_name="Dijk", postcode="2665 XY")
     make_relation(federation.department11, first_name="Zoë", last_name="Ĳzerman")
@@ -60,6 +61,15 @@ def test_it_finds_what_people_type(page: Page, federation):
         box.press_sequentially(typed, delay=20)
         expect(rows).to_have_count(1)
         expect(rows.first).to_contain_text(name)
+
+    # An exact e-mail address comes first, before a name that sorts earlier and holds it too.
+    make_relation(federation.department11, first_name="Ans", last_name="Aalbers", email="info@teun.nl.example.org")
+    make_relation(federation.department11, first_name="Wim", last_name="Zwart", email="info@teun.nl")
+    box.fill("")
+    box.press_sequentially("info@teun.nl", delay=20)
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_contain_text("Zwart")
+    expect(rows.nth(1)).to_contain_text("Aalbers")
 
 
 def test_a_common_term_shows_its_rows_first_and_then_its_count(page: Page, federation, monkeypatch):
