@@ -1,6 +1,7 @@
 """Screens that hold on a phone and pass axe-core, in Chromium (issue 16, points 11 and 12): every
-main page of every role at 375 px wide scrolls only up and down, and axe-core finds no serious or
-critical violation on it."""
+main page of every role (and the login page, and the member portal) at 375 px wide scrolls only up
+and down, and axe-core finds no serious or critical violation on it, neither at 375 px nor at
+1280 px, where the navigation bar with the language switch is open."""
 
 from __future__ import annotations
 
@@ -12,14 +13,17 @@ from playwright.sync_api import Page, expect
 
 from memberships.models import Function
 from tests.factories import give_function, make_relation, make_wizard
+from tests.portal.test_portal import MEMBER_DATA
 from wizards.models import Section, Wizard
 
 from .test_login_and_environments import log_in
+from .test_portal import LINK
 
 pytestmark = pytest.mark.browser
 
 TODAY = datetime.date.today()
 PHONE = {"width": 375, "height": 740}
+DESKTOP = {"width": 1280, "height": 800}
 
 # The elements that stick out on the right, for the failure message.
 SIDEWAYS_JS = """() => {
@@ -49,13 +53,38 @@ def _offline_address_lookup(settings):
 
 
 def page_problems(page: Page, url: str) -> list[str]:
-    """Open `url` at phone width; what scrolls sideways and what axe-core calls serious."""
+    """Open `url` at the window's width; what scrolls sideways (on a phone) and what axe-core calls
+    serious."""
+    width = page.viewport_size["width"]
     response = page.goto(url)
     assert response is not None and response.status == 200, f"{url}: HTTP {response and response.status}"
-    problems = [f"{url} scrolls sideways: {', '.join(found)}" for found in [page.evaluate(SIDEWAYS_JS)] if found]
+    problems = []
+    if width == PHONE["width"]:
+        problems += [f"{url} scrolls sideways: {', '.join(found)}" for found in [page.evaluate(SIDEWAYS_JS)] if found]
     page.add_script_tag(url="/static/vendor/axe-core/axe.min.js")
-    problems += [f"{url} axe: {violation}" for violation in page.evaluate(AXE_JS)]
+    problems += [f"{url} at {width} px axe: {violation}" for violation in page.evaluate(AXE_JS)]
     return problems
+
+
+def screens_problems(page: Page, urls: list[str]) -> list[str]:
+    """Every page once on a phone (375 px) and once on a desktop (1280 px), in one browser tab."""
+    problems = []
+    for size in (PHONE, DESKTOP):
+        page.set_viewport_size(size)
+        problems += [problem for url in urls for problem in page_problems(page, url)]
+    return problems
+
+
+def _log_in_to_the_portal(page: Page, mailoutbox, email: str) -> None:
+    """Log a member in as a member does (tests/e2e/test_portal.py): ask for a link, open it, press
+    its button."""
+    page.goto(reverse("portal_login"))
+    page.locator("input[name=email]").fill(email)
+    page.get_by_role("button", name="Stuur me een inloglink").click()
+    expect(page.get_by_test_id("link-sent")).to_be_visible()
+    page.goto(LINK.search(mailoutbox[-1].body).group(1))
+    with page.expect_navigation():
+        page.get_by_test_id("use-link").click()
 
 
 @pytest.fixture
@@ -66,6 +95,9 @@ def world(federation):
     Function.objects.filter(relation=member, function_type__code="department_member").update(
         cancellation_note="Een lange toelichting die op een telefoon niet naast de knoppen past"
     )
+    # An ended function: its row is greyed out, its red Delete button must stay readable.
+    give_function(member, federation.department11, "department_board_member", end_date=TODAY,
+                  actor=federation.province_sb)
     wizard = make_wizard(federation.province1, {"field_key": "number"}, {"field_key": "name"},
                          {"field_key": "city"}, name="Leden per plaats met een lange naam")
     return {"member": member, "wizard": wizard}
@@ -88,18 +120,23 @@ def _administration_pages(world) -> list[str]:
 
 def _check_role(page: Page, world, role: str) -> None:
     log_in(page, role)
-    page.set_viewport_size(PHONE)
     pages = _administration_pages(world)
     if role.endswith("_sb"):
         pages += [reverse("custom_field_list"), reverse("intake_form_list"), reverse("import_list")]
     if role == "national_sb":
         # The province's own wizard is edited there, not at national level.
         pages = [p for p in pages if p != reverse("wizard_edit", args=[world["wizard"].pk])]
-    if role == "province_la":
+    if role.endswith("_la"):
         left_out = {reverse("wizard_edit", args=[world["wizard"].pk]), reverse("user_list"), reverse("invoice_list"),
                     reverse("quality_problem_list")}
         pages = [p for p in pages if p not in left_out]
-    problems = [problem for url in pages for problem in page_problems(page, url)]
+    problems = screens_problems(page, pages)
+    assert not problems, "\n".join(problems)
+
+
+def test_the_login_page_holds_on_a_phone_and_passes_axe(page: Page, federation):
+    # Logged out, the language switch stays in view on a phone too.
+    problems = screens_problems(page, [reverse("login"), reverse("portal_login")])
     assert not problems, "\n".join(problems)
 
 
@@ -115,9 +152,12 @@ def test_the_national_system_administrators_pages_hold_on_a_phone_and_pass_axe(p
     _check_role(page, world, "national_sb")
 
 
+def test_the_national_member_administrators_pages_hold_on_a_phone_and_pass_axe(page: Page, federation, world):
+    _check_role(page, world, "national_la")
+
+
 def test_the_ledenmodule_holds_on_a_phone_and_passes_axe(page: Page, federation, world):
     log_in(page, "department_la")
-    page.set_viewport_size(PHONE)
     member = world["member"]
     wizard = Wizard.objects.filter(section=Section.LEDENMODULE).order_by("pk").first()
     pages = [
@@ -126,10 +166,17 @@ def test_the_ledenmodule_holds_on_a_phone_and_passes_axe(page: Page, federation,
         reverse("ledenmodule_reports"), reverse("ledenmodule_report_run", args=[wizard.pk]) + f"?day={TODAY:%d-%m-%Y}",
         reverse("ledenmodule_organisation"), reverse("ledenmodule_my_history"),
     ]
-    problems = [problem for url in pages for problem in page_problems(page, url)]
+    problems = screens_problems(page, pages)
     assert not problems, "\n".join(problems)
 
 
+def test_the_member_portal_holds_on_a_phone_and_passes_axe(page: Page, federation, mailoutbox):
+    make_relation(federation.department11, **MEMBER_DATA)
+    _log_in_to_the_portal(page, mailoutbox, MEMBER_DATA["email"])
+    pages = [reverse(name) for name in ("portal_home", "portal_contact_edit", "portal_card", "portal_preferences",
+                                        "portal_history", "portal_password")]
+    problems = screens_problems(page, pages)
+    assert not problems, "\n".join(problems)
 
 
 # --- the flows of issue 16, points 8–10 and 13–16 ------------------------------------------------

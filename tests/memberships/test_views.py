@@ -54,7 +54,7 @@ def test_it_lists_current_functions_first_and_greys_out_past_ones(federation, lo
     assert functions == [board, membership_of(relation), past]
     assert [f.is_past for f in functions] == [False, False, True]
     content = response.content.decode()
-    assert f'data-function="{past.pk}" class="text-body-secondary opacity-75" data-past="true"' in content
+    assert f'data-function="{past.pk}" class="function-past" data-past="true"' in content
 
 
 def test_it_shows_end_and_transfer_but_not_delete_to_a_province_administrator(federation, login):
