@@ -30,6 +30,7 @@ from memberships.models import Function
 from relations.models import CommunicationEntry, Relation, RelationKind
 from relations.services import communication_entry_add, relation_login_link
 from tenants.models import Tenant, User
+from tenants.periods import has_ended
 from tenants.services import user_create, username_free, username_suggestion
 
 from .models import LoginLink
@@ -283,12 +284,11 @@ def member_functions(relation: Relation, day: datetime.date | None = None) -> Me
         .select_related("function_type", "tenant", "cancellation_reason")
         .order_by("-function_type__counts_as_membership", "-start_date", "pk")
     )
+    # One definition of "current" (tenants/periods.py): a function ending today is past today.
     return MemberFunctions(
-        current=[
-            f for f in rows if f.start_date <= day and (f.end_date is None or f.end_date >= day)
-        ],
+        current=[f for f in rows if f.is_active_on(day)],
         future=[f for f in rows if f.start_date > day],
-        past=[f for f in rows if f.end_date is not None and f.end_date < day],
+        past=[f for f in rows if has_ended(f.end_date, day)],
     )
 
 

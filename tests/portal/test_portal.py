@@ -18,6 +18,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from pypdf import PdfReader
 
+from memberships.models import Function
 from notifications.models import DocumentJob
 from portal import services
 from portal.models import LoginLink
@@ -427,3 +428,21 @@ def test_the_department_approves_or_rejects_a_waiting_correction(
     )
     assert response.status_code == 404
     assert ChangeRequest.objects.get(pk=request.pk).status == ChangeRequest.Status.APPROVED
+
+
+@pytest.mark.parametrize(("ends_in_days", "current"), [(0, False), (1, True)])
+def test_it_lists_a_membership_ending_today_as_past_and_one_ending_tomorrow_as_current(
+    client, member, mailoutbox, django_capture_on_commit_callbacks, ends_in_days, current
+):
+    # The end date is the first day a function no longer holds (docs/definitions.md).
+    today = timezone.localdate()
+    membership = Function.objects.get(relation=member)
+    Function.objects.filter(pk=membership.pk).update(end_date=today + datetime.timedelta(days=ends_in_days))
+    functions = services.member_functions(member, today)
+    assert ([f.pk for f in functions.current], [f.pk for f in functions.past]) == (
+        ([membership.pk], []) if current else ([], [membership.pk])
+    )
+    _log_in(client, mailoutbox, django_capture_on_commit_callbacks)
+    page = client.get(reverse("portal_home")).content.decode()
+    assert ('data-testid="functions-current-none"' in page) is not current
+    assert ('data-testid="functions-past-none"' in page) is current

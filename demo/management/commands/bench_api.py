@@ -40,9 +40,10 @@ COLUMNS = (
     "magazine_delivery, extra"
 )
 
+# Held today as tenants/periods.py defines it: the end date is the first day it no longer holds.
 MEMBER_TODAY = (
     "EXISTS (SELECT 1 FROM memberships_function f WHERE f.relation_id = relations_relation.id "
-    "AND f.function_type_id = ANY(%s) AND f.start_date <= %s AND (f.end_date IS NULL OR f.end_date >= %s)"
+    "AND f.function_type_id = ANY(%s) AND f.start_date <= %s AND (f.end_date IS NULL OR f.end_date > %s)"
 )
 
 

@@ -31,11 +31,12 @@ from tenants.models import Tenant
 from tenants.widgets import widgets
 
 # The members of the federation on a day, straight from the rows: what the widget would cost
-# without the counts table (the one definition of "current": started, and not ended before).
+# without the counts table (the one definition of "current", tenants/periods.py: started, and
+# the end date — the first day it no longer holds — empty or later).
 BASELINE_SQL = """
     SELECT count(*) FROM memberships_function f
     JOIN memberships_functiontype t ON t.id = f.function_type_id
-    WHERE t.counts_as_membership AND f.start_date <= %s AND (f.end_date IS NULL OR f.end_date >= %s)
+    WHERE t.counts_as_membership AND f.start_date <= %s AND (f.end_date IS NULL OR f.end_date > %s)
 """
 
 
