@@ -16,7 +16,7 @@ from relations.card import relations_changing
 from relations.models import CommunicationEntry, Relation
 from relations.services import RowRefused, communication_entry_add, relation_login_link
 from tenants.bulk import bulk_insert
-from tenants.history import history_baseline, history_rows_insert
+from tenants.history import history_baseline, history_baselines_insert, history_rows_insert
 from tenants.models import RoleAssignment, Tenant, TenantKind, User
 from tenants.periods import has_ended, overlapping_q
 from tenants.services import (
@@ -199,12 +199,25 @@ def functions_start_bulk(*, actor: User, starts: list[FunctionStart], reason: st
 def functions_merge(*, actor: User, keep: Relation, other: Relation) -> None:
     """Two cards become one (imports.merge): `other`'s functions move to `keep`. Two open
     functions of the same kind in the same environment become one, starting at the earlier of
-    the two dates (a role assignment goes along); the history of both moves to `keep`."""
+    the two dates (a role assignment goes along); the history of both moves to `keep`. Each
+    function keeps its own history rows (the one merged away ends with its deletion): re-keyed
+    onto its twin, they would sit between the twin's rows and show its changes against the other
+    function's values."""
     open_kept = {(f.function_type_id, f.tenant_id): f for f in Function.objects.filter(relation=keep, end_date__isnull=True)}
-    for function in Function.objects.filter(relation=other, end_date__isnull=True):
-        twin = open_kept.get((function.function_type_id, function.tenant_id))
-        if twin is None:
-            continue
+    twins = [
+        (function, open_kept[function.function_type_id, function.tenant_id])
+        for function in Function.objects.filter(relation=other, end_date__isnull=True)
+        if (function.function_type_id, function.tenant_id) in open_kept
+    ]
+    # As every other change of a function: one without history first gets a row of its values as
+    # they are (a twin that starts earlier, the functions that move), so the kept card's history
+    # shows the change as old → new.
+    merged_away = [function.pk for function, _twin in twins]
+    history_baselines_insert(Function, [
+        *(twin.pk for function, twin in twins if function.start_date < twin.start_date),
+        *Function.objects.filter(relation=other).exclude(pk__in=merged_away).values_list("pk", flat=True),
+    ])
+    for function, twin in twins:
         if function.start_date < twin.start_date:
             twin.start_date = function.start_date
             twin._history_user = actor
@@ -213,7 +226,6 @@ def functions_merge(*, actor: User, keep: Relation, other: Relation) -> None:
             assignment_id = function.role_assignment_id
             Function.objects.filter(pk=function.pk).update(role_assignment=None)
             Function.objects.filter(pk=twin.pk).update(role_assignment_id=assignment_id)
-        Function.history.filter(id=function.pk).update(id=twin.pk)
         function._history_user = actor
         function.delete()
     # Function.save keeps `outside_home`, which depends on the card's home: saved row by row.
@@ -358,7 +370,10 @@ def function_dates_correct(
     changed end date is today or later (a function that has ended keeps its end date), no
     overlap with the same function in the same environment, and a membership that gets an end
     date ends the relation's other functions then too (SPEC R4). The role the function gives
-    follows; the change is in the card's history."""
+    follows; the change is in the card's history, and is watched as every change of a function
+    (`relations_changing`: the dashboard's kept counts follow). The notice rules do not apply: a
+    correction fixes a wrong date, while a notice rule says when a membership being ended ends
+    (`function_end`)."""
     relation = _lock_relation(function.relation)
     function = Function.objects.select_related("function_type", "tenant", "role_assignment").get(pk=function.pk)
     today = datetime.date.today()
@@ -379,20 +394,21 @@ def function_dates_correct(
             {"start_date": _("%(relation)s already has the function “%(function)s” in %(tenant)s for these dates.")
              % {"relation": relation.display_name, "function": function.function_type.name, "tenant": function.tenant.name}}
         )
-    history_baseline(function)
-    function.start_date, function.end_date = start_date, end_date
-    function._history_user = actor
-    try:
-        with transaction.atomic():
-            function.save(update_fields=["start_date", "end_date"])
-    except IntegrityError:
-        raise ValidationError({"end_date": _("This relation already has this open function in this environment.")}) from None
-    if function.role_assignment_id:
-        role_assignment_dates_change(
-            actor=actor, assignment=function.role_assignment, start_date=start_date, end_date=end_date,
-        )
-    if end_changed and end_date is not None and function.function_type.counts_as_membership:
-        _end_others(actor=actor, function=function, end_date=end_date, reason=None, note="")
+    with relations_changing([relation.pk]):
+        history_baseline(function)
+        function.start_date, function.end_date = start_date, end_date
+        function._history_user = actor
+        try:
+            with transaction.atomic():
+                function.save(update_fields=["start_date", "end_date"])
+        except IntegrityError:
+            raise ValidationError({"end_date": _("This relation already has this open function in this environment.")}) from None
+        if function.role_assignment_id:
+            role_assignment_dates_change(
+                actor=actor, assignment=function.role_assignment, start_date=start_date, end_date=end_date,
+            )
+        if end_changed and end_date is not None and function.function_type.counts_as_membership:
+            _end_others(actor=actor, function=function, end_date=end_date, reason=None, note="")
     return function
 
 

@@ -20,7 +20,12 @@ from django.utils.translation import gettext as _
 from ledenbeheer.addresses import clean_postcode
 from tenants.bulk import bulk_insert
 from tenants.compiled import CompiledQueries
-from tenants.history import history_baseline, history_rows_insert, rows_delete_with_history
+from tenants.history import (
+    history_baseline,
+    history_baselines_insert,
+    history_rows_insert,
+    rows_delete_with_history,
+)
 from tenants.models import Tenant, TenantKind, User
 from tenants.services import user_email_change
 
@@ -324,7 +329,8 @@ def relations_update_bulk(
 ) -> list[Relation]:
     """`relation_update` for many cards: `changes` holds (pk, data, extra or None) per card. The
     cards are locked and read in chunks, checked with relation_update's rules (RowRefused names
-    the row), written with one history row each (carrying `reason`), then rechecked together.
+    the row), written with one history row each (carrying `reason`; a card without history gets
+    its baseline first, as in relation_update), then rechecked together.
     `before_change(card)` sees each card as it was; `extra_merge(card, extra)` makes the custom
     values to store from the card's and the given ones (default: the given ones)."""
     fields_cache = {} if fields_cache is None else fields_cache
@@ -361,6 +367,9 @@ def relations_update_bulk(
     fields = sorted(names | {"search_text", "postcode", "initials", "email"})
     for start in range(0, len(updated), BULK_CHUNK):
         chunk = updated[start : start + BULK_CHUNK]
+        # As relation_update: a card without history first gets a row of its values as they are
+        # (still in the table), so its history shows this change as old → new.
+        history_baselines_insert(Relation, [r.pk for r in chunk])
         rows_update(Relation, chunk, fields)
         history_rows_insert(Relation, [r.pk for r in chunk], history_type="~", user=actor, reason=reason)
     if after_save:
@@ -411,6 +420,9 @@ def relation_archive_merged(*, actor: User, keep: Relation, other: Relation) -> 
     Returns `keep` as saved."""
     keep = Relation.objects.select_for_update().get(pk=keep.pk)
     other = Relation.objects.select_for_update().get(pk=other.pk)
+    # Their history shows the merge as old → new, also for a card that had none yet.
+    history_baseline(keep)
+    history_baseline(other)
     if other.user_id:
         if keep.user_id:
             raise ValidationError(_("Both relations have a login. End the roles of one of them first."))

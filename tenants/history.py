@@ -16,8 +16,9 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.db.models.deletion import Collector
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
@@ -70,30 +71,56 @@ def history_rows_insert(
     itself in one INSERT … SELECT per chunk instead of a model instance per row: the values
     `bulk_history_create` would store (the tracked fields as saved, now, `user`, `reason`,
     `history_type` "+" or "~", and who the request acts on behalf of)."""
-    from django.db import connection
-    from django.utils import timezone
-
-    if not ids or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
-        return
-    history = model.history.model
-    qn = connection.ops.quote_name
-    fixed = {
+    _history_rows_copy(model, ids, {
         "history_date": timezone.now(), "history_type": history_type, "history_change_reason": reason,
         "history_user": user.pk if user is not None else None, "history_on_behalf_of": on_behalf_of_id(),
-    }
+    })
+
+
+def history_baselines_insert(model: type[models.Model], ids: list) -> None:
+    """`history_baseline` for many rows: those of `ids` that have no history row yet get a
+    first ("+") one holding their values as they are now, dated when the row was made (its
+    `created_at`), naming no one — one INSERT … SELECT per chunk, the rows with history left
+    out by the query itself. Call it before changing the rows (the bulk import's updates, the
+    functions a merge moves)."""
+    dated = {"history_date": "created_at"} if any(f.name == "created_at" for f in model._meta.concrete_fields) else {}
+    _history_rows_copy(model, ids, {
+        "history_date": timezone.now(), "history_type": "+", "history_change_reason": None,
+        "history_user": None, "history_on_behalf_of": None,
+    }, copied=dated, without_history=True)
+
+
+def _history_rows_copy(
+    model: type[models.Model], ids: list, fixed: dict, *, copied: dict[str, str] | None = None,
+    without_history: bool = False,
+) -> None:
+    """Insert a history row per row of `ids`, copied from the table: the tracked fields as they
+    are, the history fields in `fixed` as values, those in `copied` from the named field of the
+    row. With `without_history`, only for the rows that have no history row yet."""
+    if not ids or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+        return
+    copied = copied or {}
+    history = model.history.model
+    qn = connection.ops.quote_name
+    table, history_table, pk = qn(model._meta.db_table), qn(history._meta.db_table), qn(model._meta.pk.column)
     columns, selected, params = [], [], []
     for field in history._meta.concrete_fields:
         if field.primary_key and field.name == "history_id":
             continue
         columns.append(qn(field.column))
-        if field.name in fixed:
+        if field.name in copied:
+            selected.append(f"{table}.{qn(model._meta.get_field(copied[field.name]).column)}")
+        elif field.name in fixed:
             selected.append("%s")
             params.append(fixed[field.name])
         else:
-            selected.append(qn(model._meta.get_field(field.name).column))
+            selected.append(f"{table}.{qn(model._meta.get_field(field.name).column)}")
     # Names from the models' own metadata, never input; values as parameters.
-    sql = (f"INSERT INTO {qn(history._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608
-           f"SELECT {', '.join(selected)} FROM {qn(model._meta.db_table)} WHERE {qn(model._meta.pk.column)} IN ")
+    tracked_id = qn(history._meta.get_field(model._meta.pk.name).column)
+    unrecorded = f"NOT EXISTS (SELECT 1 FROM {history_table} h WHERE h.{tracked_id} = {table}.{pk}) AND "  # noqa: S608
+    sql = (f"INSERT INTO {history_table} ({', '.join(columns)}) "  # noqa: S608
+           f"SELECT {', '.join(selected)} FROM {table} "
+           f"WHERE {unrecorded if without_history else ''}{table}.{pk} IN ")
     with connection.cursor() as cursor:
         for start in range(0, len(ids), 2000):
             chunk = list(ids[start : start + 2000])

@@ -13,7 +13,12 @@ from dashboard.counts import count_from_rows, counts_rebuild, stored_counts, sto
 from dashboard.models import CountMismatch
 from dashboard.reports import member_figures, membership_flow, report_scope
 from memberships.models import CancellationReason, Function, FunctionType
-from memberships.services import function_delete, function_end, member_transfer
+from memberships.services import (
+    function_dates_correct,
+    function_delete,
+    function_end,
+    member_transfer,
+)
 from quality.jobs import job_run
 from relations.privacy import relation_anonymise
 from relations.services import relation_update
@@ -172,6 +177,18 @@ def test_it_keeps_the_counts_up_to_date_through_the_services(history, federation
     _kept_equals_rows()
     result = counts_rebuild(timezone.localdate())
     assert result["mismatches"] == 0
+
+
+def test_it_keeps_the_counts_up_to_date_through_a_date_correction(history, federation):
+    actor = federation.national_sb
+    # An earlier start, a later start, and an end date given to an open membership.
+    function_dates_correct(actor=actor, function=history["h0"], start_date=datetime.date(2016, 6, 1), end_date=None)
+    function_dates_correct(actor=actor, function=history["h6"], start_date=datetime.date(2023, 9, 1), end_date=None)
+    function_dates_correct(actor=actor, function=history["h3"], start_date=history["h3"].start_date,
+                           end_date=TODAY + datetime.timedelta(days=30))
+    _kept_equals_rows()
+    # The nightly check finds nothing to report.
+    assert counts_rebuild(timezone.localdate())["mismatches"] == 0
 
 
 def test_it_reports_counts_that_differ_from_the_rows_as_a_data_problem(history, federation):

@@ -12,6 +12,7 @@ from imports import services
 from imports.models import ImportBatch, ImportChange, ImportRow
 from memberships.models import Function
 from relations.models import Relation
+from relations.views.card import relation_history_events
 from tests.factories import make_relation
 
 pytestmark = pytest.mark.django_db
@@ -156,6 +157,27 @@ def test_it_undoes_a_whole_import(upload, federation):
         federation.province_la, f"import {batch.file_name} ongedaan gemaakt door province_la")
     assert not Function.objects.filter(relation_id=deleted.id).exists()
     assert Function.history.get(relation_id=deleted.id, history_type="-").history_user == federation.province_la
+
+
+def test_it_shows_old_and_new_values_when_an_import_first_changes_a_card_without_history(upload, federation):
+    # Cards written before history was kept (the demo loader's COPY, data from the old system).
+    existing = make_relation(federation.department11, last_name="Bestaand", city="Ede")
+    kept = make_relation(federation.department11, last_name="Gevolgd", city="Epe")
+    Relation.history.filter(id=existing.pk).delete()
+    batch = upload(csv_of(f"{existing.number};Anders;Bestaand;;;;Delft;;", f"{kept.number};Ook;Gevolgd;;;;Ermelo;;"))
+
+    services.import_run(actor=federation.province_la, batch_id=batch.pk)
+
+    changes = [(c.old, c.new) for event in relation_history_events(existing) for c in event.changes]
+    assert ("Jan", "Anders") in changes and ("Ede", "Delft") in changes
+    first = Relation.history.filter(id=existing.pk).earliest("history_date")
+    assert (first.history_type, first.city, first.history_date) == ("+", "Ede", existing.created_at)
+    # A card that had history gets no second first row.
+    assert Relation.history.filter(id=kept.pk, history_type="+").count() == 1
+    # The first row dates from before the import: the import can still be taken back.
+    services.import_undo(actor=federation.province_la, batch_id=batch.pk)
+    existing.refresh_from_db()
+    assert (existing.first_name, existing.city) == ("Jan", "Ede")
 
 
 def test_it_refuses_undo_when_a_card_changed_since(upload, federation):

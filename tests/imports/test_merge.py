@@ -27,6 +27,7 @@ from relations.models import (
     RelationView,
 )
 from relations.services import communication_entry_add
+from relations.views.card import relation_history_events
 from tenants.models import AuditEvent
 from tests.billing.world import MEMBER_IBANS, billing_environment, rate, run
 from tests.factories import give_function, make_intake_form, make_relation
@@ -159,6 +160,46 @@ def test_it_moves_every_row_of_every_model_to_the_kept_card(two_cards, federatio
     other.refresh_from_db()
     assert other.merged_into == keep and other.archived and other.merge_record.kept == keep
     assert AuditEvent.objects.filter(action="relation_merge").exists()
+
+
+def test_it_shows_old_and_new_values_when_a_merge_first_changes_functions_without_history(federation):
+    keep = make_relation(federation.department11, last_name="Vries", first_name="Jan")
+    other = make_relation(federation.department12, last_name="Vries", first_name="J.")
+    earlier = TODAY - datetime.timedelta(days=400)
+    give_function(other, federation.department11, "department_member", start_date=earlier)
+    kept_membership = Function.objects.get(relation=keep)
+    moved = Function.objects.get(relation=other, tenant=federation.department12)
+    # Functions written before history was kept (the demo loader's COPY, the old system).
+    Function.history.filter(id__in=[kept_membership.pk, moved.pk]).delete()
+    old_start = kept_membership.start_date
+
+    merging.relation_merge(actor=federation.national_sb, tenant=federation.national, keep=keep, other=other,
+                           values={}, extra={})
+
+    with translation.override("en"):
+        changes = [(str(c.field), c.old, c.new) for event in relation_history_events(keep) for c in event.changes]
+    assert ("Start date", old_start, earlier) in changes
+    for function in (kept_membership, moved):
+        first = Function.history.filter(id=function.pk).earliest("history_date")
+        assert (first.history_type, first.history_date, first.start_date) == ("+", function.created_at, function.start_date)
+    assert Function.history.filter(id=moved.pk).latest("history_date").relation_id == keep.pk
+
+
+def test_the_merged_cards_keep_a_first_history_row_when_they_had_none(federation):
+    """Cards written before history was kept: the merge's change (the login moving, the card
+    archived) shows against a first row of their values, not as their creation."""
+    keep = make_relation(federation.department11, last_name="Vries", first_name="Jan")
+    other = make_relation(federation.department12, last_name="Vries", first_name="J.")
+    Relation.history.filter(id__in=[keep.pk, other.pk]).delete()
+
+    merging.relation_merge(actor=federation.national_sb, tenant=federation.national, keep=keep, other=other,
+                           values={}, extra={})
+
+    for card in (keep, other):
+        rows = list(Relation.history.filter(id=card.pk).order_by("history_date", "history_id"))
+        assert rows[0].history_type == "+" and rows[0].history_date == card.created_at
+        assert all(row.history_type == "~" for row in rows[1:]) and len(rows) >= 2
+    assert Relation.history.filter(id=other.pk).latest("history_date").archived is True
 
 
 def test_it_moves_the_login_to_the_kept_card(two_cards, federation):
