@@ -389,14 +389,20 @@ def _csv_blocks(rows: Iterator[list[Any]], block_rows: int) -> Iterator[tuple[st
         yield buffer.getvalue(), len(block)
 
 
-def _log(*, actor: User, tenant: Tenant, fmt: str, rows: int, what: str | None = None) -> ExportLog:
+def _log(*, actor: User, tenant: Tenant, fmt: str, rows: int | None, what: str | None = None) -> ExportLog:
+    """The export in the export log and the application's log; `rows` None: a stream that starts
+    (its count follows, `_log_streamed`)."""
     what = what or gettext("Relation search")
-    logger.info(
-        "%s exported %d relations as %s from %s (%s)",
-        actor.username, rows, fmt, tenant.name, what,
-        extra={"user_id": actor.pk, "username": actor.username, "tenant_id": tenant.pk, "format": fmt, "rows": rows},
-    )
-    return export_log_record(user=actor, tenant=tenant, what=what, fmt=fmt, rows=rows)
+    _log_line(actor=actor, tenant=tenant, fmt=fmt, rows=rows, what=what)
+    return export_log_record(user=actor, tenant=tenant, what=what, fmt=fmt, rows=rows or 0)
+
+
+def _log_line(*, actor: User, tenant: Tenant, fmt: str, rows: int | None, what: str) -> None:
+    extra = {"user_id": actor.pk, "username": actor.username, "tenant_id": tenant.pk, "format": fmt, "rows": rows}
+    if rows is None:
+        logger.info("%s starts exporting relations as %s from %s (%s)", actor.username, fmt, tenant.name, what, extra=extra)
+    else:
+        logger.info("%s exported %d relations as %s from %s (%s)", actor.username, rows, fmt, tenant.name, what, extra=extra)
 
 
 class _Echo:
@@ -420,7 +426,7 @@ def csv_stream(
     # Logged when the download starts, before the first byte leaves: a download that is broken
     # off (or whose process dies) is in the export log all the same. Its row count is written
     # when the stream ends.
-    log = _log(actor=actor, tenant=tenant, fmt="csv", rows=0, what=what)
+    log = _log(actor=actor, tenant=tenant, fmt="csv", rows=None, what=what)
     try:
         yield (BOM + writer.writerow([csv_cell(c.label) for c in columns])).encode("utf-8")
         # Sent in blocks of STREAM_ROWS rows: one write to the socket per row costs more than
@@ -430,6 +436,7 @@ def csv_stream(
             yield text.encode("utf-8")
     finally:
         ExportLog.objects.filter(pk=log.pk).update(rows=count)
+        _log_line(actor=actor, tenant=tenant, fmt="csv", rows=count, what=log.what)
 
 
 def csv_write(

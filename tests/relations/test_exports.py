@@ -168,11 +168,14 @@ def test_it_logs_every_export(federation, world, login, caplog):
         csv_rows(client.get(CSV))
         xlsx_sheet(client.get(XLSX, {"q": "jans"}))
     records = [r for r in caplog.records if r.name == "ledenbeheer.exports"]
-    # The CSV stream is logged when it starts (its row count follows in the export log).
+    # The CSV stream is logged when it starts and, with its row count, when it ends.
     assert [(r.username, r.tenant_id, r.format, r.rows) for r in records] == [
-        ("province_sb", federation.province1.pk, "csv", 0),
+        ("province_sb", federation.province1.pk, "csv", None),
+        ("province_sb", federation.province1.pk, "csv", 4),
         ("province_sb", federation.province1.pk, "xlsx", 1),
     ]
+    assert records[0].getMessage().startswith("province_sb starts exporting relations as csv")
+    assert records[1].getMessage().startswith("province_sb exported 4 relations as csv")
     assert list(ExportLog.objects.order_by("pk").values_list("format", "rows")) == [("csv", 4), ("xlsx", 1)]
 
 
