@@ -790,10 +790,8 @@ class RelationFilter(django_filters.FilterSet):
         if column.key == "departments":
             return Q(Exists(function_search().membership_in_named(tenant=self.tenant, day=self.today, name=value)))
         sf = column.field
-        if sf.key == "postcode":
-            return reduce(or_, [Q(postcode__icontains=form) for form in postcode_forms(value)])
         if sf.kind == TEXT:
-            return _lookup(sf, "icontains", value)
+            return _contains(sf, value)
         if sf.kind == CHOICE:
             codes = [code for code, label in sf.choices
                      if value.lower() in str(label).lower() or value.lower() == str(code).lower()]
@@ -815,10 +813,7 @@ class RelationFilter(django_filters.FilterSet):
 
 def field_terms(terms: FieldTerms) -> list[Q]:
     sf = terms.field
-    if sf.key == "postcode":
-        found = [reduce(or_, [Q(postcode__icontains=form) for form in postcode_forms(str(v))]) for v in terms.contains]
-    else:
-        found = [_lookup(sf, "icontains", str(v)) for v in terms.contains]
+    found = [_contains(sf, str(v)) for v in terms.contains]
     found += [_equals(sf, v) for v in terms.equals]
     for low, high in terms.ranges:
         term = Q()
@@ -848,6 +843,13 @@ def _json_value(sf: SearchField, value: Any) -> Any:
     if isinstance(value, decimal.Decimal):
         return float(value)
     return value
+
+
+def _contains(sf: SearchField, text: str) -> Q:
+    """The field holds `text`, ignoring case; a postcode also written with or without its space."""
+    if sf.key == "postcode":
+        return reduce(or_, [_lookup(sf, "icontains", form) for form in postcode_forms(text)])
+    return _lookup(sf, "icontains", text)
 
 
 def _lookup(sf: SearchField, lookup: str, value: Any) -> Q:
