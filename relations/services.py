@@ -111,6 +111,21 @@ def column_choice_for(user: User) -> list[str] | None:
 _column_choice_queries = CompiledQueries()
 
 
+def column_choice_save(*, user: User, available: list[str], wanted: set[str]) -> list[str]:
+    """Keep the columns of `wanted` that the list has (`available`, in its order) as `user`'s
+    choice; at least one."""
+    keys = [key for key in available if key in wanted]
+    if not keys:
+        raise ValidationError(_("Choose at least one column."))
+    ColumnPreference.objects.update_or_create(user=user, defaults={"columns": keys})
+    return keys
+
+
+def column_choice_reset(*, user: User) -> None:
+    """`user` sees the standard columns again."""
+    ColumnPreference.objects.filter(user=user).delete()
+
+
 def custom_values_clean(fields: list[CustomField], values: dict[str, Any]) -> dict[str, Any]:
     """Validate raw custom-field input and return JSON-ready values, keyed by field code."""
     cleaned: dict[str, Any] = {}

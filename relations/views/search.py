@@ -8,6 +8,7 @@ import datetime
 import html
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -37,10 +38,10 @@ from ..filters import (
     parse_date,
     search_fields,
 )
-from ..models import ColumnPreference, Relation, SavedSearch
+from ..models import Relation, SavedSearch
 from ..paging import search_count, search_page
 from ..selection import clean_query_string, list_url
-from ..services import column_choice_for, custom_fields_for
+from ..services import column_choice_for, column_choice_reset, column_choice_save, custom_fields_for
 
 PAGE_SIZE = 50
 
@@ -285,17 +286,16 @@ def relation_export(request, fmt: str):
 @require_POST
 def relation_columns(request):
     require_perm(request, "relations.view_relation")
-    available = columns_for(search_fields(custom_fields_for(request.tenant)))
     if "reset" in request.POST:
-        ColumnPreference.objects.filter(user=request.user).delete()
+        column_choice_reset(user=request.user)
         messages.success(request, _("The list shows the standard columns again."))
     else:
-        wanted = set(request.POST.getlist("columns"))
-        keys = [key for key in available if key in wanted]
-        if not keys:
-            messages.error(request, _("Choose at least one column."))
+        available = list(columns_for(search_fields(custom_fields_for(request.tenant))))
+        try:
+            column_choice_save(user=request.user, available=available, wanted=set(request.POST.getlist("columns")))
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
         else:
-            ColumnPreference.objects.update_or_create(user=request.user, defaults={"columns": keys})
             messages.success(request, _("Your columns have been saved."))
     return redirect(list_url(clean_query_string(request.POST.get("next", ""))))
 
